@@ -1,0 +1,152 @@
+"""ember: PyTorch's API on a Python core over numpy (CPU) and CuPy (GPU).
+
+``import ember as torch`` runs ordinary PyTorch programs: tensors with autograd, ``nn``,
+``optim``, ``utils.data``, serialization, and the domain packages ``ember.vision``,
+``ember.audio`` and ``ember.text``.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import (  # noqa: E402
+    _dtype,
+    _tensor_methods,  # noqa: E402  (attaches the op methods to Tensor)
+    autograd,
+    backends,
+    cuda,
+    return_types,
+)
+from ._compile import compile  # noqa: E402
+from ._creation import (
+    arange,
+    as_tensor,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    scalar_tensor,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._device import device, get_default_device, set_default_device
+from ._dtype import (
+    bfloat16,
+    bool,
+    can_cast,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    finfo,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
+from ._functions import *  # noqa: E402,F403  (the torch.* op namespace)
+from ._random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from ._repr import set_printoptions
+from ._tensor import Size, Tensor, from_numpy
+from ._threads import (
+    get_num_interop_threads,
+    get_num_threads,
+    set_num_interop_threads,
+    set_num_threads,  # noqa: E402
+)
+from .autograd import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+strided = "torch.strided"
+contiguous_format = "torch.contiguous_format"
+channels_last = "torch.channels_last"
+preserve_format = "torch.preserve_format"
+layout = str
+memory_format = str
+
+
+def is_tensor(obj) -> bool:
+    """True if ``obj`` is an ember Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """True if ``input`` has a floating point dtype."""
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    """True if ``input`` has a complex dtype."""
+    return input.is_complex()
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """The truth value of a one-element tensor."""
+    return bool(input)
+
+
+def __getattr__(name: str):
+    # submodules imported on first use keep `import ember` fast
+    import importlib
+
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+_LAZY_SUBMODULES = {"nn", "optim", "utils", "hub", "distributions", "linalg", "fft", "special",
+                    "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
+                    "testing", "sparse", "profiler", "vision", "audio", "text", "datasets",
+                    "serialization", "types", "overrides", "library", "func", "masked"}

@@ -1,0 +1,434 @@
+"""Tensor creation: ``tensor``, ``as_tensor``, ``zeros``/``ones``/``full``/``empty``,
+``arange``, ``linspace``, ``eye``, the ``*_like`` forms, and random tensors."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _device, _dtype, _random
+from ._dtype import get_default_dtype, to_dtype
+from ._tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "asarray", "zeros", "ones", "full", "empty", "arange",
+           "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand",
+           "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
+           "scalar_tensor"]
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = s.item()
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(f"expected a sequence of integers for the size, got "
+                            f"{type(s).__name__}")
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
+                               f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _finish(arr, device, requires_grad: bool) -> Tensor:
+    dev = _device.to_device(device)
+    if dev.type != "cpu":
+        xp = _device.array_module(dev)
+        with xp.cuda.Device(dev.index):
+            arr = xp.asarray(arr)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _xp(device):
+    dev = _device.to_device(device)
+    return _device.array_module(dev), dev
+
+
+def _infer_np(data):
+    """A numpy array of ``data`` with PyTorch's dtype inference for Python values."""
+    if isinstance(data, np.ndarray):
+        _dtype.from_numpy_dtype(data.dtype)
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, bool):
+        return np.asarray(data, dtype=np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.asarray(data, dtype=np.int64)
+    if isinstance(data, numbers.Real):
+        return np.asarray(data, dtype=get_default_dtype().np)
+    if isinstance(data, numbers.Complex):
+        return np.asarray(data, dtype=get_default_dtype().to_complex().np)
+    if isinstance(data, Tensor):
+        return data.__array__()
+    if isinstance(data, (list, tuple)):
+        if _has_tensor(data):
+            data = _tensors_to_arrays(data)
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(f"expected a rectangular nested sequence of numbers: {e}") from None
+        if arr.dtype == object:
+            raise TypeError("tensor(): could not infer the dtype of a sequence of "
+                            f"{_kinds(data)}; expected numbers or tensors")
+        kinds = _python_kinds(data)
+        if arr.dtype.kind == "f" and "f" in kinds:
+            return arr.astype(get_default_dtype().np, copy=False)
+        if arr.dtype.kind == "c" and "c" in kinds:
+            return arr.astype(get_default_dtype().to_complex().np, copy=False)
+        if arr.dtype.kind in "iu" and "i" in kinds:
+            return arr.astype(np.int64, copy=False)
+        if arr.dtype.kind in "US":
+            raise TypeError("new(): invalid data type 'str'")
+        return arr
+    if hasattr(data, "__array__"):
+        return np.asarray(data)
+    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+
+
+def _has_tensor(seq) -> bool:
+    for x in seq:
+        if isinstance(x, Tensor):
+            return True
+        if isinstance(x, (list, tuple)) and _has_tensor(x):
+            return True
+    return False
+
+
+def _tensors_to_arrays(seq):
+    return [x.__array__() if isinstance(x, Tensor) else
+            (_tensors_to_arrays(x) if isinstance(x, (list, tuple)) else x) for x in seq]
+
+
+def _python_kinds(seq) -> set:
+    """The kinds of Python scalars in a nested sequence ('b', 'i', 'f', 'c')."""
+    kinds = set()
+    stack = [seq]
+    while stack:
+        s = stack.pop()
+        for x in s:
+            if isinstance(x, (list, tuple)):
+                stack.append(x)
+            elif isinstance(x, bool):
+                kinds.add("b")
+            elif isinstance(x, numbers.Integral) and not isinstance(x, np.integer):
+                kinds.add("i")
+            elif isinstance(x, float):
+                kinds.add("f")
+            elif isinstance(x, complex):
+                kinds.add("c")
+            elif isinstance(x, np.ndarray) and x.dtype == np.float64:
+                kinds.add("F")
+    return kinds
+
+
+def _kinds(data) -> str:
+    return ", ".join(sorted({type(x).__name__ for x in data}))
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays); the dtype is
+    inferred as PyTorch does (Python floats -> the default dtype, ints -> int64)."""
+    if isinstance(data, Tensor):
+        arr = data._data.copy()
+        dev = device if device is not None else data.device
+        t = Tensor._make(arr)
+        t = t.to(dtype=to_dtype(dtype)) if dtype is not None else t
+        t = t.to(dev) if _device.to_device(dev) != t.device else t
+        if requires_grad:
+            t.requires_grad_(True)
+        return t
+    arr = _infer_np(data)
+    if dtype is not None:
+        arr = arr.astype(to_dtype(dtype).np)
+    if arr is data or arr.base is not None or not arr.flags.c_contiguous:
+        arr = arr.copy()
+    return _finish(arr, device, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """``data`` as a tensor, sharing memory with a numpy array or tensor when dtype and
+    device allow."""
+    if isinstance(data, Tensor):
+        out = data
+        if dtype is not None and to_dtype(dtype) != data.dtype:
+            out = out.to(dtype=to_dtype(dtype))
+        if device is not None and _device.to_device(device) != out.device:
+            out = out.to(device)
+        return out
+    if isinstance(data, np.ndarray):
+        arr = data
+        if dtype is not None and to_dtype(dtype).np != arr.dtype:
+            arr = arr.astype(to_dtype(dtype).np)
+        _dtype.from_numpy_dtype(arr.dtype)
+        dev = _device.to_device(device)
+        if dev.type == "cpu":
+            return Tensor._make(arr)
+        return _finish(arr, dev, False)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A 0-dim tensor holding ``s`` (default dtype unless given)."""
+    return full((), s, dtype=dtype or get_default_dtype(), device=device,
+                requires_grad=requires_grad)
+
+
+def _factory(fill: str):
+    def fn(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
+           layout=None, pin_memory: bool = False, memory_format=None) -> Tensor:
+        shape = _size(size)
+        d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+        xp, dev = _xp(device)
+        arr = getattr(xp, fill)(shape, dtype=d.np) if dev.type == "cpu" else \
+            _on_cuda(dev, lambda: getattr(xp, fill)(shape, dtype=d.np))
+        t = Tensor._make(arr)
+        if requires_grad:
+            t.requires_grad_(True)
+        if out is not None:
+            out._data = arr
+            return out
+        return t
+    fn.__name__ = fill
+    fn.__doc__ = f"A tensor of the given size filled with {fill} (default dtype unless given)."
+    return fn
+
+
+def _on_cuda(dev, make):  # pragma: no cover - cuda
+    xp = _device.array_module(dev)
+    with xp.cuda.Device(dev.index):
+        return make()
+
+
+zeros = _factory("zeros")
+ones = _factory("ones")
+empty = _factory("empty")
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+         out=None, layout=None, pin_memory: bool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value)."""
+    shape = _size((size,) if isinstance(size, int) else tuple(size))
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    d = to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
+    xp, dev = _xp(device)
+    arr = xp.full(shape, fill_value, dtype=d.np)
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _like(fn_name: str):
+    def fn(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
+           layout=None, memory_format=None, pin_memory=False) -> Tensor:
+        factory = globals()[fn_name]
+        return factory(input.shape, dtype=dtype if dtype is not None else input.dtype,
+                       device=device if device is not None else input.device,
+                       requires_grad=requires_grad)
+    fn.__name__ = fn_name + "_like"
+    fn.__doc__ = f"``{fn_name}`` with the size (and by default dtype and device) of ``input``."
+    return fn
+
+
+zeros_like = _like("zeros")
+ones_like = _like("ones")
+empty_like = _like("empty")
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
+    """``full`` with the size (and by default dtype and device) of ``input``."""
+    return full(input.shape, fill_value, dtype=dtype if dtype is not None else input.dtype,
+                device=device if device is not None else input.device,
+                requires_grad=requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           out=None, layout=None) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all arguments
+    are integers, else the default float dtype."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                     for v in vals)
+        d = _dtype.int64 if is_int else get_default_dtype()
+    else:
+        d = to_dtype(dtype)
+    n = int(math.ceil((end - start) / step))
+    if d.is_floating_point or d.is_complex:
+        arr = (start + step * np.arange(n, dtype=np.float64)).astype(d.np)
+    else:
+        arr = (np.arange(n, dtype=np.int64) * int(step) + int(start)).astype(d.np) \
+            if float(step).is_integer() and float(start).is_integer() else \
+            np.floor(start + step * np.arange(n, dtype=np.float64)).astype(d.np)
+    return _finish(arr, device, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None,
+             requires_grad: bool = False, out=None) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    i = np.arange(steps, dtype=np.float64)
+    if steps > 1:
+        step = (end - start) / (steps - 1)
+        half = steps // 2
+        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    else:
+        arr = np.full(steps, start, dtype=np.float64)
+    if not (d.is_floating_point or d.is_complex):
+        arr = np.trunc(arr)
+    return _finish(arr.astype(d.np), device, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad: bool = False) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+    lin = linspace(start, end, steps, dtype=_dtype.float64)._data
+    return _finish((base ** lin).astype(d.np), device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None,
+        requires_grad: bool = False, out=None) -> Tensor:
+    """The ``n x m`` identity matrix."""
+    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+    xp, dev = _xp(device)
+    t = Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+# -- random ------------------------------------------------------------------------------
+def _float_dtype(dtype) -> _dtype.dtype:
+    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+    if not (d.is_floating_point or d.is_complex):
+        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{d}'")
+    return d
+
+
+def _draw_float(rng, kind: str, shape, d: _dtype.dtype):
+    npd = d.np if d in (_dtype.float32, _dtype.float64) else np.float32
+    if kind == "uniform":
+        arr = rng.random(shape, dtype=npd)
+    else:
+        arr = rng.standard_normal(shape, dtype=npd)
+    return arr.astype(d.np, copy=False)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False,
+         out=None, layout=None, pin_memory=False) -> Tensor:
+    """Uniform random values on [0, 1)."""
+    shape = _size(size)
+    d = _float_dtype(dtype)
+    dev = _device.to_device(device)
+    arr = _draw_float(_random.generator_for(dev, generator), "uniform", shape, d)
+    t = Tensor._make(arr)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False,
+          out=None, layout=None, pin_memory=False) -> Tensor:
+    """Standard normal random values."""
+    shape = _size(size)
+    d = _float_dtype(dtype)
+    dev = _device.to_device(device)
+    arr = _draw_float(_random.generator_for(dev, generator), "normal", shape, d)
+    t = Tensor._make(arr)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad: bool = False, out=None) -> Tensor:
+    """Random integers on [low, high) (int64 unless ``dtype`` is given)."""
+    if size is None:  # randint(high, size)
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing required argument 'size'")
+    if high is None:
+        raise TypeError("randint() missing required argument 'high'")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    d = to_dtype(dtype) if dtype is not None else _dtype.int64
+    dev = _device.to_device(device)
+    rng = _random.generator_for(dev, generator)
+    arr = rng.integers(low, high, size=_size((tuple(size),)), dtype=np.int64).astype(d.np)
+    return Tensor._make(arr)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None,
+             requires_grad: bool = False, out=None) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless ``dtype`` is given)."""
+    d = to_dtype(dtype) if dtype is not None else _dtype.int64
+    dev = _device.to_device(device)
+    rng = _random.generator_for(dev, generator)
+    return Tensor._make(rng.permutation(int(n)).astype(d.np))
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None) -> Tensor:
+    """``rand`` with the size, dtype and device of ``input``."""
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,
+               memory_format=None) -> Tensor:
+    """``randn`` with the size, dtype and device of ``input``."""
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None,
+                 requires_grad=False, memory_format=None) -> Tensor:
+    """``randint`` with the size, dtype and device of ``input``."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
+                   device=device or input.device)
+
+
+def _tensor_ctor_data(args, dtype, device):
+    """Data for the legacy constructor ``ember.Tensor(...)``: sizes or data, float dtype."""
+    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+    if not args:
+        return np.empty((0,), dtype=d.np)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+        return np.zeros(tuple(int(a) for a in args), dtype=d.np)
+    if len(args) == 1 and isinstance(args[0], Size_types()):
+        return np.zeros(tuple(args[0]), dtype=d.np)
+    arr = _infer_np(args[0])
+    return np.array(arr, dtype=d.np)
+
+
+def Size_types():
+    from ._tensor import Size
+
+    return (Size,)

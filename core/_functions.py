@@ -1,0 +1,71 @@
+"""The ``ember.*`` op namespace (``ember.add``, ``ember.cat``, ...), gathered from the op
+modules where each op is defined."""
+
+from __future__ import annotations
+
+from .ops.compare import *  # noqa: F403
+from .ops.compare import __all__ as _c
+from .ops.elementwise import *  # noqa: F403
+from .ops.elementwise import __all__ as _e
+from .ops.elementwise import (
+    absolute,
+    clamp_max,
+    clamp_min,
+    clip,
+    divide,
+    fix,
+    multiply,
+    negative,
+    sgn,
+    subtract,
+)
+from .ops.index import *  # noqa: F403
+from .ops.index import __all__ as _i
+from .ops.linalg import *  # noqa: F403
+from .ops.linalg import __all__ as _l
+from .ops.reduce import *  # noqa: F403
+from .ops.reduce import __all__ as _r
+from .ops.reduce import nansum
+from .ops.shape import *  # noqa: F403
+from .ops.shape import __all__ as _s
+from .ops.shape import moveaxis, select, swapdims
+
+__all__ = list(_c) + list(_e) + list(_i) + list(_l) + list(_r) + list(_s) + [
+    "absolute", "clamp_max", "clamp_min", "clip", "divide", "fix", "multiply", "negative",
+    "sgn", "subtract", "nansum", "moveaxis", "select", "swapdims", "clone", "detach",
+    "nonzero", "argwhere", "conj", "numel", "arccos", "arcsin", "arctan"]
+__all__ = [n for n in __all__ if n != "resize_out"]
+
+arcsin = asin  # noqa: F405
+arccos = acos  # noqa: F405
+arctan = atan  # noqa: F405
+
+
+def clone(input, *, memory_format=None):
+    """A copy of ``input`` that stays in the graph."""
+    return input.clone()
+
+
+def detach(input):
+    """``input.detach()``."""
+    return input.detach()
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """Indices of the nonzero elements of ``input``."""
+    return input.nonzero(as_tuple=as_tuple)
+
+
+def argwhere(input):
+    """``nonzero(input)`` as an (n, ndim) tensor."""
+    return input.nonzero()
+
+
+def conj(input):
+    """The complex conjugate of ``input``."""
+    return input.conj()
+
+
+def numel(input) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()

@@ -1,0 +1,160 @@
+"""Random number generation: ``ember.Generator``, one default generator per device,
+``manual_seed``, ``seed``, ``get_rng_state``/``set_rng_state``.
+
+CPU generators are numpy ``Generator(PCG64)`` objects; CUDA ones are cupy generators. Same
+seed, same machine, same stream; bitwise equality with PyTorch's streams is not a goal.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+
+from . import _device
+
+__all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
+           "set_rng_state", "default_generator"]
+
+_DEFAULT_SEED = 67280421310721  # PyTorch's default_generator seed
+
+
+class Generator:
+    """A pseudo-random number generator, as ``torch.Generator(device='cpu')``."""
+
+    def __init__(self, device="cpu"):
+        self.device = _device.device(device) if not isinstance(device, _device.device) \
+            else device
+        self._seed = _DEFAULT_SEED
+        self._rng = None
+        self._reset()
+
+    def _reset(self) -> None:
+        if self.device.type == "cpu":
+            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        else:  # pragma: no cover - cuda
+            cp = _device.cupy_module()
+            with cp.cuda.Device(self.device.index or 0):
+                self._rng = cp.random.default_rng(self._seed)
+
+    @property
+    def rng(self):
+        """The underlying numpy (or cupy) generator."""
+        return self._rng
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Seeds the generator; returns it."""
+        seed = int(seed)
+        if seed < 0:
+            seed &= 0xFFFF_FFFF_FFFF_FFFF
+        self._seed = seed
+        self._reset()
+        return self
+
+    def seed(self) -> int:
+        """Seeds from a non-deterministic source; returns the seed used."""
+        s = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        """The seed last set."""
+        return self._seed
+
+    def get_state(self):
+        """The generator state as a uint8 tensor."""
+        from ._creation import tensor
+
+        if self.device.type == "cpu":
+            blob = pickle.dumps((self._seed, self._rng.bit_generator.state))
+        else:  # pragma: no cover - cuda
+            blob = pickle.dumps((self._seed, None))
+        return tensor(list(blob), dtype="uint8")
+
+    def set_state(self, new_state) -> Generator:
+        """Restores a state returned by ``get_state``."""
+        arr = np.asarray(new_state.__array__() if hasattr(new_state, "__array__") else
+                         new_state, dtype=np.uint8)
+        seed_, state = _loads_state(arr.tobytes())
+        self._seed = seed_
+        self._reset()
+        if state is not None:
+            self._rng.bit_generator.state = state
+        return self
+
+    def clone_state(self):
+        return self.get_state()
+
+    def __repr__(self) -> str:
+        return f"<ember.Generator object at {hex(id(self))}>"
+
+
+class _StateUnpickler(pickle.Unpickler):
+    """RNG states hold only builtins: refuse anything else."""
+
+    def find_class(self, module, name):
+        raise pickle.UnpicklingError(f"rng state: global {module}.{name} is not allowed")
+
+
+def _loads_state(blob: bytes):
+    import io
+
+    return _StateUnpickler(io.BytesIO(blob)).load()
+
+
+default_generator = Generator("cpu")
+_cuda_generators: dict = {}
+
+
+def generator_for(device, generator=None):
+    """The numpy/cupy generator to draw from for ``device``."""
+    if generator is not None:
+        return generator.rng
+    if device.type == "cpu":
+        return default_generator.rng
+    g = _cuda_generators.get(device.index)  # pragma: no cover - cuda
+    if g is None:  # pragma: no cover - cuda
+        g = _cuda_generators[device.index] = Generator(device).manual_seed(
+            default_generator.initial_seed())
+    return g.rng  # pragma: no cover - cuda
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seeds every device's default generator; returns the CPU one."""
+    default_generator.manual_seed(seed)
+    for g in _cuda_generators.values():
+        g.manual_seed(seed)
+    return default_generator
+
+
+def seed() -> int:
+    """Seeds the default generators non-deterministically; returns the seed."""
+    s = default_generator.seed()
+    for g in _cuda_generators.values():
+        g.manual_seed(s)
+    return s
+
+
+def initial_seed() -> int:
+    """The initial seed of the default CPU generator."""
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    """The default CPU generator's state (a uint8 tensor)."""
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state) -> None:
+    """Restores the default CPU generator's state."""
+    default_generator.set_state(new_state)
+
+
+def cuda_manual_seed_all(seed_: int) -> None:
+    """Seeds the generators of every CUDA device."""
+    for g in _cuda_generators.values():
+        g.manual_seed(seed_)
+    _cuda_seed[0] = seed_
+
+
+_cuda_seed = [None]

@@ -1,0 +1,554 @@
+"""Attaches the op functions to ``Tensor`` as methods and operators (each op is defined
+once, in its op module; this file only wires names)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _device, _dtype
+from ._tensor import Tensor
+from .autograd.grad_mode import _State
+from .ops import compare as C
+from .ops import elementwise as E
+from .ops import index as I
+from .ops import linalg as L
+from .ops import reduce as R
+from .ops import shape as S
+from .ops._prep import cast
+from .ops.inplace import check_result_fits, commit_inplace, needs_graph
+from .ops.op import Op, xp_of
+
+
+def _method(fn):
+    def m(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    m.__name__ = fn.__name__
+    m.__doc__ = fn.__doc__
+    return m
+
+
+_PLAIN = {
+    # elementwise
+    "add": E.add, "sub": E.sub, "subtract": E.sub, "mul": E.mul, "multiply": E.mul,
+    "div": E.div, "divide": E.div, "true_divide": E.div, "floor_divide": E.floor_divide,
+    "remainder": E.remainder, "fmod": E.fmod, "pow": E.pow, "neg": E.neg, "negative": E.neg,
+    "exp": E.exp, "exp2": E.exp2, "expm1": E.expm1, "log": E.log, "log2": E.log2,
+    "log10": E.log10, "log1p": E.log1p, "sqrt": E.sqrt, "rsqrt": E.rsqrt, "abs": E.abs,
+    "absolute": E.abs, "sign": E.sign, "sgn": E.sgn, "sigmoid": E.sigmoid, "tanh": E.tanh,
+    "erf": E.erf, "erfc": E.erfc, "sin": E.sin, "cos": E.cos, "tan": E.tan, "asin": E.asin,
+    "acos": E.acos, "atan": E.atan, "sinh": E.sinh, "cosh": E.cosh, "arcsin": E.asin,
+    "arccos": E.acos, "arctan": E.atan, "relu": E.relu, "clamp": E.clamp, "clip": E.clamp,
+    "clamp_min": E.clamp_min, "clamp_max": E.clamp_max, "reciprocal": E.reciprocal,
+    "square": E.square, "floor": E.floor, "ceil": E.ceil, "round": E.round, "trunc": E.trunc,
+    "fix": E.trunc, "frac": E.frac, "maximum": E.maximum, "minimum": E.minimum,
+    "lerp": E.lerp, "addcmul": E.addcmul, "addcdiv": E.addcdiv,
+    # comparison / logical
+    "eq": C.eq, "ne": C.ne, "lt": C.lt, "le": C.le, "gt": C.gt, "ge": C.ge,
+    "greater": C.gt, "greater_equal": C.ge, "less": C.lt, "less_equal": C.le,
+    "not_equal": C.ne, "logical_and": C.logical_and, "logical_or": C.logical_or,
+    "logical_xor": C.logical_xor, "logical_not": C.logical_not,
+    "bitwise_and": C.bitwise_and, "bitwise_or": C.bitwise_or, "bitwise_xor": C.bitwise_xor,
+    "bitwise_not": C.bitwise_not, "isnan": C.isnan, "isinf": C.isinf,
+    "isfinite": C.isfinite, "isposinf": C.isposinf, "isneginf": C.isneginf,
+    "signbit": C.signbit, "equal": C.equal, "allclose": C.allclose, "isclose": C.isclose,
+    # reductions
+    "sum": R.sum, "nansum": R.nansum, "mean": R.mean, "prod": R.prod, "max": R.max,
+    "min": R.min, "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
+    "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "softmax": R.softmax,
+    "log_softmax": R.log_softmax, "cumsum": R.cumsum, "all": R.all, "any": R.any,
+    "norm": R.norm,
+    # shape
+    "view": S.view, "reshape": S.reshape, "permute": S.permute, "transpose": S.transpose,
+    "swapaxes": S.transpose, "swapdims": S.transpose, "squeeze": S.squeeze,
+    "unsqueeze": S.unsqueeze, "expand": S.expand, "expand_as": S.expand_as,
+    "broadcast_to": S.broadcast_to, "flatten": S.flatten, "unflatten": S.unflatten,
+    "flip": S.flip, "split": S.split, "chunk": S.chunk, "unbind": S.unbind,
+    "narrow": S.narrow, "select": S.select, "contiguous": S.contiguous, "t": S.t,
+    "movedim": S.movedim, "moveaxis": S.movedim,
+    # index
+    "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add,
+    "index_select": I.index_select, "masked_fill": I.masked_fill, "index_put": I.index_put,
+    "index_put_": I.index_put_,
+    # linalg
+    "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot,
+    "addmm": L.addmm,
+}
+
+for _name, _fn in _PLAIN.items():
+    setattr(Tensor, _name, _method(_fn))
+
+
+def _where(self, condition, other):
+    return E.where(condition, self, other)
+
+
+Tensor.where = _where
+
+
+# -- operators ---------------------------------------------------------------------------
+def _rop(fn):
+    def r(self, other):
+        return fn(other, self)
+    return r
+
+
+Tensor.__add__ = lambda self, other: E.add(self, other)
+Tensor.__radd__ = lambda self, other: E.add(other, self)
+Tensor.__sub__ = lambda self, other: E.sub(self, other)
+Tensor.__rsub__ = lambda self, other: E.sub(other, self)
+Tensor.__mul__ = lambda self, other: E.mul(self, other)
+Tensor.__rmul__ = lambda self, other: E.mul(other, self)
+Tensor.__truediv__ = lambda self, other: E.div(self, other)
+Tensor.__rtruediv__ = lambda self, other: E.div(other, self)
+Tensor.__floordiv__ = lambda self, other: E.floor_divide(self, other)
+Tensor.__rfloordiv__ = lambda self, other: E.floor_divide(other, self)
+Tensor.__mod__ = lambda self, other: E.remainder(self, other)
+Tensor.__rmod__ = lambda self, other: E.remainder(other, self)
+Tensor.__pow__ = lambda self, other: E.pow(self, other)
+Tensor.__rpow__ = lambda self, other: E._pow_tensor(other, self)
+Tensor.__matmul__ = lambda self, other: L.matmul(self, other)
+Tensor.__rmatmul__ = lambda self, other: L.matmul(other, self)
+Tensor.__neg__ = lambda self: E.neg(self)
+Tensor.__pos__ = lambda self: self
+Tensor.__abs__ = lambda self: E.abs(self)
+Tensor.__invert__ = lambda self: C.logical_not(self) if self._data.dtype == np.bool_ \
+    else C.bitwise_not(self)
+Tensor.__and__ = lambda self, other: C.bitwise_and(self, other)
+Tensor.__rand__ = lambda self, other: C.bitwise_and(other, self)
+Tensor.__or__ = lambda self, other: C.bitwise_or(self, other)
+Tensor.__ror__ = lambda self, other: C.bitwise_or(other, self)
+Tensor.__xor__ = lambda self, other: C.bitwise_xor(self, other)
+Tensor.__rxor__ = lambda self, other: C.bitwise_xor(other, self)
+Tensor.__eq__ = lambda self, other: C.eq(self, other) if _comparable(other) else False
+Tensor.__ne__ = lambda self, other: C.ne(self, other) if _comparable(other) else True
+Tensor.__lt__ = lambda self, other: C.lt(self, other)
+Tensor.__le__ = lambda self, other: C.le(self, other)
+Tensor.__gt__ = lambda self, other: C.gt(self, other)
+Tensor.__ge__ = lambda self, other: C.ge(self, other)
+Tensor.__getitem__ = lambda self, idx: I.getitem(self, idx)
+Tensor.__setitem__ = lambda self, idx, value: I.setitem(self, idx, value)
+Tensor.__hash__ = lambda self: id(self)
+
+
+def _comparable(other) -> bool:
+    return isinstance(other, (Tensor, int, float, bool, complex, np.ndarray, np.generic))
+
+
+# -- in-place ops ------------------------------------------------------------------------
+_INPLACE_UFUNC = {"add": np.add, "sub": np.subtract, "mul": np.multiply,
+                  "div": np.true_divide}
+
+
+def _make_inplace(name: str, fn):
+    ufunc_name = name if name in _INPLACE_UFUNC else None
+
+    def inplace(self, *args, **kwargs):
+        if not needs_graph(self, *args):
+            if ufunc_name is not None and not kwargs and len(args) == 1:
+                other = args[0]
+                if _fast_inplace(self, ufunc_name, other):
+                    return self
+            result = fn(self, *args, **kwargs)
+            check_result_fits(self, result._data, name + "_")
+            if not self._data.flags.writeable:
+                raise RuntimeError(f"{name}_: unsupported operation: the tensor is a "
+                                   "broadcast (expanded) view; clone it first.")
+            return _write(self, result)
+        return commit_inplace(self, fn(self, *args, **kwargs), name + "_")
+    inplace.__name__ = name + "_"
+    inplace.__doc__ = f"In-place version of ``{name}``."
+    return inplace
+
+
+def _fast_inplace(self: Tensor, name: str, other) -> bool:
+    """``self op= other`` straight into self's memory when dtypes already agree."""
+    a = self._data
+    if isinstance(other, Tensor):
+        b = other._data
+        if b.dtype != a.dtype or type(b) is not type(a):
+            return False
+        if b.shape != a.shape and np.broadcast_shapes(a.shape, b.shape) != a.shape:
+            return False
+    elif isinstance(other, (int, float)) and not isinstance(other, bool) and \
+            a.dtype.kind == "f":
+        b = a.dtype.type(other)
+    else:
+        return False
+    if name == "div" and a.dtype.kind != "f":
+        return False
+    if not a.flags.writeable:
+        return False
+    _INPLACE_UFUNC[name](a, b, out=a)
+    self._vc[0] += 1
+    return True
+
+
+_INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "abs",
+            "sign", "sigmoid", "tanh", "erf", "sin", "cos", "relu", "clamp", "clip",
+            "clamp_min", "clamp_max", "reciprocal", "square", "floor", "ceil", "round",
+            "trunc", "frac", "remainder", "fmod", "floor_divide", "lerp", "addcmul",
+            "addcdiv", "exp2", "expm1", "log2", "log10", "log1p", "tan", "asin", "acos",
+            "atan", "sinh", "cosh", "masked_fill", "scatter", "scatter_add", "eq", "ne", "lt",
+            "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
+            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "maximum", "minimum",
+            "subtract", "multiply", "divide", "true_divide", "neg", "negative", "erfc"]
+
+for _name in _INPLACE:
+    setattr(Tensor, _name + "_", _make_inplace(_name, _PLAIN[_name]))
+
+
+def _cmp_inplace(name):
+    def f(self, other):
+        r = _PLAIN[name](self, other)
+        return commit_inplace(self, cast(r, self.dtype), name + "_") if needs_graph(self) \
+            else _write(self, cast(r, self.dtype))
+    return f
+
+
+def _write(self, result):
+    xp_of(self._data).copyto(self._data, result._data, casting="unsafe")
+    self._vc[0] += 1
+    return self
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+              "logical_xor"):
+    setattr(Tensor, _name + "_", _cmp_inplace(_name))
+
+Tensor.__iadd__ = lambda self, other: self.add_(other)
+Tensor.__isub__ = lambda self, other: self.sub_(other)
+Tensor.__imul__ = lambda self, other: self.mul_(other)
+Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
+Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
+Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
+Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
+
+
+def zero_(self) -> Tensor:
+    """Fills the tensor with zeros, in place."""
+    return fill_(self, 0)
+
+
+def fill_(self, value) -> Tensor:
+    """Fills the tensor with ``value``, in place."""
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
+        if needs_graph(self, value):
+            return commit_inplace(self, value.to(self.dtype).expand(self.shape) * 1, "fill_")
+        value = value.item()
+    if needs_graph(self):
+        return commit_inplace(self, (self * 0 + value).to(self.dtype) if self.ndim else
+                              self * 0 + value, "fill_")
+    self._data.fill(value)
+    self._vc[0] += 1
+    return self
+
+
+def copy_(self, src, non_blocking: bool = False) -> Tensor:
+    """Copies ``src`` (broadcast, cast to self's dtype, from any device) into self."""
+    if not isinstance(src, Tensor):
+        from ._creation import tensor
+
+        src = tensor(src)
+    if src.device != self.device:
+        src = src.to(self.device)
+    if needs_graph(self, src):
+        res = cast(src, self.dtype).expand(self.shape)
+        return commit_inplace(self, res * 1 if res._base is not None else res, "copy_")
+    xp_of(self._data).copyto(self._data, xp_of(self._data).broadcast_to(
+        src._data, self._data.shape), casting="unsafe")
+    self._vc[0] += 1
+    return self
+
+
+Tensor.zero_ = zero_
+Tensor.fill_ = fill_
+Tensor.copy_ = copy_
+
+
+def _clone(self, *, memory_format=None) -> Tensor:
+    """A copy that stays in the graph (its gradient flows back to self)."""
+    return _Clone.apply(self)
+
+
+class _Clone(Op):
+    _name = "clone"
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+Tensor.clone = _clone
+
+
+# -- conversion --------------------------------------------------------------------------
+def to(self, *args, **kwargs) -> Tensor:
+    """Returns the tensor with another dtype and/or device (self if nothing changes):
+    ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; differentiable."""
+    dev = kwargs.pop("device", None)
+    dt = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dev, dt = a.device, a.dtype
+        elif isinstance(a, _dtype.dtype) or (a in (float, int, bool) if isinstance(a, type)
+                                            else False):
+            dt = a
+        elif isinstance(a, (str, _device.device, int)) and not isinstance(a, bool):
+            s = str(a)
+            if s.startswith("torch.") or s in _dtype._BY_NAME:
+                dt = a
+            else:
+                dev = a
+        elif isinstance(a, bool):
+            pass
+        elif a is not None:
+            dt = a
+    out = self
+    if dt is not None:
+        d = _dtype.to_dtype(dt)
+        if d.np != out._data.dtype:
+            out = cast(out, d)
+    if dev is not None:
+        target = _device.to_device(dev)
+        if target != out.device:
+            out = _ToDevice.apply(out, target=target)
+    if copy and out is self:
+        out = self.clone()
+    return out
+
+
+class _ToDevice(Op):
+    _name = "to_device"
+
+    def forward(self, x):
+        self.src = _device.device_of_array(x)
+        if self.target.type == "cpu":
+            return x.get() if not isinstance(x, np.ndarray) else x
+        xp = _device.array_module(self.target)
+        with xp.cuda.Device(self.target.index):
+            return xp.asarray(x)
+
+    def backward(self, g):
+        return g.to(self.src)
+
+
+Tensor.to = to
+Tensor.cpu = lambda self, memory_format=None: to(self, "cpu")
+Tensor.cuda = lambda self, device=None, non_blocking=False, memory_format=None: to(
+    self, _device.device("cuda", device) if isinstance(device, int) else (device or "cuda"))
+
+
+def _type_conv(d):
+    def f(self, memory_format=None):
+        return to(self, d)
+    f.__doc__ = f"``self.to({d!r})``."
+    return f
+
+
+for _n, _d in (("float", _dtype.float32), ("double", _dtype.float64),
+               ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
+               ("short", _dtype.int16), ("char", _dtype.int8), ("byte", _dtype.uint8),
+               ("bool", _dtype.bool), ("cfloat", _dtype.complex64),
+               ("cdouble", _dtype.complex128), ("bfloat16", _dtype.bfloat16)):
+    setattr(Tensor, _n, _type_conv(_d))
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+               "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+               "complex128": "ComplexDoubleTensor"}
+
+
+def type_(self, dtype=None, non_blocking: bool = False):
+    """Without arguments, the type name (``'torch.FloatTensor'``); else a cast."""
+    if dtype is None:
+        prefix = "torch.cuda." if self.device.type == "cuda" else "torch."
+        return prefix + _TYPE_NAMES.get(self.dtype.name, "Tensor")
+    if isinstance(dtype, str):
+        name = dtype.split(".")[-1]
+        for k, v in _TYPE_NAMES.items():
+            if v == name:
+                return to(self, _dtype._BY_NAME[k])
+    return to(self, dtype)
+
+
+Tensor.type = type_
+
+
+def type_as(self, other: Tensor) -> Tensor:
+    """``self.to(other.dtype)``."""
+    return to(self, other.dtype)
+
+
+Tensor.type_as = type_as
+
+
+def view_as(self, other: Tensor) -> Tensor:
+    """``self.view(other.size())``."""
+    return S.view(self, other.shape)
+
+
+def reshape_as(self, other: Tensor) -> Tensor:
+    """``self.reshape(other.size())``."""
+    return S.reshape(self, other.shape)
+
+
+Tensor.view_as = view_as
+Tensor.reshape_as = reshape_as
+Tensor.T = property(lambda self: S.permute(self, tuple(range(self.ndim))[::-1]),
+                    doc="The tensor with all dimensions reversed.")
+Tensor.mT = property(lambda self: S.transpose(self, -2, -1),
+                     doc="The transpose of the last two dimensions.")
+Tensor.H = property(lambda self: S.permute(self, tuple(range(self.ndim))[::-1]).conj())
+Tensor.mH = property(lambda self: S.transpose(self, -2, -1).conj())
+
+
+# -- construction helpers ----------------------------------------------------------------
+def _new_factory(name: str):
+    def f(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+        from . import _creation
+
+        return getattr(_creation, name)(*size, dtype=dtype or self.dtype,
+                                        device=device or self.device,
+                                        requires_grad=requires_grad)
+    f.__doc__ = f"``ember.{name}`` with this tensor's dtype and device by default."
+    return f
+
+
+Tensor.new_zeros = _new_factory("zeros")
+Tensor.new_ones = _new_factory("ones")
+Tensor.new_empty = _new_factory("empty")
+
+
+def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """``ember.full`` with this tensor's dtype and device by default."""
+    from ._creation import full
+
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                requires_grad=requires_grad)
+
+
+def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+    """``ember.tensor(data)`` with this tensor's dtype and device by default."""
+    from ._creation import tensor
+
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
+
+
+Tensor.new_full = new_full
+Tensor.new_tensor = new_tensor
+
+
+def _rand_fill(kind: str):
+    def f(self, *args, generator=None, **kwargs):
+        from . import _random
+
+        rng = _random.generator_for(self.device, generator)
+        shape = self._data.shape
+        dt = self._data.dtype
+        if kind == "uniform":
+            lo = args[0] if args else kwargs.get("from", kwargs.get("a", 0.0))
+            hi = args[1] if len(args) > 1 else kwargs.get("to", kwargs.get("b", 1.0))
+            arr = rng.uniform(lo, hi, size=shape)
+        elif kind == "normal":
+            mean = args[0] if args else kwargs.get("mean", 0.0)
+            std = args[1] if len(args) > 1 else kwargs.get("std", 1.0)
+            arr = rng.normal(mean, std, size=shape)
+        else:
+            raise AssertionError(kind)
+        with _no_graph():
+            self._data[...] = arr.astype(dt, copy=False)
+        self._vc[0] += 1
+        return self
+    f.__name__ = kind + "_"
+    f.__doc__ = f"Fills the tensor in place with {kind} random values."
+    return f
+
+
+class _no_graph:
+    def __enter__(self):
+        self.prev = _State.enabled
+
+    def __exit__(self, *exc):
+        _State.enabled = self.prev
+
+
+Tensor.uniform_ = _rand_fill("uniform")
+Tensor.normal_ = _rand_fill("normal")
+
+
+def conj(self) -> Tensor:
+    """The complex conjugate (the tensor itself for real dtypes)."""
+    if self._data.dtype.kind != "c":
+        return self
+    return _Conj.apply(self)
+
+
+class _Conj(Op):
+    _name = "conj"
+
+    def forward(self, x):
+        return x.conj()
+
+    def backward(self, g):
+        return g.conj()
+
+
+Tensor.conj = conj
+Tensor.real = property(lambda self: self if self._data.dtype.kind != "c" else
+                       Tensor._make(self._data.real))
+Tensor.imag = property(lambda self: Tensor._make(self._data.imag))
+
+
+def nonzero(self, *, as_tuple: bool = False):
+    """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors."""
+    xp = xp_of(self._data)
+    idx = xp.nonzero(self._data) if self.ndim else xp.nonzero(self._data.reshape(1))
+    if as_tuple:
+        return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
+    return Tensor._make(xp.stack(idx, axis=1).astype(np.int64) if len(idx) else
+                        xp.zeros((int(bool(self._data)), 0), dtype=np.int64))
+
+
+Tensor.nonzero = nonzero
+Tensor.argwhere = lambda self: nonzero(self)
+Tensor.is_set_to = lambda self, other: self._data is other._data
+Tensor.data_ptr = lambda self: (self._data.__array_interface__["data"][0]
+                                if isinstance(self._data, np.ndarray) else self._data.data.ptr)
+Tensor.untyped_storage = lambda self: _Storage(self)
+Tensor.pin_memory = lambda self, device=None: self
+Tensor.is_pinned = lambda self, device=None: False
+Tensor.share_memory_ = lambda self: self
+Tensor.is_shared = lambda self: False
+
+
+class _Storage:
+    """A minimal view of a tensor's storage (``data_ptr`` and ``nbytes``)."""
+
+    def __init__(self, t: Tensor):
+        base = t._data
+        while getattr(base, "base", None) is not None and hasattr(base.base, "dtype"):
+            base = base.base
+        self._arr = base
+
+    def data_ptr(self) -> int:
+        a = self._arr
+        return a.__array_interface__["data"][0] if isinstance(a, np.ndarray) else a.data.ptr
+
+    def nbytes(self) -> int:
+        return int(self._arr.nbytes)
+
+    def size(self) -> int:
+        return int(self._arr.nbytes)

@@ -1,0 +1,101 @@
+"""``ember.cuda``: CUDA device queries, backed by CuPy (imported lazily)."""
+
+from __future__ import annotations
+
+from . import _device, _random
+
+__all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
+           "manual_seed", "manual_seed_all", "get_device_name", "empty_cache", "device",
+           "is_bf16_supported", "max_memory_allocated", "memory_allocated",
+           "reset_peak_memory_stats"]
+
+
+def is_available() -> bool:
+    """True when CuPy is installed and sees a GPU."""
+    return _device.cuda_available()
+
+
+def device_count() -> int:
+    """The number of visible GPUs (0 without CuPy)."""
+    if not is_available():
+        return 0
+    return _device.cupy_module().cuda.runtime.getDeviceCount()
+
+
+def current_device() -> int:
+    """The index of the current CUDA device."""
+    return _device.cupy_module().cuda.runtime.getDevice()
+
+
+def set_device(d) -> None:
+    """Makes ``d`` the current CUDA device."""
+    idx = d if isinstance(d, int) else _device.device(d).index or 0
+    _device.cupy_module().cuda.Device(idx).use()
+
+
+def synchronize(device=None) -> None:
+    """Waits for all kernels on the device to finish (a no-op without CUDA)."""
+    if is_available():
+        _device.cupy_module().cuda.Device().synchronize()
+
+
+def manual_seed(seed: int) -> None:
+    """Seeds the current CUDA device's generator."""
+    _random.cuda_manual_seed_all(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Seeds every CUDA device's generator (a no-op without CUDA)."""
+    _random.cuda_manual_seed_all(seed)
+
+
+def get_device_name(d=None) -> str:
+    """The name of a CUDA device."""
+    cp = _device.cupy_module()
+    idx = 0 if d is None else (d if isinstance(d, int) else _device.device(d).index or 0)
+    props = cp.cuda.runtime.getDeviceProperties(idx)
+    name = props["name"]
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def empty_cache() -> None:
+    """Releases cached GPU memory held by CuPy's pool (a no-op without CUDA)."""
+    if is_available():
+        _device.cupy_module().get_default_memory_pool().free_all_blocks()
+
+
+def memory_allocated(device=None) -> int:
+    """Bytes currently in use by CuPy's memory pool (0 without CUDA)."""
+    if not is_available():
+        return 0
+    return int(_device.cupy_module().get_default_memory_pool().used_bytes())
+
+
+def max_memory_allocated(device=None) -> int:
+    """Bytes held by CuPy's memory pool (an upper bound of the peak; 0 without CUDA)."""
+    if not is_available():
+        return 0
+    return int(_device.cupy_module().get_default_memory_pool().total_bytes())
+
+
+def reset_peak_memory_stats(device=None) -> None:
+    """Accepted for compatibility."""
+
+
+def is_bf16_supported() -> bool:
+    """False: ember computes bfloat16 through float32 on the GPU."""
+    return False
+
+
+class device:
+    """Context manager that makes a CUDA device current."""
+
+    def __init__(self, d):
+        self.idx = d if isinstance(d, int) else _device.device(d).index or 0
+
+    def __enter__(self):
+        self._ctx = _device.cupy_module().cuda.Device(self.idx)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)

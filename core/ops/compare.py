@@ -1,0 +1,110 @@
+"""Comparison, logical and bitwise ops (not differentiable; results are bool or integer)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._prep import binary_operands
+from .op import Op, xp_of
+
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+           "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan",
+           "isinf", "isfinite", "equal", "allclose", "isclose"]
+
+
+def _binary_cmp(name: str, fn, doc: str, integral_only: bool = False):
+    cls = type(name.capitalize(), (Op,), {"_name": name, "differentiable": False,
+                                         "forward": lambda self, a, b: fn(xp_of(a), a, b)})
+
+    def op(input, other, *, out=None) -> Tensor:
+        a, b = binary_operands(input, other, name)
+        if integral_only and a._data.dtype.kind not in "iub":
+            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{str(a.dtype)[6:]}'")
+        r = cls.apply(a, b)
+        if out is not None:
+            from .shape import resize_out
+
+            return resize_out(out, r)
+        return r
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+eq = _binary_cmp("eq", lambda xp, a, b: a == b, "Elementwise ``input == other``.")
+ne = _binary_cmp("ne", lambda xp, a, b: a != b, "Elementwise ``input != other``.")
+lt = _binary_cmp("lt", lambda xp, a, b: a < b, "Elementwise ``input < other``.")
+le = _binary_cmp("le", lambda xp, a, b: a <= b, "Elementwise ``input <= other``.")
+gt = _binary_cmp("gt", lambda xp, a, b: a > b, "Elementwise ``input > other``.")
+ge = _binary_cmp("ge", lambda xp, a, b: a >= b, "Elementwise ``input >= other``.")
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+logical_and = _binary_cmp("logical_and", lambda xp, a, b: xp.logical_and(a, b),
+                          "Elementwise logical AND of the truth values.")
+logical_or = _binary_cmp("logical_or", lambda xp, a, b: xp.logical_or(a, b),
+                         "Elementwise logical OR of the truth values.")
+logical_xor = _binary_cmp("logical_xor", lambda xp, a, b: xp.logical_xor(a, b),
+                          "Elementwise logical XOR of the truth values.")
+bitwise_and = _binary_cmp("bitwise_and", lambda xp, a, b: a & b,
+                          "Bitwise AND of integer or bool tensors.", integral_only=True)
+bitwise_or = _binary_cmp("bitwise_or", lambda xp, a, b: a | b,
+                         "Bitwise OR of integer or bool tensors.", integral_only=True)
+bitwise_xor = _binary_cmp("bitwise_xor", lambda xp, a, b: a ^ b,
+                          "Bitwise XOR of integer or bool tensors.", integral_only=True)
+
+
+def _unary_pred(name: str, fn, doc: str):
+    cls = type(name.capitalize(), (Op,), {"_name": name, "differentiable": False,
+                                         "forward": lambda self, x: fn(xp_of(x), x)})
+
+    def op(input: Tensor) -> Tensor:
+        return cls.apply(input)
+
+    op.__name__ = name
+    op.__doc__ = doc
+    return op
+
+
+logical_not = _unary_pred("logical_not", lambda xp, x: xp.logical_not(x),
+                          "Elementwise logical NOT.")
+isnan = _unary_pred("isnan", lambda xp, x: xp.isnan(x), "True where the value is NaN.")
+isinf = _unary_pred("isinf", lambda xp, x: xp.isinf(x), "True where the value is +/-inf.")
+isfinite = _unary_pred("isfinite", lambda xp, x: xp.isfinite(x),
+                       "True where the value is neither inf nor NaN.")
+isposinf = _unary_pred("isposinf", lambda xp, x: xp.isposinf(x), "True where +inf.")
+isneginf = _unary_pred("isneginf", lambda xp, x: xp.isneginf(x), "True where -inf.")
+signbit = _unary_pred("signbit", lambda xp, x: xp.signbit(x), "True where the sign bit is set.")
+
+
+def _bitwise_not_fn(xp, x):
+    if x.dtype.kind not in "iub":
+        raise RuntimeError("bitwise_not: only integral and bool tensors are supported")
+    return ~x
+
+
+bitwise_not = _unary_pred("bitwise_not", _bitwise_not_fn, "Bitwise NOT.")
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same shape and elements."""
+    if input.shape != other.shape:
+        return False
+    return bool(eq(input, other).all().item())
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|``."""
+    a, b = binary_operands(input, other, "isclose")
+    xp = xp_of(a._data)
+    return Tensor._make(np.asarray(xp.isclose(a._data, b._data, rtol=rtol, atol=atol,
+                                              equal_nan=equal_nan))
+                        if xp is np else xp.isclose(a._data, b._data, rtol=rtol, atol=atol,
+                                                    equal_nan=equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True if every element is close (see ``isclose``)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all().item())

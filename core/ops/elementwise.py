@@ -1,0 +1,549 @@
+"""Elementwise ops: arithmetic, powers, exponentials, activations' math, rounding.
+
+Unary ops are declared with ``_unary``: a forward on arrays and a backward in ember ops that
+receives the saved input (or output). Binary ops promote their operands first
+(``binary_operands``) and un-broadcast their gradients.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._prep import binary_operands, cast, special_module, to_float, unbroadcast
+from .op import Op, xp_of
+
+__all__ = [
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
+    "neg", "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sigmoid", "tanh", "erf", "sin", "cos",
+    "relu", "clamp", "reciprocal", "square", "log1p", "expm1", "floor", "ceil", "round",
+    "trunc", "minimum", "maximum", "where", "lerp", "addcmul", "addcdiv", "exp2", "log2",
+    "log10", "erfc", "frac", "tan", "atan", "asin", "acos", "sinh", "cosh", "rsub",
+]
+
+
+def _conj(t: Tensor) -> Tensor:
+    return t.conj() if t._data.dtype.kind == "c" else t
+
+
+# -- binary arithmetic -------------------------------------------------------------------
+class Add(Op):
+    _name = "add"
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return a + b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Op):
+    _name = "sub"
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return a - b
+
+    def backward(self, g):
+        sa, sb = self.shapes
+        return unbroadcast(g, sa), unbroadcast(-g, sb)
+
+
+class Mul(Op):
+    _name = "mul"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = unbroadcast(g * _conj(b), a.shape) if self.next_functions[0][0] else None
+        gb = unbroadcast(g * _conj(a), b.shape) if self.next_functions[1][0] else None
+        return ga, gb
+
+
+class Div(Op):
+    _name = "div"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.next_functions[0][0]:
+            ga = unbroadcast(g / _conj(b), a.shape)
+        if self.next_functions[1][0]:
+            gb = unbroadcast(-g * _conj(a) / _conj(b * b), b.shape)
+        return ga, gb
+
+
+class Pow(Op):
+    _name = "pow"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        ga = gb = None
+        if self.next_functions[0][0]:
+            ga = unbroadcast(g * b * a ** (b - 1), a.shape)
+            ga = ga.masked_fill((b == 0) & (a == 0), 0) if ga._data.size else ga
+        if self.next_functions[1][0]:
+            la = log(a).masked_fill((a == 0) & (b >= 0), 0)
+            gb = unbroadcast(g * (a ** b) * la, b.shape)
+        return ga, gb
+
+
+class Maximum(Op):
+    _name = "maximum"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return xp_of(a).maximum(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        half = where(a == b, g / 2, g)
+        return (unbroadcast(half.masked_fill(a < b, 0), a.shape),
+                unbroadcast(half.masked_fill(b < a, 0), b.shape))
+
+
+class Minimum(Op):
+    _name = "minimum"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return xp_of(a).minimum(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        half = where(a == b, g / 2, g)
+        return (unbroadcast(half.masked_fill(a > b, 0), a.shape),
+                unbroadcast(half.masked_fill(b > a, 0), b.shape))
+
+
+class Remainder(Op):
+    _name = "remainder"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return xp_of(a).remainder(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return unbroadcast(g, a.shape), unbroadcast(-g * floor_divide(a, b), b.shape)
+
+
+class Fmod(Op):
+    _name = "fmod"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return xp_of(a).fmod(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        return unbroadcast(g, a.shape), unbroadcast(-g * trunc(a / b), b.shape)
+
+
+class FloorDivide(Op):
+    _name = "floor_divide"
+    differentiable = False
+
+    def forward(self, a, b):
+        return xp_of(a).floor_divide(a, b)
+
+
+class TruncDivide(Op):
+    _name = "trunc_divide"
+    differentiable = False
+
+    def forward(self, a, b):
+        xp = xp_of(a)
+        if a.dtype.kind in "iu":
+            q = xp.floor_divide(a, b)
+            fix = (xp.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+            return q + fix.astype(q.dtype)
+        return xp.trunc(a / b)
+
+
+def add(input, other, *, alpha=1, out=None) -> Tensor:
+    """``input + alpha * other`` with broadcasting and type promotion."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = binary_operands(input, other, "add")
+    return _out(Add.apply(a, b), out)
+
+
+def sub(input, other, *, alpha=1, out=None) -> Tensor:
+    """``input - alpha * other``."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    a, b = binary_operands(input, other, "sub")
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    return _out(Sub.apply(a, b), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1) -> Tensor:
+    """``other - alpha * input``."""
+    return sub(other, input, alpha=alpha)
+
+
+def mul(input, other, *, out=None) -> Tensor:
+    """Elementwise product with broadcasting and type promotion."""
+    a, b = binary_operands(input, other, "mul")
+    return _out(Mul.apply(a, b), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
+    """True division (integers promote to the default float), or ``'trunc'``/``'floor'``
+    rounding."""
+    a, b = binary_operands(input, other, "div")
+    if rounding_mode is None:
+        return _out(Div.apply(to_float(a), to_float(b)), out)
+    if rounding_mode == "floor":
+        return _out(floor_divide(a, b), out)
+    if rounding_mode == "trunc":
+        return _out(TruncDivide.apply(a, b), out)
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                       f"found '{rounding_mode}'")
+
+
+divide = div
+true_divide = div
+
+
+def floor_divide(input, other, *, out=None) -> Tensor:
+    """Division rounded down (Python's ``//``)."""
+    a, b = binary_operands(input, other, "floor_divide")
+    return _out(FloorDivide.apply(a, b), out)
+
+
+def remainder(input, other, *, out=None) -> Tensor:
+    """Python's modulus: the result has the sign of the divisor."""
+    a, b = binary_operands(input, other, "remainder")
+    return _out(Remainder.apply(a, b), out)
+
+
+def fmod(input, other, *, out=None) -> Tensor:
+    """C's fmod: the result has the sign of the dividend."""
+    a, b = binary_operands(input, other, "fmod")
+    return _out(Fmod.apply(a, b), out)
+
+
+def pow(input, exponent, *, out=None) -> Tensor:
+    """``input ** exponent``; a scalar exponent keeps the tensor's dtype."""
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        if exponent == 2:
+            return _out(square(input), out)
+        if exponent == 1:
+            return _out(input * 1, out)
+        if exponent == 0.5 and input.is_floating_point():
+            return _out(sqrt(input), out)
+        if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return _out(PowScalar.apply(input, exponent=exponent if not isinstance(exponent, int)
+                                    or input._data.dtype.kind not in "fc" else float(exponent))
+                    if input._data.dtype.kind in "fc" else _pow_tensor(input, exponent), out)
+    return _out(_pow_tensor(input, exponent), out)
+
+
+def _pow_tensor(a, b) -> Tensor:
+    a, b = binary_operands(a, b, "pow")
+    return Pow.apply(a, b)
+
+
+class PowScalar(Op):
+    _name = "pow"
+    save_inputs = (0,)
+
+    def forward(self, x):
+        e = self.exponent
+        r = x ** x.dtype.type(e) if x.dtype.kind == "f" else x ** e
+        return r
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        e = self.exponent
+        return g * (e * x ** (e - 1))
+
+
+def maximum(input, other, *, out=None) -> Tensor:
+    """Elementwise maximum (NaN propagates)."""
+    a, b = binary_operands(input, other, "maximum")
+    return _out(Maximum.apply(a, b), out)
+
+
+def minimum(input, other, *, out=None) -> Tensor:
+    """Elementwise minimum (NaN propagates)."""
+    a, b = binary_operands(input, other, "minimum")
+    return _out(Minimum.apply(a, b), out)
+
+
+def _out(result: Tensor, out) -> Tensor:
+    if out is None:
+        return result
+    from .shape import resize_out
+
+    return resize_out(out, result)
+
+
+# -- unary ops ---------------------------------------------------------------------------
+def _unary(name: str, fwd, bwd=None, save: str | None = "input", floating: bool = True,
+           doc: str = ""):
+    """Declares a unary op class and its function. ``bwd(g, x_or_out, node)`` returns the
+    input gradient; ``save`` says whether it needs the input or the output."""
+    attrs = {"_name": name, "forward": lambda self, x: fwd(x)}
+    if bwd is None:
+        attrs["differentiable"] = False
+    elif save == "input":
+        attrs["save_inputs"] = (0,)
+        attrs["backward"] = lambda self, g: bwd(g, self.saved_tensors[0], self)
+    elif save == "output":
+        attrs["save_output"] = True
+        attrs["backward"] = lambda self, g: bwd(g, self.saved_output(), self)
+    else:
+        attrs["backward"] = lambda self, g: bwd(g, None, self)
+    cls = type("".join(p.capitalize() for p in name.split("_")), (Op,), attrs)
+
+    def fn(input: Tensor, *, out=None) -> Tensor:
+        x = to_float(input) if floating else input
+        return _out(cls.apply(x), out)
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = doc or f"Elementwise ``{name}``, as ``torch.{name}``."
+    fn.op = cls
+    return fn
+
+
+def _np(x):
+    return xp_of(x)
+
+
+neg = _unary("neg", lambda x: -x, lambda g, _, n: -g, save=None, floating=False)
+negative = neg
+exp = _unary("exp", lambda x: _np(x).exp(x), lambda g, y, n: g * _conj(y), save="output")
+exp2 = _unary("exp2", lambda x: _np(x).exp2(x),
+              lambda g, y, n: g * y * math.log(2.0), save="output")
+expm1 = _unary("expm1", lambda x: _np(x).expm1(x), lambda g, y, n: g * (y + 1), save="output")
+log = _unary("log", lambda x: _np(x).log(x), lambda g, x, n: g / _conj(x))
+log2 = _unary("log2", lambda x: _np(x).log2(x), lambda g, x, n: g / (x * math.log(2.0)))
+log10 = _unary("log10", lambda x: _np(x).log10(x), lambda g, x, n: g / (x * math.log(10.0)))
+log1p = _unary("log1p", lambda x: _np(x).log1p(x), lambda g, x, n: g / (x + 1))
+sqrt = _unary("sqrt", lambda x: _np(x).sqrt(x), lambda g, y, n: g / (2 * _conj(y)),
+              save="output")
+rsqrt = _unary("rsqrt", lambda x: 1 / _np(x).sqrt(x),
+               lambda g, y, n: g * (-0.5) * y * y * y, save="output")
+reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda g, y, n: -g * _conj(y * y),
+                    save="output")
+square = _unary("square", lambda x: x * x, lambda g, x, n: g * 2 * _conj(x), floating=False)
+abs = _unary("abs", lambda x: _np(x).abs(x), lambda g, x, n: g * x.sgn() if x.is_complex()
+             else g * x.sign(), floating=False)
+absolute = abs
+sign = _unary("sign", lambda x: _np(x).sign(x), lambda g, x, n: g * 0, save=None,
+              floating=False)
+sgn = _unary("sgn", lambda x: _sgn(x), None, floating=False)
+sin = _unary("sin", lambda x: _np(x).sin(x), lambda g, x, n: g * _conj(x.cos()))
+cos = _unary("cos", lambda x: _np(x).cos(x), lambda g, x, n: -g * _conj(x.sin()))
+tan = _unary("tan", lambda x: _np(x).tan(x), lambda g, y, n: g * (1 + y * y), save="output")
+asin = _unary("asin", lambda x: _np(x).arcsin(x), lambda g, x, n: g * rsqrt(1 - x * x))
+acos = _unary("acos", lambda x: _np(x).arccos(x), lambda g, x, n: -g * rsqrt(1 - x * x))
+atan = _unary("atan", lambda x: _np(x).arctan(x), lambda g, x, n: g / (1 + x * x))
+sinh = _unary("sinh", lambda x: _np(x).sinh(x), lambda g, x, n: g * x.cosh())
+cosh = _unary("cosh", lambda x: _np(x).cosh(x), lambda g, x, n: g * x.sinh())
+tanh = _unary("tanh", lambda x: _np(x).tanh(x), lambda g, y, n: g * (1 - y * y),
+              save="output")
+sigmoid = _unary("sigmoid", lambda x: _sigmoid(x), lambda g, y, n: g * y * (1 - y),
+                 save="output")
+erf = _unary("erf", lambda x: special_module(x).erf(x),
+             lambda g, x, n: g * (2.0 / math.sqrt(math.pi)) * exp(-x * x))
+erfc = _unary("erfc", lambda x: special_module(x).erfc(x),
+              lambda g, x, n: g * (-2.0 / math.sqrt(math.pi)) * exp(-x * x))
+relu = _unary("relu", lambda x: _relu(x), lambda g, y, n: g * (y > 0), save="output",
+              floating=False)
+floor = _unary("floor", lambda x: _np(x).floor(x) if x.dtype.kind == "f" else x.copy(),
+               lambda g, _, n: g * 0, save=None, floating=False)
+ceil = _unary("ceil", lambda x: _np(x).ceil(x) if x.dtype.kind == "f" else x.copy(),
+              lambda g, _, n: g * 0, save=None, floating=False)
+trunc = _unary("trunc", lambda x: _np(x).trunc(x) if x.dtype.kind == "f" else x.copy(),
+               lambda g, _, n: g * 0, save=None, floating=False)
+fix = trunc
+frac = _unary("frac", lambda x: x - _np(x).trunc(x), lambda g, _, n: g, save=None)
+
+
+def _sgn(x):
+    xp = _np(x)
+    if x.dtype.kind == "c":
+        a = xp.abs(x)
+        return xp.where(a == 0, 0, x / xp.where(a == 0, 1, a)).astype(x.dtype)
+    return xp.sign(x)
+
+
+def _relu(x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("relu: not implemented for 'Bool'")
+    return _np(x).maximum(x, x.dtype.type(0))
+
+
+def _sigmoid(x):
+    xp = _np(x)
+    if x.dtype.kind == "c":
+        return 1 / (1 + xp.exp(-x))
+    # stable on both tails: exp of a non-positive argument only
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+class Round(Op):
+    _name = "round"
+
+    def forward(self, x):
+        xp = xp_of(x)
+        if x.dtype.kind not in "fc":
+            return x.copy()
+        return xp.round(x, self.decimals)
+
+    def backward(self, g):
+        return g * 0
+
+
+def round(input: Tensor, *, decimals: int = 0, out=None) -> Tensor:
+    """Rounds half to even, as ``torch.round`` (optionally to ``decimals`` places)."""
+    return _out(Round.apply(input, decimals=decimals), out)
+
+
+class Clamp(Op):
+    _name = "clamp"
+    save_inputs = (0,)
+
+    def forward(self, x):
+        lo, hi = self.min, self.max
+        xp = xp_of(x)
+        r = x
+        if lo is not None:
+            r = xp.maximum(r, x.dtype.type(lo) if x.dtype.kind != "V" else lo)
+        if hi is not None:
+            r = xp.minimum(r, x.dtype.type(hi) if x.dtype.kind != "V" else hi)
+        return r if r is not x else x.copy()
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        mask = None
+        if self.min is not None:
+            mask = x >= self.min
+        if self.max is not None:
+            m2 = x <= self.max
+            mask = m2 if mask is None else mask & m2
+        return g * mask
+
+
+class ClampTensor(Op):
+    _name = "clamp"
+    save_inputs = (0, 1, 2)
+
+    def forward(self, x, lo, hi):
+        xp = xp_of(x)
+        return xp.minimum(xp.maximum(x, lo), hi)
+
+    def backward(self, g):
+        x, lo, hi = self.saved_tensors
+        inside = (x >= lo) & (x <= hi)
+        return (g * inside, unbroadcast(g * (x < lo), lo.shape),
+                unbroadcast(g * (x > hi) * (x >= lo), hi.shape))
+
+
+def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
+    """Limits values to [min, max]; either bound may be None (and may be a tensor)."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        big = np.inf if input.is_floating_point() else np.iinfo(input._data.dtype).max
+        lo = min if min is not None else -big
+        hi = max if max is not None else big
+        x, lo = binary_operands(input, lo, "clamp")
+        x, hi = binary_operands(x, hi, "clamp")
+        lo = cast(lo, x.dtype) if lo.dtype != x.dtype else lo
+        return _out(ClampTensor.apply(x, lo, hi), out)
+    x = input
+    if x._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
+        x = to_float(x)
+    return _out(Clamp.apply(x, min=min, max=max), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min) -> Tensor:
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max) -> Tensor:
+    return clamp(input, max=max)
+
+
+# -- ternary -----------------------------------------------------------------------------
+class Where(Op):
+    _name = "where"
+    save_inputs = (0,)
+
+    def forward(self, c, a, b):
+        self.shapes = (a.shape, b.shape)
+        return xp_of(a).where(c, a, b)
+
+    def backward(self, g):
+        (c,) = self.saved_tensors
+        sa, sb = self.shapes
+        zero = g.new_zeros(())
+        return None, unbroadcast(where(c, g, zero), sa), unbroadcast(where(c, zero, g), sb)
+
+
+def where(condition: Tensor, input=None, other=None, *, out=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other``; with one argument,
+    ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
+    a, b = binary_operands(input, other, "where")
+    if not isinstance(condition, Tensor):
+        from ._prep import as_tensor_arg
+
+        condition = as_tensor_arg(condition, a)
+    if condition._data.dtype != np.bool_:
+        if condition._data.dtype == np.uint8:
+            condition = cast(condition, np.bool_)
+        else:
+            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {condition.dtype}")
+    return _out(Where.apply(condition, a, b), out)
+
+
+def lerp(input: Tensor, end, weight, *, out=None) -> Tensor:
+    """``input + weight * (end - input)``."""
+    return _out(input + weight * (end - input), out)
+
+
+def addcmul(input: Tensor, tensor1, tensor2, *, value=1, out=None) -> Tensor:
+    """``input + value * tensor1 * tensor2``."""
+    return _out(input + value * tensor1 * tensor2, out)
+
+
+def addcdiv(input: Tensor, tensor1, tensor2, *, value=1, out=None) -> Tensor:
+    """``input + value * tensor1 / tensor2``."""
+    return _out(input + value * (tensor1 / tensor2), out)

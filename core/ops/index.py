@@ -1,0 +1,407 @@
+"""Indexing ops: ``__getitem__``/``__setitem__`` (ints, slices, None, Ellipsis, bool masks,
+integer tensors), index_put, gather, scatter, index_select, masked_fill."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap_dim
+from ._prep import as_tensor_arg, cast, check_same_device, unbroadcast
+from .inplace import commit_inplace, needs_graph
+from .op import Op, xp_of
+
+__all__ = ["getitem", "setitem", "index_put", "gather", "scatter", "scatter_add",
+           "index_select", "masked_fill"]
+
+
+def _convert_index(idx, x: Tensor):
+    """Turns a user index into one numpy/cupy understands; returns (index, is_basic)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    basic = True
+    for i in idx:
+        if isinstance(i, Tensor):
+            check_same_device(x, i, "index")
+            a = i._data
+            if a.dtype == np.uint8:
+                a = a.astype(bool)
+            elif a.dtype.kind not in "iu":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            if a.ndim == 0 and a.dtype.kind in "iu":
+                out.append(int(a))
+                continue
+            out.append(a)
+            basic = False
+        elif isinstance(i, (list, np.ndarray)):
+            a = np.asarray(i)
+            if a.dtype == object:
+                raise IndexError("invalid index: nested sequences of mixed types")
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            xp = xp_of(x._data)
+            out.append(xp.asarray(a) if xp is not np else a)
+            basic = False
+        elif isinstance(i, bool):
+            out.append(i)
+            basic = False
+        elif i is None or i is Ellipsis or isinstance(i, slice):
+            if isinstance(i, slice) and i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(i)
+        elif isinstance(i, (int, np.integer)):
+            out.append(int(i))
+        else:
+            raise IndexError(f"only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             f"byte or bool tensors are valid indices (got "
+                             f"{type(i).__name__})")
+    return tuple(out), basic
+
+
+def _check_bounds(idx, shape):
+    dim = 0
+    for i in idx:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            n_rest = sum(1 for j in idx if j is not None and j is not Ellipsis and
+                         not (hasattr(j, "dtype") and j.dtype.kind == "b"))
+            dim = len(shape) - n_rest + dim
+            continue
+        if isinstance(i, int) and not isinstance(i, bool):
+            if dim >= len(shape):
+                raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+            if not -shape[dim] <= i < shape[dim]:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size "
+                                 f"{shape[dim]}")
+        dim += 1 if not (hasattr(i, "dtype") and i.dtype.kind == "b") else i.ndim
+
+
+class Getitem(Op):
+    _name = "index"
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        self.in_dtype = x.dtype
+        try:
+            return x[self.index]
+        except IndexError as e:
+            raise IndexError(f"index: {e} (tensor of shape {list(x.shape)})") from None
+
+    def backward(self, g):
+        zeros = g.new_zeros(self.in_shape)
+        return IndexPut.apply(zeros, g, index=self.index, accumulate=True)
+
+
+def getitem(x: Tensor, idx) -> Tensor:
+    """``x[idx]``: a view for basic indices, a copy for advanced (tensor/mask) indices."""
+    index, basic = _convert_index(idx, x)
+    if basic:
+        _check_bounds(index, x._data.shape)
+    r = Getitem.apply(x, index=index)
+    if basic:
+        from .shape import mark_view
+
+        return mark_view(r, x, lambda b: getitem(b, idx))
+    return r
+
+
+class IndexPut(Op):
+    """``out = x.clone(); out[index] = values`` (or ``+=`` with accumulate)."""
+
+    _name = "index_put"
+
+    def forward(self, x, v):
+        xp = xp_of(x)
+        self.v_shape = v.shape
+        out = x.copy()
+        if self.accumulate:
+            _add_at(xp, out, self.index, v)
+        else:
+            out[self.index] = v
+        return out
+
+    def backward(self, g):
+        gx = None
+        if self.next_functions[0][0] is not None:
+            if self.accumulate:
+                gx = g
+            else:
+                mask = g.new_ones(g.shape)
+                mask._data[self.index] = 0
+                gx = g * mask
+        gv = None
+        if self.next_functions[1][0] is not None:
+            gv = unbroadcast(Getitem.apply(g, index=self.index), self.v_shape)
+        return gx, gv
+
+
+def _add_at(xp, out, index, v):
+    if xp is np:
+        sel = out[index]
+        if _unique_index(index):
+            out[index] = sel + v
+        else:
+            np.add.at(out, index, np.broadcast_to(v, sel.shape))
+    else:  # pragma: no cover - cuda
+        import cupyx
+
+        cupyx.scatter_add(out, index, xp.broadcast_to(v, out[index].shape))
+
+
+def _unique_index(index) -> bool:
+    """True when an index cannot address one element twice (only basic parts and bool
+    masks)."""
+    for i in index:
+        if hasattr(i, "dtype") and i.dtype.kind in "iu":
+            return False
+    return True
+
+
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """Out-of-place ``input[indices] = values`` (``+=`` when accumulate)."""
+    index, _ = _convert_index(tuple(indices), input)
+    v = _value_tensor(values, input)
+    return IndexPut.apply(input, v, index=index, accumulate=accumulate)
+
+
+def _value_tensor(value, like: Tensor) -> Tensor:
+    if isinstance(value, Tensor):
+        check_same_device(like, value, "index_put")
+        return cast(value, like.dtype) if value.dtype != like.dtype else value
+    v = as_tensor_arg(value, like)
+    return cast(v, like.dtype)
+
+
+def setitem(x: Tensor, idx, value) -> None:
+    """``x[idx] = value``, in place."""
+    index, basic = _convert_index(idx, x)
+    if basic:
+        _check_bounds(index, x._data.shape)
+    if not needs_graph(x, value):
+        if isinstance(value, Tensor):
+            check_same_device(x, value, "setitem")
+            value = value._data
+        elif not isinstance(value, (int, float, bool, complex)):
+            value = as_tensor_arg(value, x)._data
+        x._data[index] = value
+        x._bump()
+        return
+    v = _value_tensor(value, x)
+    result = IndexPut.apply(x, v, index=index, accumulate=False)
+    commit_inplace(x, result, "setitem")
+
+
+def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
+    """In-place ``index_put``."""
+    index, _ = _convert_index(tuple(indices), x)
+    v = _value_tensor(values, x)
+    if not needs_graph(x, v):
+        if accumulate:
+            _add_at(xp_of(x._data), x._data, index, v._data)
+        else:
+            x._data[index] = v._data
+        x._bump()
+        return x
+    return commit_inplace(x, IndexPut.apply(x, v, index=index, accumulate=accumulate),
+                          "index_put_")
+
+
+# -- gather / scatter ----------------------------------------------------------------------
+def _check_index_tensor(index: Tensor, op: str) -> None:
+    if index._data.dtype != np.int64:
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+
+
+class Gather(Op):
+    _name = "gather"
+
+    def forward(self, x, idx):
+        self.in_shape = x.shape
+        xp = xp_of(x)
+        if idx.size and (idx.min() < -x.shape[self.dim] or idx.max() >= x.shape[self.dim]):
+            raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension "
+                               f"{self.dim} with size {x.shape[self.dim]}")
+        sl = tuple(slice(0, idx.shape[d]) if d != self.dim else slice(None)
+                   for d in range(x.ndim))
+        self.idx = idx
+        return xp.take_along_axis(x[sl], idx, axis=self.dim)
+
+    def backward(self, g, *_):
+        idx = Tensor._make(self.idx)
+        return ScatterAdd.apply(g.new_zeros(self.in_shape), idx, g, dim=self.dim), None
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]``
+    for dim 0."""
+    _check_index_tensor(index, "gather")
+    d = _wrap_dim(dim, input.ndim)
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    return Gather.apply(input, index, dim=d)
+
+
+class Scatter(Op):
+    _name = "scatter"
+
+    def forward(self, x, idx, src):
+        xp = xp_of(x)
+        out = x.copy()
+        _put_along(xp, out, idx, src, self.dim, reduce=None)
+        self.idx = idx
+        return out
+
+    def backward(self, g):
+        idx = Tensor._make(self.idx)
+        gx = scatter(g, self.dim, idx, 0.0) if self.next_functions[0][0] else None
+        gs = None
+        if self.next_functions[2][0]:
+            gs = gather(g, self.dim, idx)
+        return gx, None, gs
+
+
+class ScatterAdd(Op):
+    _name = "scatter_add"
+
+    def forward(self, x, idx, src):
+        xp = xp_of(x)
+        out = x.copy()
+        _put_along(xp, out, idx, src, self.dim, reduce="add")
+        self.saved_idx_arr = idx
+        return out
+
+    def backward(self, g):
+        idx = Tensor._make(self.saved_idx_arr)
+        gs = gather(g, self.dim, idx) if self.next_functions[2][0] else None
+        return g, None, gs
+
+
+def _put_along(xp, out, idx, src, dim, reduce):
+    """out[..., idx, ...] = src along ``dim`` (src may be larger than idx; only its leading
+    part is used, as in PyTorch)."""
+    if idx.size == 0:
+        return
+    if idx.min() < -out.shape[dim] or idx.max() >= out.shape[dim]:
+        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {dim} with "
+                           f"size {out.shape[dim]}")
+    if xp.ndim(src) == 0:
+        src = xp.broadcast_to(src, idx.shape)
+    else:
+        src = src[tuple(slice(0, s) for s in idx.shape)]
+    grids = list(xp.ogrid[tuple(slice(0, s) for s in idx.shape)]) if idx.ndim else []
+    grids[dim] = idx
+    full = tuple(grids)
+    if reduce == "add":
+        if xp is np:
+            np.add.at(out, full, src)
+        else:  # pragma: no cover - cuda
+            import cupyx
+
+            cupyx.scatter_add(out, full, src)
+    else:
+        out[full] = src
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
+            reduce=None) -> Tensor:
+    """Out-of-place scatter: writes ``src`` (tensor or scalar) into ``input`` at ``index``
+    along ``dim``."""
+    _check_index_tensor(index, "scatter")
+    d = _wrap_dim(dim, input.ndim)
+    if src is None:
+        src = value
+    if reduce is not None:
+        if reduce == "add":
+            return scatter_add(input, d, index, src if isinstance(src, Tensor)
+                               else input.new_full(index.shape, src))
+        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not implemented in ember "
+                                  "yet; use scatter_add or scatter_reduce")
+    if not isinstance(src, Tensor):
+        src = Tensor._make(xp_of(input._data).asarray(src, dtype=input._data.dtype))
+    elif src.dtype != input.dtype:
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype "
+                           f"({input.dtype} vs {src.dtype})")
+    return Scatter.apply(input, index, src, dim=d)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Out-of-place scatter that adds ``src`` into ``input`` at ``index`` along ``dim``."""
+    _check_index_tensor(index, "scatter_add")
+    d = _wrap_dim(dim, input.ndim)
+    return ScatterAdd.apply(input, index, src, dim=d)
+
+
+class IndexSelect(Op):
+    _name = "index_select"
+
+    def forward(self, x, idx):
+        self.in_shape = x.shape
+        n = x.shape[self.dim] if x.ndim else 1
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            raise IndexError(f"index_select(): index out of range in self (size {n})")
+        self.idx = idx
+        return xp_of(x).take(x, idx, axis=self.dim) if x.ndim else x[idx]
+
+    def backward(self, g, *_):
+        zeros = g.new_zeros(self.in_shape)
+        index = (slice(None),) * self.dim + (self.idx,)
+        return IndexPut.apply(zeros, g, index=index, accumulate=True), None
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of ``input`` at ``index`` (1-D integer tensor) along ``dim``."""
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    d = _wrap_dim(dim, input.ndim)
+    return IndexSelect.apply(input, index.reshape(-1), dim=d)
+
+
+class MaskedFill(Op):
+    _name = "masked_fill"
+
+    def forward(self, x, mask, value):
+        self.mask = mask
+        xp = xp_of(x)
+        return xp.where(mask, value.astype(x.dtype), x)
+
+    def backward(self, g):
+        mask = Tensor._make(self.mask)
+        zero = g.new_zeros(())
+        from .elementwise import where
+
+        gx = where(mask, zero, g)
+        gv = None
+        if self.next_functions[2][0] is not None:
+            gv = where(mask, g, zero).sum()
+        return gx, None, gv
+
+
+def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
+    """``input`` with ``value`` where ``mask`` is True (mask broadcast to input)."""
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        if isinstance(mask, Tensor) and mask._data.dtype == np.uint8:
+            mask = cast(mask, np.bool_)
+        else:
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {getattr(mask, 'dtype', type(mask).__name__)}")
+    check_same_device(input, mask, "masked_fill")
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        v = value
+    else:
+        v = Tensor._make(xp_of(input._data).asarray(value))
+    if mask.shape != input.shape:
+        b = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
+        if tuple(b) != tuple(input.shape):
+            raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} must be "
+                               f"broadcastable to the input of shape {list(input.shape)}")
+    return MaskedFill.apply(input, mask, v)
+

@@ -1,0 +1,126 @@
+"""The op mechanism: every differentiable op is one ``Op`` subclass.
+
+An op has a stable ``_name``, explicit attributes (set as keyword arguments of ``apply``),
+a ``forward`` on arrays of the inputs' array module (numpy or cupy) and a ``backward`` written
+with ember ops on Tensors, so ``create_graph=True`` yields higher-order gradients. The op
+instance is itself the graph node (``tensor.grad_fn``).
+
+    class Exp(Op):
+        _name = "exp"
+        save_output = True
+
+        def forward(self, x):
+            return self.xp(x).exp(x)
+
+        def backward(self, g):
+            return g * self.saved_output()
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import _State
+from ..autograd.graph import Node
+
+__all__ = ["Op", "apply", "xp_of"]
+
+_ndarray = np.ndarray
+_generic = np.generic
+
+
+def xp_of(arr):
+    """The array module of an array: numpy or cupy."""
+    if isinstance(arr, _ndarray) or isinstance(arr, _generic):
+        return np
+    from .._device import cupy_module
+
+    return cupy_module()
+
+
+class Op(Node):
+    """Base class of ember's differentiable ops (see the module docstring)."""
+
+    __slots__ = ()
+    save_inputs: tuple = ()  # positions of inputs whose tensors backward needs
+    save_output: bool = False  # backward needs the output (read with saved_output())
+    differentiable: bool = True  # False: outputs never require grad (argmax, comparisons)
+    n_outputs: int = 1
+
+    def forward(self, *arrays):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def saved(self) -> tuple:
+        """The saved input tensors, in ``save_inputs`` order."""
+        return self.saved_tensors
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        return apply(cls, inputs, attrs)
+
+
+def apply(cls, inputs, attrs):
+    """Runs op ``cls`` on Tensors ``inputs`` and records it when a gradient is needed."""
+    node = cls.__new__(cls)
+    if attrs:
+        node.__dict__.update(attrs)
+    out = node.forward(*[t._data for t in inputs])
+    record = False
+    if _State.enabled and cls.differentiable:
+        for t in inputs:
+            if t.requires_grad:
+                record = True
+                break
+    if cls.n_outputs != 1:
+        return _wrap_multi(node, out, inputs, record)
+    if type(out) is not _ndarray and isinstance(out, _generic):
+        out = np.asarray(out)
+    if not record:
+        return _Tensor._make(out, False, None, 0)
+    node.next_functions = tuple([_edge(t) for t in inputs])
+    si = node.save_inputs
+    if si:
+        saved = tuple([inputs[i] for i in si])
+        node._saved = saved
+        node._saved_versions = tuple([t._vc[0] for t in saved])
+    result = _Tensor._make(out, True, node, 0)
+    if cls.save_output:
+        node._out_data = out
+        node._out_version = (result._vc, result._vc[0])
+    return result
+
+
+def _edge(t):
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._out_nr)
+    if t.requires_grad:
+        return (t._accumulator(), 0)
+    return (None, 0)
+
+
+def _wrap_multi(node, outs, inputs, record):
+    outs = tuple(np.asarray(o) if isinstance(o, _generic) else o for o in outs)
+    node._n_outputs = len(outs)
+    if not record:
+        return tuple(_Tensor._make(o, False, None, 0) for o in outs)
+    node.next_functions = tuple([_edge(t) for t in inputs])
+    si = node.save_inputs
+    if si:
+        saved = tuple([inputs[i] for i in si])
+        node._saved = saved
+        node._saved_versions = tuple([t._vc[0] for t in saved])
+    res = []
+    for i, o in enumerate(outs):
+        diff = o.dtype.kind in "fc"
+        res.append(_Tensor._make(o, diff, node if diff else None, i))
+    node._out_meta = tuple((o.shape, o.dtype) for o in outs)
+    return tuple(res)
+
+
+_Tensor = None  # set by ember._tensor once the class exists
+
+
+def _bind_tensor(cls) -> None:
+    global _Tensor
+    _Tensor = cls

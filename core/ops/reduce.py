@@ -1,0 +1,497 @@
+"""Reductions and scans: sum, mean, prod, max/min, arg-reductions, var/std, logsumexp,
+softmax/log_softmax, cumsum, all/any."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _wrap_dim
+from ..return_types import max as _max_rt
+from ..return_types import min as _min_rt
+from ._prep import cast, to_float
+from .op import Op, xp_of
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
+           "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "cumsum",
+           "all", "any", "norm"]
+
+
+def _dims(dim, ndim: int):
+    """A tuple of non-negative dims, or None for all of them."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        out = tuple(sorted({_wrap_dim(int(d), ndim) for d in dim}))
+        if len(out) != len(dim):
+            raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
+        return out
+    return (_wrap_dim(int(dim), ndim),)
+
+
+def _axis(dims, ndim):
+    if ndim == 0:
+        return None
+    return dims
+
+
+def _expand_back(g: Tensor, shape, dims, keepdim: bool) -> Tensor:
+    """Broadcasts a reduced gradient back over the reduced dims of ``shape``."""
+    if not keepdim and len(shape):
+        kshape = list(shape)
+        for d in (range(len(shape)) if dims is None else dims):
+            kshape[d] = 1
+        g = g.reshape(kshape)
+    return g.expand(shape)
+
+
+class Sum(Op):
+    _name = "sum"
+
+    def forward(self, x):
+        self.shape = x.shape
+        r = x.sum(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim)
+        if x.dtype.kind in "bui" and r.dtype != np.int64:
+            r = r.astype(np.int64)
+        return r
+
+    def backward(self, g):
+        return _expand_back(g, self.shape, self.dims, self.keepdim)
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Sum over ``dim`` (all dims when None); integer inputs sum to int64."""
+    if dtype is not None:
+        input = cast(input, _dtype.to_dtype(dtype))
+    return Sum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+
+
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Sum treating NaN as zero."""
+    from .compare import isnan
+    from .elementwise import where
+
+    return sum(where(isnan(input), 0, input), dim, keepdim, dtype=dtype)
+
+
+class Mean(Op):
+    _name = "mean"
+
+    def forward(self, x):
+        self.shape = x.shape
+        return x.mean(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim)
+
+    def backward(self, g):
+        shape = self.shape
+        n = 1
+        for d in (range(len(shape)) if self.dims is None else self.dims):
+            n *= shape[d]
+        return _expand_back(g / n, shape, self.dims, self.keepdim)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean over ``dim``; the input must be floating point or complex (or ``dtype`` given)."""
+    if dtype is not None:
+        input = cast(input, _dtype.to_dtype(dtype))
+    if input._data.dtype.kind not in "fc" and input.dtype is not _dtype.bfloat16:
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {_pt_name(input.dtype)}")
+    return Mean.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+
+
+def _pt_name(d) -> str:
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool", "float32": "Float", "float64": "Double",
+            "float16": "Half"}.get(d.name, d.name)
+
+
+class Prod(Op):
+    _name = "prod"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x):
+        r = x.prod(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim)
+        if x.dtype.kind in "bui" and r.dtype != np.int64:
+            r = r.astype(np.int64)
+        return r
+
+    def backward(self, g):
+        from .elementwise import where
+
+        (x,) = self.saved_tensors
+        out = self.saved_output()
+        dims, kd, shape = self.dims, self.keepdim, x.shape
+        out_b = _expand_back(out, shape, dims, kd)
+        g_b = _expand_back(g, shape, dims, kd)
+        is_zero = x == 0
+        if not bool(is_zero.any()):
+            return g_b * out_b / x
+        nz = where(is_zero, 1, x)
+        p_nz = _expand_back(Prod.apply(nz, dims=dims, keepdim=kd), shape, dims, kd)
+        zc = _expand_back(Sum.apply(is_zero, dims=dims, keepdim=kd), shape, dims, kd)
+        safe_x = where(is_zero, 1, x)
+        grad = where(zc == 0, out_b / safe_x, where((zc == 1) & is_zero, p_nz, 0))
+        return g_b * grad
+
+
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product over ``dim`` (a single dim, or all when None)."""
+    if dtype is not None:
+        input = cast(input, _dtype.to_dtype(dtype))
+    return Prod.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+
+
+class AmaxAmin(Op):
+    """max/min values over dims; the gradient is shared evenly between tied elements."""
+
+    _name = "amax"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x):
+        f = x.max if self.is_max else x.min
+        if x.size == 0 and self.dims is None:
+            raise RuntimeError(f"{self._name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return f(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        out = _expand_back(self.saved_output(), x.shape, self.dims, self.keepdim)
+        mask = (x == out)
+        count = _expand_back(Sum.apply(mask, dims=self.dims, keepdim=self.keepdim), x.shape,
+                             self.dims, self.keepdim)
+        return _expand_back(g, x.shape, self.dims, self.keepdim) * mask / count
+
+
+def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim`` (all dims for ``()``); ties share the gradient evenly."""
+    return AmaxAmin.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_max=True)
+
+
+def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim``; ties share the gradient evenly."""
+    return AmaxAmin.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_max=False)
+
+
+class ArgReduce(Op):
+    _name = "argmax"
+    differentiable = False
+
+    def forward(self, x):
+        xp = xp_of(x)
+        f = xp.argmax if self.is_max else xp.argmin
+        if self.dim is None:
+            r = f(x.reshape(-1))
+            if self.keepdim:
+                r = xp.asarray(r).reshape((1,) * x.ndim)
+            return xp.asarray(r, dtype=np.int64)
+        r = f(x, axis=self.dim, keepdims=self.keepdim) if x.ndim else xp.asarray(0)
+        return r.astype(np.int64, copy=False)
+
+
+def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the maximum (first occurrence) over ``dim`` or the flattened tensor."""
+    d = None if dim is None else _wrap_dim(dim, input.ndim)
+    return ArgReduce.apply(input, dim=d, keepdim=keepdim, is_max=True)
+
+
+def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Index of the minimum (first occurrence) over ``dim`` or the flattened tensor."""
+    d = None if dim is None else _wrap_dim(dim, input.ndim)
+    return ArgReduce.apply(input, dim=d, keepdim=keepdim, is_max=False)
+
+
+class MaxMinDim(Op):
+    """max/min along one dim with indices; the gradient goes to the selected index."""
+
+    _name = "max"
+    n_outputs = 2
+
+    def forward(self, x):
+        xp = xp_of(x)
+        d = self.dim
+        if x.ndim == 0:
+            return x.copy(), xp.asarray(0, dtype=np.int64)
+        if x.shape[d] == 0:
+            raise IndexError(f"{self._name}(): Expected reduction dim {d} to have non-zero size.")
+        idx = (xp.argmax if self.is_max else xp.argmin)(x, axis=d, keepdims=True)
+        self.shape = x.shape
+        self.idx = idx
+        vals = xp.take_along_axis(x, idx, axis=d)
+        if x.dtype.kind == "f":  # NaN propagates, as in PyTorch
+            nan = xp.isnan(x).any(axis=d, keepdims=True)
+            if nan.any():
+                nidx = xp.argmax(xp.isnan(x), axis=d, keepdims=True)
+                idx = xp.where(nan, nidx, idx)
+                self.idx = idx
+                vals = xp.take_along_axis(x, idx, axis=d)
+        if not self.keepdim:
+            vals = vals.squeeze(d)
+            idx = idx.squeeze(d)
+        return vals, idx.astype(np.int64, copy=False)
+
+    def backward(self, g, _gi=None):
+        if g is None:
+            return (None,)
+        from .index import scatter
+
+        d = self.dim
+        if not hasattr(self, "shape"):
+            return (g.clone(),)
+        if not self.keepdim:
+            g = g.unsqueeze(d)
+        idx = Tensor._make(self.idx)
+        return scatter(g.new_zeros(self.shape), d, idx, g)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
+    """``max(input)``: the maximum value; ``max(input, dim)``: (values, indices);
+    ``max(input, other)``: elementwise maximum."""
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+
+        return maximum(input, dim)
+    if dim is None:
+        return amax(input)
+    vals, idx = MaxMinDim.apply(input, dim=_wrap_dim(dim, input.ndim), keepdim=keepdim,
+                                is_max=True)
+    return _max_rt((vals, idx))
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
+    """``min(input)``, ``min(input, dim)`` -> (values, indices), or elementwise minimum."""
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+
+        return minimum(input, dim)
+    if dim is None:
+        return amin(input)
+    vals, idx = MaxMinDim.apply(input, dim=_wrap_dim(dim, input.ndim), keepdim=keepdim,
+                                is_max=False)
+    return _min_rt((vals, idx))
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None:
+        return float(correction)
+    if unbiased is None:
+        return 1.0
+    return 1.0 if unbiased else 0.0
+
+
+class Var(Op):
+    _name = "var"
+    save_inputs = (0,)
+
+    def forward(self, x):
+        self.shape = x.shape
+        ax = _axis(self.dims, x.ndim)
+        xp = xp_of(x)
+        n = x.size if ax is None else int(np.prod([x.shape[d] for d in ax]))
+        self.n = n
+        m = x.mean(axis=ax, keepdims=True)
+        dev = x - m
+        if x.dtype.kind == "c":
+            sq = (dev * dev.conj()).real
+        else:
+            sq = dev * dev
+        s = sq.sum(axis=ax, keepdims=self.keepdim)
+        denom = n - self.correction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.asarray(s / max_(denom, 0))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        denom = self.n - self.correction
+        m = x.mean(dim=self.dims, keepdim=True) if self.dims is not None else x.mean()
+        gb = _expand_back(g, x.shape, self.dims, self.keepdim)
+        return gb * (2.0 / denom) * (x - m)
+
+
+def max_(a, b):
+    return a if a > b else b
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (default 1)."""
+    if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+        dim, unbiased = unbiased, None  # var(x, dim) given positionally as PyTorch allows
+    x = to_float(input)
+    return Var.apply(x, dims=_dims(dim, x.ndim), keepdim=keepdim,
+                     correction=_correction(unbiased, correction))
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+        correction=None) -> Tensor:
+    """Standard deviation: ``sqrt(var(...))``."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+             correction=None):
+    """(var, mean) over ``dim``."""
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+        dim = unbiased
+    return v, mean(to_float(input), dim, keepdim)
+
+
+def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
+             correction=None):
+    """(std, mean) over ``dim``."""
+    v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
+    return v.sqrt(), m
+
+
+class LogSumExp(Op):
+    _name = "logsumexp"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x):
+        xp = xp_of(x)
+        ax = _axis(self.dims, x.ndim)
+        m = x.max(axis=ax, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
+        m = xp.where(xp.isfinite(m), m, 0)
+        s = xp.log(xp.exp(x - m).sum(axis=ax, keepdims=True)) + m
+        if not self.keepdim:
+            s = s.reshape([n for i, n in enumerate(x.shape)
+                           if not (ax is None or i in ax)])
+        return s
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        out = _expand_back(self.saved_output(), x.shape, self.dims, self.keepdim)
+        return _expand_back(g, x.shape, self.dims, self.keepdim) * (x - out).exp()
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))``, computed stably."""
+    x = to_float(input)
+    return LogSumExp.apply(x, dims=_dims(dim, x.ndim), keepdim=keepdim)
+
+
+class Softmax(Op):
+    _name = "softmax"
+    save_output = True
+
+    def forward(self, x):
+        xp = xp_of(x)
+        d = self.dim
+        if x.ndim == 0:
+            return xp.ones_like(x)
+        e = x - x.max(axis=d, keepdims=True)
+        xp.exp(e, out=e)
+        e /= e.sum(axis=d, keepdims=True)
+        return e
+
+    def backward(self, g):
+        y = self.saved_output()
+        return y * (g - (g * y).sum(self.dim, keepdim=True))
+
+
+class LogSoftmax(Op):
+    _name = "log_softmax"
+    save_output = True
+
+    def forward(self, x):
+        xp = xp_of(x)
+        d = self.dim
+        if x.ndim == 0:
+            return xp.zeros_like(x)
+        s = x - x.max(axis=d, keepdims=True)
+        s -= xp.log(xp.exp(s).sum(axis=d, keepdims=True))
+        return s
+
+    def backward(self, g):
+        y = self.saved_output()
+        return g - y.exp() * g.sum(self.dim, keepdim=True)
+
+
+def _softmax_dim(dim, ndim: int, name: str) -> int:
+    if dim is None:
+        dim = 0 if ndim in (0, 1, 3) else 1  # PyTorch's legacy implicit choice
+    return _wrap_dim(dim, ndim)
+
+
+def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, computed stably."""
+    x = cast(input, _dtype.to_dtype(dtype)) if dtype is not None else to_float(input)
+    return Softmax.apply(x, dim=_softmax_dim(dim, x.ndim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
+    """``log(softmax(x, dim))``, computed stably."""
+    x = cast(input, _dtype.to_dtype(dtype)) if dtype is not None else to_float(input)
+    return LogSoftmax.apply(x, dim=_softmax_dim(dim, x.ndim, "log_softmax"))
+
+
+class Cumsum(Op):
+    _name = "cumsum"
+
+    def forward(self, x):
+        if x.ndim == 0:
+            return x.copy()
+        r = x.cumsum(axis=self.dim)
+        if x.dtype.kind in "bui" and r.dtype != np.int64:
+            r = r.astype(np.int64)
+        return r
+
+    def backward(self, g):
+        if g.ndim == 0:
+            return g
+        d = self.dim
+        return g.flip(d).cumsum(d).flip(d)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
+    """Cumulative sum along ``dim``."""
+    if dtype is not None:
+        input = cast(input, _dtype.to_dtype(dtype))
+    return Cumsum.apply(input, dim=_wrap_dim(dim, input.ndim))
+
+
+class AllAny(Op):
+    _name = "all"
+    differentiable = False
+
+    def forward(self, x):
+        ax = _axis(self.dims, x.ndim)
+        r = x.all(axis=ax, keepdims=self.keepdim) if self.is_all else \
+            x.any(axis=ax, keepdims=self.keepdim)
+        return r if x.dtype != np.uint8 else r.astype(np.uint8)
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True if every element (over ``dim``) is nonzero."""
+    return AllAny.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_all=True)
+
+
+def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """True if any element (over ``dim``) is nonzero."""
+    return AllAny.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_all=False)
+
+
+def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
+    """Vector p-norm over ``dim`` (``'fro'`` is the 2-norm of the flattened dims)."""
+    x = cast(input, _dtype.to_dtype(dtype)) if dtype is not None else to_float(input)
+    if p == "fro" or p == 2 or p is None:
+        a = x.abs() if x.is_complex() else x
+        return (a * a).sum(dim, keepdim).sqrt()
+    if p == float("inf"):
+        return x.abs().amax(dim if dim is not None else (), keepdim)
+    if p == float("-inf"):
+        return x.abs().amin(dim if dim is not None else (), keepdim)
+    if p == 1:
+        return x.abs().sum(dim, keepdim)
+    if p == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim)
+    if p == "nuc":
+        raise NotImplementedError("norm(p='nuc') is not implemented in ember yet")
+    return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)

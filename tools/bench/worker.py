@@ -1,0 +1,164 @@
+"""Child process: one (framework, workload, round), or writing a model's shared weights.
+
+Run as ``python -m tools.bench.worker SPEC_JSON``. The parent has already set the
+OMP/OPENBLAS/MKL thread variables. The single result line goes to stdout prefixed with
+``RESULT_TAG``; any failure in building or running becomes ``status: "unsupported"`` with the
+exception, so one missing feature costs one row, not the run.
+"""
+
+import importlib
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+import traceback
+
+RESULT_TAG = "@@BENCH@@ "
+MIN_ITERS = 3  # timed steps even past the budget: medians and "loss falls" need a few
+
+
+def _status_kb(field):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _mb(kb):
+    return None if kb is None else round(kb / 1024, 1)
+
+
+def _reset_peak_rss():
+    """Restart the kernel's peak-RSS counter (VmHWM) so it covers the timed phase only."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _error(exc):
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
+
+
+def _set_threads(fw, threads):
+    if threads and hasattr(fw, "set_num_threads"):
+        fw.set_num_threads(threads)
+    return fw.get_num_threads() if hasattr(fw, "get_num_threads") else None
+
+
+def _build(fw, workload, weights_path):
+    from .models import MODELS
+    from .weights import load
+
+    model = None
+    if workload.model is not None:
+        if hasattr(fw, "manual_seed"):
+            fw.manual_seed(0)
+        model = MODELS[workload.model](fw)
+        if weights_path:
+            load(fw, model, weights_path)
+    return workload.setup(fw, model)
+
+
+def _time(step, workload, spec, out):
+    """Warm up, then time steps; fills ``out`` and returns the last step's result."""
+    budget = spec["budget_s"]
+    losses = []
+    result = None
+    start = time.perf_counter()
+    warmed = 0
+    while warmed < spec["warmup"] and not (warmed and time.perf_counter() - start > budget / 2):
+        result = step()
+        warmed += 1
+        if workload.kind == "train":
+            losses.append(result)
+    out["warmup_done"] = warmed
+    out["peak_reset"] = _reset_peak_rss()
+    out["rss_ready_mb"] = _mb(_status_kb("VmRSS"))
+    times = []
+    start = time.perf_counter()
+    while len(times) < spec["iters"]:
+        t0 = time.perf_counter()
+        result = step()
+        times.append((time.perf_counter() - t0) * 1e3)
+        if workload.kind == "train":
+            losses.append(result)
+        if len(times) >= MIN_ITERS and time.perf_counter() - start > budget:
+            break
+    out["times_ms"] = [round(t, 4) for t in times]
+    out["median_ms"] = statistics.median(times)
+    out["losses"] = losses
+    return result
+
+
+def run(spec):
+    """Run one benchmark child described by ``spec``; returns the result dict."""
+    from .checks import check_losses
+    from .workloads import WORKLOADS
+
+    workload = WORKLOADS[spec["workload"]]
+    out = {"framework": spec["framework"], "workload": workload.name, "status": "ok",
+           "loadavg_start": os.getloadavg()}
+    phase = "import"
+    try:
+        fw = importlib.import_module(spec["framework"])
+        out["version"] = str(getattr(fw, "__version__", "?"))
+        phase = "threads"
+        out["threads"] = _set_threads(fw, spec["threads"])
+        phase = "build"
+        step = _build(fw, workload, spec.get("weights"))
+        phase = "run"
+        result = _time(step, workload, spec, out)
+        phase = "check"
+        if workload.kind == "train":
+            out["fingerprint"] = {"losses": out["losses"][:2]}
+            reason = check_losses(out["losses"])
+            if reason:
+                out.update(status="check_failed", error=reason)
+        else:
+            out["fingerprint"] = workload.describe(result)
+    except Exception as exc:  # any failure is reported, not raised
+        out.update(status="unsupported", phase=phase, error=_error(exc),
+                   traceback=traceback.format_exc(limit=-4)[-2000:])
+    out["run_peak_mb"] = _mb(_status_kb("VmHWM")) if out.get("peak_reset") else None
+    out["peak_rss_mb"] = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    out["loadavg_end"] = os.getloadavg()
+    return out
+
+
+def prepare(spec):
+    """Build ``spec["model"]`` with ``spec["framework"]`` and write its shared weights."""
+    from .models import MODELS
+    from .weights import write
+
+    fw = importlib.import_module(spec["framework"])
+    _set_threads(fw, spec.get("threads"))
+    model = MODELS[spec["model"]](fw)
+    return {"status": "ok", "entries": write(fw, model, spec["weights"])}
+
+
+def main(argv):
+    spec = json.loads(argv[1])
+    if spec.get("mode") == "prepare":
+        try:
+            out = prepare(spec)
+        except Exception as exc:
+            out = {"status": "unsupported", "error": _error(exc),
+                   "traceback": traceback.format_exc(limit=-4)[-2000:]}
+    else:
+        out = run(spec)
+    sys.stdout.write(RESULT_TAG + json.dumps(out) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
