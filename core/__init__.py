@@ -150,3 +150,4 @@ _LAZY_SUBMODULES = {"nn", "optim", "utils", "hub", "distributions", "linalg", "f
                     "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
                     "testing", "sparse", "profiler", "vision", "audio", "text", "datasets",
                     "serialization", "types", "overrides", "library", "func", "masked"}
+from .serialization import load, save  # noqa: E402

@@ -15,7 +15,7 @@ from ._tensor import Tensor
 __all__ = ["tensor", "as_tensor", "asarray", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand",
            "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
-           "scalar_tensor"]
+           "scalar_tensor", "bernoulli", "multinomial", "normal"]
 
 
 def _size(size) -> tuple:
@@ -77,9 +77,11 @@ def _infer_np(data):
         except ValueError as e:
             raise ValueError(f"expected a rectangular nested sequence of numbers: {e}") from None
         if arr.dtype == object:
-            raise TypeError("tensor(): could not infer the dtype of a sequence of "
-                            f"{_kinds(data)}; expected numbers or tensors")
+            raise RuntimeError(f"Could not infer dtype of {_kinds(data)} (tensor() expects "
+                               "numbers, tensors or nested sequences of them)")
         kinds = _python_kinds(data)
+        if arr.size == 0 and not kinds:  # tensor([]) takes the default dtype
+            return arr.astype(get_default_dtype().np)
         if arr.dtype.kind == "f" and "f" in kinds:
             return arr.astype(get_default_dtype().np, copy=False)
         if arr.dtype.kind == "c" and "c" in kinds:
@@ -117,6 +119,8 @@ def _python_kinds(seq) -> set:
         for x in s:
             if isinstance(x, (list, tuple)):
                 stack.append(x)
+            elif isinstance(x, np.generic):  # numpy scalars keep their own dtype
+                kinds.add("N")
             elif isinstance(x, bool):
                 kinds.add("b")
             elif isinstance(x, numbers.Integral) and not isinstance(x, np.integer):
@@ -328,7 +332,10 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
 def _float_dtype(dtype) -> _dtype.dtype:
     d = to_dtype(dtype) if dtype is not None else get_default_dtype()
     if not (d.is_floating_point or d.is_complex):
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{d}'")
+        from .ops.compare import _pt_name
+
+        raise NotImplementedError(f"\"check_uniform_bounds\" not implemented for "
+                                  f"'{_pt_name(d)}'")
     return d
 
 
@@ -390,6 +397,79 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
     dev = _device.to_device(device)
     rng = _random.generator_for(dev, generator)
     return Tensor._make(rng.permutation(int(n)).astype(d.np))
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """0/1 draws with probabilities ``input`` (or the scalar ``p``), in ``input``'s dtype."""
+    rng = _random.generator_for(input.device, generator)
+    probs = input._data if p is None else p
+    if p is None and input._data.dtype.kind not in "fV":
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_self_\" not implemented for "
+                                  f"'{input.dtype}'")
+    u = rng.random(tuple(input.shape))
+    return Tensor._make((u < probs).astype(input._data.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator=None) -> Tensor:
+    """Indices drawn from the categorical distributions in the rows of ``input`` (1-D or
+    2-D, non-negative weights), with or without replacement."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if input._data.dtype.kind not in "fV":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype}")
+    n = input.shape[-1]
+    if num_samples <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples (got {num_samples})")
+    if not replacement and num_samples > n:
+        raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                           "replacement")
+    w = input._data.reshape(-1, n).astype(np.float64)
+    xp = np if type(w) is np.ndarray else _device.array_module(input.device)
+    if bool((w < 0).any()) or not bool(xp.isfinite(w).all()):
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    total = w.sum(axis=1, keepdims=True)
+    if bool((total == 0).any()):
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    rng = _random.generator_for(input.device, generator)
+    rows = w.shape[0]
+    if replacement:  # inverse CDF
+        cdf = xp.cumsum(w / total, axis=1)
+        u = rng.random((rows, num_samples))
+        idx = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
+        idx = xp.minimum(idx, n - 1)
+    else:  # exponential race: the smallest E/w win, in order
+        e = -xp.log(1.0 - rng.random((rows, n)))
+        with np.errstate(divide="ignore"):
+            keys = xp.where(w > 0, e / w, xp.inf)
+        idx = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    idx = idx.astype(np.int64)
+    return Tensor._make(idx.reshape(num_samples) if input.ndim == 1 else idx)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal draws with the given (tensor or scalar) ``mean`` and ``std``; differentiable
+    in tensor ``mean``/``std`` (the draw is ``mean + std * eps``)."""
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+        dev = tensors[0].device
+        d = _dtype.result_type(*[t for t in (mean, std) if isinstance(t, Tensor)])
+    else:
+        if size is None:
+            raise TypeError("normal() missing required argument 'size'")
+        shape = _size((tuple(size),))
+        dev = _device.to_device(device)
+        d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+    if isinstance(std, (int, float)) and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    eps = Tensor._make(_draw_float(_random.generator_for(dev, generator), "normal", shape, d))
+    if not tensors:
+        out = Tensor._make((mean + std * eps._data).astype(d.np))
+        return out.requires_grad_(True) if requires_grad else out
+    return mean + std * eps
 
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad=False,

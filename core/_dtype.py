@@ -232,7 +232,8 @@ def result_type_from(dim: dtype | None, zero: dtype | None, wrapped: dtype | Non
 
 
 def result_type(*operands) -> dtype:
-    """``torch.result_type`` over tensors and Python scalars."""
+    """``torch.result_type`` over tensors and Python scalars. ember has no complex32: where
+    PyTorch gives it (float16 with a complex 0-dim tensor or scalar), ember gives complex64."""
     dim = zero = wrapped = None
     for x in operands:
         d = getattr(x, "dtype", None)

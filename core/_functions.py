@@ -3,6 +3,8 @@ modules where each op is defined."""
 
 from __future__ import annotations
 
+from ._creation import bernoulli, multinomial, normal
+from .linalg._torch_api import TORCH_FUNCTIONS as _LA_TORCH
 from .ops.compare import *  # noqa: F403
 from .ops.compare import __all__ as _c
 from .ops.elementwise import *  # noqa: F403
@@ -29,11 +31,14 @@ from .ops.reduce import nansum
 from .ops.shape import *  # noqa: F403
 from .ops.shape import __all__ as _s
 from .ops.shape import moveaxis, select, swapdims
+from .ops.spectral import *  # noqa: F403
+from .ops.spectral import __all__ as _sp
 
 __all__ = list(_c) + list(_e) + list(_i) + list(_l) + list(_r) + list(_s) + [
     "absolute", "clamp_max", "clamp_min", "clip", "divide", "fix", "multiply", "negative",
     "sgn", "subtract", "nansum", "moveaxis", "select", "swapdims", "clone", "detach",
-    "nonzero", "argwhere", "conj", "numel", "arccos", "arcsin", "arctan"]
+    "nonzero", "argwhere", "conj", "numel", "arccos", "arcsin", "arctan", "bernoulli",
+    "multinomial", "normal"]
 __all__ = [n for n in __all__ if n != "resize_out"]
 
 arcsin = asin  # noqa: F405
@@ -69,3 +74,7 @@ def conj(input):
 def numel(input) -> int:
     """The number of elements of ``input``."""
     return input.numel()
+
+
+__all__ = __all__ + list(_sp) + list(_LA_TORCH)
+globals().update(_LA_TORCH)

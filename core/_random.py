@@ -35,7 +35,7 @@ class Generator:
         else:  # pragma: no cover - cuda
             cp = _device.cupy_module()
             with cp.cuda.Device(self.device.index or 0):
-                self._rng = cp.random.default_rng(self._seed)
+                self._rng = _CudaRng(cp, cp.random.default_rng(self._seed))
 
     @property
     def rng(self):
@@ -62,7 +62,9 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The generator state as a uint8 tensor."""
+        """The generator state as a uint8 tensor. On CUDA it holds the seed only (cupy's
+        generator state can't be saved), so restoring it restarts the stream from that seed
+        (a departure from PyTorch, see docs/compatibility.md)."""
         from ._creation import tensor
 
         if self.device.type == "cpu":
@@ -87,6 +89,56 @@ class Generator:
 
     def __repr__(self) -> str:
         return f"<ember.Generator object at {hex(id(self))}>"
+
+
+class _CudaRng:  # pragma: no cover - cuda
+    """A cupy ``Generator`` with the numpy ``Generator`` methods ember's code calls.
+
+    cupy's Generator draws ``random``, ``standard_normal`` and ``integers`` only; ``uniform``,
+    ``normal``, ``permutation`` and ``choice`` are built from those here, so code written
+    against numpy's Generator runs unchanged on CUDA."""
+
+    def __init__(self, cp, gen):
+        self._cp = cp
+        self._gen = gen
+
+    def __getattr__(self, name):
+        return getattr(self._gen, name)
+
+    def random(self, size=None, dtype=np.float64, out=None):
+        return self._gen.random(size, dtype=dtype)
+
+    def standard_normal(self, size=None, dtype=np.float64, out=None):
+        return self._gen.standard_normal(size, dtype=dtype)
+
+    def integers(self, low, high=None, size=None, dtype=np.int64, endpoint=False):
+        return self._gen.integers(low, high, size, dtype=dtype, endpoint=endpoint)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low + (high - low) * self._gen.random(size)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return loc + scale * self._gen.standard_normal(size)
+
+    def permutation(self, x):
+        if isinstance(x, (int, np.integer)):
+            return self._cp.argsort(self._gen.random(int(x)))
+        x = self._cp.asarray(x)
+        return x[self._cp.argsort(self._gen.random(x.shape[0]))]
+
+    def choice(self, a, size=None, replace=True, p=None):
+        n = a if isinstance(a, (int, np.integer)) else len(a)
+        if p is not None and not replace:
+            raise NotImplementedError("choice(p=..., replace=False) is not implemented on CUDA")
+        if p is not None:
+            cdf = self._cp.cumsum(self._cp.asarray(p, dtype=np.float64))
+            idx = self._cp.searchsorted(cdf / cdf[-1], self._gen.random(size), side="right")
+        elif replace:
+            idx = self._gen.integers(0, n, size)
+        else:
+            k = int(np.prod(size)) if size is not None else 1
+            idx = self.permutation(int(n))[:k].reshape(() if size is None else size)
+        return idx if isinstance(a, (int, np.integer)) else self._cp.asarray(a)[idx]
 
 
 class _StateUnpickler(pickle.Unpickler):

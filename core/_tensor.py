@@ -54,7 +54,7 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_vc", "requires_grad", "grad", "grad_fn", "_out_nr", "_base",
-                 "_view_fn", "_accum", "_retains_grad", "_grad_hooks", "__weakref__",
+                 "_view_fn", "_view_ver", "_accum", "_retains_grad", "_grad_hooks", "__weakref__",
                  "__dict__")
 
     __array_priority__ = 1000  # numpy defers to Tensor's reflected operators
@@ -282,10 +282,15 @@ class Tensor:
         return arr.tolist()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -299,7 +304,7 @@ class Tensor:
         return int(self.item())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._scalar())
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
@@ -396,6 +401,7 @@ class Tensor:
                     t.grad = t.grad + g
             return None
 
+        _retain._retains_grad = True
         self.grad_fn._add_tensor_hook(self._out_nr, _retain)
         self._retains_grad = True
 
@@ -436,6 +442,24 @@ class Tensor:
 
     def _bump(self) -> None:
         self._vc[0] += 1
+
+    def _refresh_view(self) -> None:
+        """Regenerates a view's ``grad_fn`` after its memory changed in place through the base
+        or another view (PyTorch does this lazily too). Only called when ``_base`` is set and
+        ``_view_ver`` (the version the view's graph was built at) is stale."""
+        self._view_ver = self._vc[0]
+        base = self._base
+        if not base.requires_grad:
+            return
+        prev = _State.enabled
+        _State.enabled = True
+        try:
+            fresh = self._view_fn(base)
+        finally:
+            _State.enabled = prev
+        self.grad_fn = fresh.grad_fn
+        self._out_nr = fresh._out_nr
+        self.requires_grad = fresh.requires_grad
 
 
 def _rebuild_tensor(cls, arr, requires_grad, state):

@@ -8,12 +8,14 @@ import numpy as np
 from . import _device, _dtype
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
+from .linalg._torch_api import TENSOR_METHODS as _LA_TENSOR_METHODS
 from .ops import compare as C
 from .ops import elementwise as E
 from .ops import index as I
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
+from .ops import spectral as _spectral
 from .ops._prep import cast
 from .ops.inplace import check_result_fits, commit_inplace, needs_graph
 from .ops.op import Op, xp_of
@@ -41,7 +43,8 @@ _PLAIN = {
     "clamp_min": E.clamp_min, "clamp_max": E.clamp_max, "reciprocal": E.reciprocal,
     "square": E.square, "floor": E.floor, "ceil": E.ceil, "round": E.round, "trunc": E.trunc,
     "fix": E.trunc, "frac": E.frac, "maximum": E.maximum, "minimum": E.minimum,
-    "lerp": E.lerp, "addcmul": E.addcmul, "addcdiv": E.addcdiv,
+    "lerp": E.lerp, "addcmul": E.addcmul, "addcdiv": E.addcdiv, "atan2": E.atan2,
+    "arctan2": E.atan2, "nan_to_num": E.nan_to_num,
     # comparison / logical
     "eq": C.eq, "ne": C.ne, "lt": C.lt, "le": C.le, "gt": C.gt, "ge": C.ge,
     "greater": C.gt, "greater_equal": C.ge, "less": C.lt, "less_equal": C.le,
@@ -56,7 +59,7 @@ _PLAIN = {
     "min": R.min, "amax": R.amax, "amin": R.amin, "argmax": R.argmax, "argmin": R.argmin,
     "var": R.var, "std": R.std, "logsumexp": R.logsumexp, "softmax": R.softmax,
     "log_softmax": R.log_softmax, "cumsum": R.cumsum, "all": R.all, "any": R.any,
-    "norm": R.norm,
+    "norm": R.norm, "sort": R.sort, "argsort": R.argsort, "topk": R.topk,
     # shape
     "view": S.view, "reshape": S.reshape, "permute": S.permute, "transpose": S.transpose,
     "swapaxes": S.transpose, "swapdims": S.transpose, "squeeze": S.squeeze,
@@ -64,14 +67,17 @@ _PLAIN = {
     "broadcast_to": S.broadcast_to, "flatten": S.flatten, "unflatten": S.unflatten,
     "flip": S.flip, "split": S.split, "chunk": S.chunk, "unbind": S.unbind,
     "narrow": S.narrow, "select": S.select, "contiguous": S.contiguous, "t": S.t,
-    "movedim": S.movedim, "moveaxis": S.movedim,
+    "movedim": S.movedim, "moveaxis": S.movedim, "repeat": S.repeat, "tile": S.tile,
+    "roll": S.roll,
     # index
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add,
     "index_select": I.index_select, "masked_fill": I.masked_fill, "index_put": I.index_put,
-    "index_put_": I.index_put_,
+    "index_put_": I.index_put_, "masked_select": I.masked_select,
+    "take_along_dim": I.take_along_dim, "index_add": I.index_add, "tril": I.tril,
+    "triu": I.triu,
     # linalg
     "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot,
-    "addmm": L.addmm,
+    "addmm": L.addmm, "outer": L.outer, "ger": L.outer,
 }
 
 for _name, _fn in _PLAIN.items():
@@ -191,7 +197,8 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsq
             "atan", "sinh", "cosh", "masked_fill", "scatter", "scatter_add", "eq", "ne", "lt",
             "le", "gt", "ge", "logical_and", "logical_or", "logical_xor", "logical_not",
             "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "maximum", "minimum",
-            "subtract", "multiply", "divide", "true_divide", "neg", "negative", "erfc"]
+            "subtract", "multiply", "divide", "true_divide", "neg", "negative", "erfc",
+            "atan2", "nan_to_num", "index_add", "tril", "triu"]
 
 for _name in _INPLACE:
     setattr(Tensor, _name + "_", _make_inplace(_name, _PLAIN[_name]))
@@ -232,6 +239,32 @@ def zero_(self) -> Tensor:
     return fill_(self, 0)
 
 
+class _Fill(Op):
+    """``self`` overwritten by a value: a Python number (attribute ``value``) or a tensor
+    input broadcast to self's shape and dtype. Self's old value gets a zero gradient."""
+
+    _name = "fill"
+
+    def forward(self, x, v=None):
+        xp = xp_of(x)
+        if v is None:
+            return xp.full(x.shape, self.value, dtype=x.dtype)
+        self.src = (v.shape, v.dtype)
+        return xp.broadcast_to(v, x.shape).astype(x.dtype, copy=True)
+
+    def backward(self, g):
+        gx = g.new_zeros(g.shape) if self.next_functions[0][0] is not None else None
+        if len(self.next_functions) == 1:
+            return gx
+        shape, dt = self.src
+        from .ops._prep import unbroadcast
+
+        gv = None
+        if self.next_functions[1][0] is not None:
+            gv = cast(unbroadcast(g, shape), dt)
+        return gx, gv
+
+
 def fill_(self, value) -> Tensor:
     """Fills the tensor with ``value``, in place."""
     if isinstance(value, Tensor):
@@ -239,11 +272,10 @@ def fill_(self, value) -> Tensor:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                f"with {value.ndim} dimensions.")
         if needs_graph(self, value):
-            return commit_inplace(self, value.to(self.dtype).expand(self.shape) * 1, "fill_")
+            return commit_inplace(self, _Fill.apply(self, value), "fill_")
         value = value.item()
     if needs_graph(self):
-        return commit_inplace(self, (self * 0 + value).to(self.dtype) if self.ndim else
-                              self * 0 + value, "fill_")
+        return commit_inplace(self, _Fill.apply(self, value=value), "fill_")
     self._data.fill(value)
     self._vc[0] += 1
     return self
@@ -258,10 +290,16 @@ def copy_(self, src, non_blocking: bool = False) -> Tensor:
     if src.device != self.device:
         src = src.to(self.device)
     if needs_graph(self, src):
-        res = cast(src, self.dtype).expand(self.shape)
-        return commit_inplace(self, res * 1 if res._base is not None else res, "copy_")
-    xp_of(self._data).copyto(self._data, xp_of(self._data).broadcast_to(
-        src._data, self._data.shape), casting="unsafe")
+        if np.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise RuntimeError(f"copy_: the source of shape {list(src.shape)} can't be "
+                               f"broadcast to the destination of shape {list(self.shape)}")
+        return commit_inplace(self, _Fill.apply(self, src), "copy_")
+    try:
+        xp_of(self._data).copyto(self._data, xp_of(self._data).broadcast_to(
+            src._data, self._data.shape), casting="unsafe")
+    except ValueError:
+        raise RuntimeError(f"copy_: the source of shape {list(src.shape)} can't be broadcast "
+                           f"to the destination of shape {list(self.shape)}") from None
     self._vc[0] += 1
     return self
 
@@ -489,6 +527,29 @@ Tensor.uniform_ = _rand_fill("uniform")
 Tensor.normal_ = _rand_fill("normal")
 
 
+def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
+    """Fills the tensor in place with 0/1 draws of probability ``p`` (a number or a
+    tensor)."""
+    from . import _random
+
+    rng = _random.generator_for(self.device, generator)
+    probs = p._data if isinstance(p, Tensor) else p
+    draw = rng.random(self._data.shape) < probs
+    self._data[...] = draw.astype(self._data.dtype)
+    self._vc[0] += 1
+    return self
+
+
+def _bernoulli(self, p=None, *, generator=None) -> Tensor:
+    from ._creation import bernoulli
+
+    return bernoulli(self, p, generator=generator)
+
+
+Tensor.bernoulli_ = bernoulli_
+Tensor.bernoulli = _bernoulli
+
+
 def conj(self) -> Tensor:
     """The complex conjugate (the tensor itself for real dtypes)."""
     if self._data.dtype.kind != "c":
@@ -507,9 +568,14 @@ class _Conj(Op):
 
 
 Tensor.conj = conj
-Tensor.real = property(lambda self: self if self._data.dtype.kind != "c" else
-                       Tensor._make(self._data.real))
-Tensor.imag = property(lambda self: Tensor._make(self._data.imag))
+Tensor.real = property(lambda self: _spectral.real(self), doc="The real part.")
+Tensor.imag = property(lambda self: _spectral.imag(self), doc="The imaginary part.")
+Tensor.stft = _method(_spectral.stft)
+Tensor.istft = _method(_spectral.istft)
+Tensor.angle = _method(_spectral.angle)
+
+for _name, _fn in _LA_TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method(_fn))
 
 
 def nonzero(self, *, as_tuple: bool = False):

@@ -10,7 +10,16 @@ __all__ = ["max", "min", "sort", "topk", "kthvalue", "median", "mode", "var_mean
 
 
 def _rt(name: str, fields: str):
-    cls = namedtuple(name, fields)
+    base = namedtuple(name, fields)
+    n_fields = len(base._fields)
+
+    def __new__(cls, *args, **kwargs):
+        # torch.return_types are struct sequences: built from one sequence of the fields
+        if len(args) == 1 and not kwargs and n_fields > 1:
+            args = tuple(args[0])
+        return base.__new__(cls, *args, **kwargs)
+
+    cls = type(name, (base,), {"__slots__": (), "__new__": __new__})
     cls.__module__ = __name__
     cls.__qualname__ = name
     cls.__doc__ = f"``torch.return_types.{name}``: a named tuple ({fields.replace(' ', ', ')})."

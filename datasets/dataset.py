@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ember._download import ChecksumError, DownloadError, OfflineError, is_offline
+from ember.utils.data import Dataset
 
 from .utils import check_integrity, download_url, extract_archive
 
@@ -46,9 +47,7 @@ def _checksums(checksum: str | None) -> dict[str, str]:
     return {kind: digest.lower()}
 
 
-# TODO(lead): subclass ember.utils.data.Dataset once it exists; until then this class stands
-# alone and declares the two methods a map-style dataset must implement.
-class DownloadableDataset:
+class DownloadableDataset(Dataset):
     """Base class for data sets whose files are fetched from the web (like torchvision's
     ``VisionDataset`` plus the download logic of its ``MNIST``).
 

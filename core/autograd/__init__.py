@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from . import anomaly_mode, functional, profiler  # noqa: E402,F401
+from .anomaly_mode import (  # noqa: E402
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import (
@@ -12,10 +19,14 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from .graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
-           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "Node"]
+           "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "Node",
+           "functional", "profiler", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck",
+           "GradcheckError"]
 
 
 def _as_tuple(x):
@@ -27,7 +38,8 @@ def _as_tuple(x):
 
 
 def _make_grads(outputs, grad_outputs):
-    from .._creation import ones_like
+    from .._tensor import Tensor
+    from ..ops.op import xp_of
 
     grads = []
     for i, out in enumerate(outputs):
@@ -38,7 +50,8 @@ def _make_grads(outputs, grad_outputs):
             if not (out.is_floating_point() or out.is_complex()):
                 raise RuntimeError("grad can be implicitly created only for real scalar "
                                    f"outputs but got {out.dtype}")
-            g = ones_like(out)
+            d = out._data
+            g = Tensor._make(xp_of(d).ones(d.shape, d.dtype))
         else:
             if tuple(g.shape) != tuple(out.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "

@@ -7,6 +7,7 @@ part of the graph that leads to the wanted tensors is executed.
 
 from __future__ import annotations
 
+from .anomaly_mode import _Anomaly, check_backward_output, warn_forward_trace
 from .grad_mode import _State
 from .graph import AccumulateGrad
 
@@ -15,6 +16,8 @@ __all__ = ["run_backward"]
 
 def _edge_of(t):
     """The (node, output index) whose gradient is the gradient of tensor ``t``."""
+    if t._base is not None and t._view_ver != t._vc[0]:
+        t._refresh_view()
     if t.grad_fn is not None:
         return t.grad_fn, t._out_nr
     if not t.requires_grad:
@@ -90,69 +93,57 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
 
     results = [None] * (len(inputs) if inputs is not None else 0)
     buffers: dict = {}
-    shared: dict = {}  # id -> tensor: gradients that are referenced from more than one place
-
-    def _add(node, nr, g, is_shared):
-        buf = buffers.get(node)
-        if buf is None:
-            n = getattr(node, "_n_outputs", 1) or 1
-            buf = buffers[node] = [None] * n
-        old = buf[nr]
-        if old is None:
-            buf[nr] = g
-            if is_shared:
-                shared[id(g)] = g
-        else:
-            buf[nr] = old + g  # a fresh tensor
+    # gradients referenced from more than one place (or owned by the caller): AccumulateGrad
+    # copies these instead of adopting them as ``.grad``
+    shared: dict = {}
 
     for node, nr, g in roots:
-        _add(node, nr, g, True)
+        _add(buffers, shared, node, nr, g, True)
 
-    ready = [node for node, _, _ in roots if deps.get(node, 0) == 0]
-    ready = list(dict.fromkeys(ready))
+    ready = list(dict.fromkeys(node for node, _, _ in roots if deps.get(node, 0) == 0))
     prev_mode = _State.enabled
     _State.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            run = grads is not None and (needed is None or node in needed)
-            if run:
-                grads = _apply_tensor_hooks(node, grads)
+            nexts = node.next_functions
+            out_grads = None
+            if grads is not None and (needed is None or node in needed):
+                if node._tensor_hooks or node._pre_hooks:
+                    grads = _apply_tensor_hooks(node, grads)
                 if targets is not None and node in targets:
                     for nr, pos in targets[node]:
                         g = grads[nr]
-                        if accumulate:
-                            pass
-                        elif g is not None and id(g) in shared and not create_graph:
+                        if not accumulate and g is not None and id(g) in shared \
+                                and not create_graph:
                             g = g.detach()
                         results[pos] = g
-                if isinstance(node, AccumulateGrad):
-                    if accumulate and (targets is None or node in targets) and grads[0] is not None:
-                        node.accumulate(grads[0], create_graph, id(grads[0]) in shared)
-                    out_grads = ()
-                elif all(g is None for g in grads):
-                    out_grads = (None,) * len(node.next_functions)
-                else:
-                    out_grads = _call_backward(node, grads)
+                        if accumulate and g is not None and type(node) is not AccumulateGrad:
+                            _accumulate_into(inputs[pos], g, create_graph)
+                if type(node) is AccumulateGrad:
+                    g0 = grads[0]
+                    if accumulate and g0 is not None and (targets is None or node in targets):
+                        node.accumulate(g0, create_graph, id(g0) in shared)
+                elif any(g is not None for g in grads):
+                    out_grads = (_call_backward_checked(node, grads) if _Anomaly.enabled
+                                 else _call_backward(node, grads))
                     if not retain_graph:
                         node._release()
-                    seen_ids = {id(g) for g in grads if g is not None}
-                    counts: dict = {}
-                    for g in out_grads:
-                        if g is not None:
-                            counts[id(g)] = counts.get(id(g), 0) + 1
-                    for g in out_grads:
-                        if g is not None and (counts[id(g)] > 1 or id(g) in seen_ids
-                                              or id(g) in shared):
-                            shared[id(g)] = g
-            else:
-                out_grads = (None,) * len(node.next_functions)
-            for (child, nr), g in zip(node.next_functions, out_grads):
+                    _mark_shared(shared, grads, out_grads)
+            if out_grads is None:
+                for child, _nr in nexts:
+                    if child is not None:
+                        d = deps[child] - 1
+                        deps[child] = d
+                        if d == 0:
+                            ready.append(child)
+                continue
+            for (child, nr), g in zip(nexts, out_grads):
                 if child is None:
                     continue
                 if g is not None:
-                    _add(child, nr, g, id(g) in shared)
+                    _add(buffers, shared, child, nr, g, id(g) in shared)
                 d = deps[child] - 1
                 deps[child] = d
                 if d == 0:
@@ -169,18 +160,62 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
     return tuple(results)
 
 
+def _add(buffers: dict, shared: dict, node, nr: int, g, is_shared: bool) -> None:
+    """Adds gradient ``g`` for output ``nr`` of ``node`` to its input buffer."""
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node._n_outputs
+    old = buf[nr]
+    if old is None:
+        buf[nr] = g
+        if is_shared:
+            shared[id(g)] = g
+    else:
+        buf[nr] = old + g  # a fresh tensor
+
+
+def _mark_shared(shared: dict, grads, out_grads) -> None:
+    """Records output gradients that are passed through unchanged or handed out twice."""
+    n = len(out_grads)
+    for i, g in enumerate(out_grads):
+        if g is None:
+            continue
+        gid = id(g)
+        if gid in shared:
+            continue
+        for x in grads:
+            if x is g:
+                shared[gid] = g
+                break
+        else:
+            for j in range(i + 1, n):
+                if out_grads[j] is g:
+                    shared[gid] = g
+                    break
+
+
+def _accumulate_into(t, g, create_graph: bool) -> None:
+    """``backward(inputs=[t])`` for a non-leaf ``t``: adds ``g`` to ``t.grad``."""
+    if not create_graph:
+        g = g.detach().clone()
+    t.grad = g if t.grad is None else t.grad + g
+
+
 def _apply_tensor_hooks(node, grads):
-    pre = getattr(node, "_pre_hooks", None)
-    hooks = getattr(node, "_tensor_hooks", None)
+    pre = node._pre_hooks
+    hooks = node._tensor_hooks
     if hooks:
         grads = list(grads)
         for nr, per_out in hooks.items():
-            for fn in list(per_out.values()):
-                if grads[nr] is None:
-                    continue
-                r = fn(grads[nr])
-                if r is not None:
-                    grads[nr] = r
+            fns = list(per_out.values())
+            for fn in fns:  # retain_grad's hook runs last, seeing the other hooks' result
+                if grads[nr] is not None and not getattr(fn, "_retains_grad", False):
+                    r = fn(grads[nr])
+                    if r is not None:
+                        grads[nr] = r
+            for fn in fns:
+                if grads[nr] is not None and getattr(fn, "_retains_grad", False):
+                    fn(grads[nr])
     if pre:
         for fn in list(pre.values()):
             r = fn(tuple(grads))
@@ -200,10 +235,22 @@ def _call_backward(node, grads):
         else:
             raise RuntimeError(f"function {node.name()} returned an incorrect number of "
                                f"gradients (expected {n_in}, got {len(out)})")
-    post = getattr(node, "_post_hooks", None)
+    post = node._post_hooks
     if post:
         for fn in list(post.values()):
             r = fn(out, tuple(grads))
             if r is not None:
                 out = tuple(r)
+    return out
+
+
+def _call_backward_checked(node, grads):
+    """``_call_backward`` under anomaly detection: names the forward op of a failing or
+    NaN-producing backward."""
+    try:
+        out = _call_backward(node, grads)
+    except Exception:
+        warn_forward_trace(node)
+        raise
+    check_backward_output(node, out)
     return out

@@ -145,6 +145,8 @@ class Function(metaclass=_FunctionMeta):
 
 
 def _edge(t):
+    if t._base is not None and t._view_ver != t._vc[0]:
+        t._refresh_view()
     if t.grad_fn is not None:
         return (t.grad_fn, t._out_nr)
     if t.requires_grad:

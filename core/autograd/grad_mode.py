@@ -110,6 +110,11 @@ class set_grad_enabled(_DecoratorContextManager):
         self.mode = bool(mode)
         _State.enabled = self.mode
 
+    def __call__(self, func):
+        # used as a decorator, the mode applies inside the function only
+        _State.enabled = self.prev
+        return super().__call__(func)
+
     def __enter__(self):
         pass
 

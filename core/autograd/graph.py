@@ -26,7 +26,10 @@ class RemovableHandle:
     _next_id = 0
 
     def __init__(self, hooks_dict: dict):
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        try:
+            self.hooks_dict_ref = weakref.ref(hooks_dict)
+        except TypeError:  # a plain dict can't be weakly referenced: hold it
+            self.hooks_dict_ref = lambda: hooks_dict
         self.id = RemovableHandle._next_id
         RemovableHandle._next_id += 1
 
@@ -50,12 +53,20 @@ class Node:
     by ``name()``).
     """
 
-    __slots__ = ("next_functions", "_saved", "_saved_versions", "_out_version", "_out_data",
-                 "_freed", "_tensor_hooks", "_pre_hooks", "_post_hooks", "_n_outputs",
-                 "_out_meta", "metadata", "__weakref__", "__dict__")
+    __slots__ = ("next_functions", "__weakref__", "__dict__")
 
     _name = "Node"
-    _freed_ok = False
+    # defaults, overridden per instance only when used (keeps op nodes cheap to create)
+    _saved = None
+    _saved_versions = ()
+    _out_data = None
+    _out_version = None
+    _freed = False
+    _tensor_hooks = None
+    _pre_hooks = None
+    _post_hooks = None
+    _n_outputs = 1
+    _out_meta = None
 
     def name(self) -> str:
         """The node's name, as PyTorch prints it (``AddBackward0``)."""
@@ -69,25 +80,40 @@ class Node:
     @property
     def saved_tensors(self) -> tuple:
         """The tensors saved for backward, checked against in-place modification."""
-        if getattr(self, "_freed", False):
+        if self._freed:
             raise RuntimeError(_FREED_MSG)
-        saved = getattr(self, "_saved", None)
+        saved = self._saved
         if saved is None:
             return ()
         versions = self._saved_versions
         for t, v in zip(saved, versions):
             if t is not None and t._vc[0] != v:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{t.dtype} {list(t.shape)}], which is output 0 "
-                    f"of {t.grad_fn.name() if t.grad_fn else 'a leaf'}, is at version "
-                    f"{t._vc[0]}; expected version {v} instead. Hint: the operation "
-                    f"{self.name()} saved it.")
+                raise self._modified_error(t, v)
         return saved
+
+    def saved_tensor(self, i: int):
+        """Saved tensor ``i`` alone, checked against in-place modification. Backward code
+        that needs only some of its saved tensors reads them this way, so an in-place change
+        to one it doesn't need (as for ``y[1] * 2`` then ``y[0] = ...``) is no error, as in
+        PyTorch (which saves only what the inputs requiring grad need)."""
+        if self._freed:
+            raise RuntimeError(_FREED_MSG)
+        t = self._saved[i]
+        v = self._saved_versions[i]
+        if t is not None and t._vc[0] != v:
+            raise self._modified_error(t, v)
+        return t
+
+    def _modified_error(self, t, v) -> RuntimeError:
+        return RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{t.dtype} {list(t.shape)}], which is output 0 of "
+            f"{t.grad_fn.name() if t.grad_fn else 'a leaf'}, is at version {t._vc[0]}; "
+            f"expected version {v} instead. Hint: the operation {self.name()} saved it.")
 
     def saved_output(self):
         """The op's own output, saved for backward, rebuilt as a tensor of this node."""
-        if getattr(self, "_freed", False):
+        if self._freed:
             raise RuntimeError(_FREED_MSG)
         vc, v = self._out_version
         if vc[0] != v:
@@ -103,8 +129,7 @@ class Node:
 
     def _release(self) -> None:
         """Frees the saved values (called after backward without retain_graph)."""
-        if (getattr(self, "_saved", None) is not None
-                or getattr(self, "_out_data", None) is not None):
+        if self._saved is not None or self._out_data is not None:
             self._saved = None
             self._out_data = None
             self._freed = True
@@ -127,14 +152,14 @@ class Node:
         return h
 
     def _hooks_dict(self, attr: str) -> dict:
-        d = getattr(self, attr, None)
+        d = getattr(self, attr)
         if d is None:
             d = {}
             setattr(self, attr, d)
         return d
 
     def _add_tensor_hook(self, out_nr: int, fn) -> RemovableHandle:
-        hooks = getattr(self, "_tensor_hooks", None)
+        hooks = self._tensor_hooks
         if hooks is None:
             hooks = self._tensor_hooks = {}
         per_out = hooks.setdefault(out_nr, {})
@@ -178,10 +203,11 @@ class AccumulateGrad(Node):
         elif create_graph:
             t.grad = t.grad + grad
         else:
-            from .grad_mode import no_grad
-
-            with no_grad():
-                if t.grad.requires_grad or t.grad.shape != grad.shape:
-                    t.grad = t.grad + grad
-                else:
-                    t.grad.add_(grad)
+            old = t.grad._data
+            new = grad._data
+            if old.shape == new.shape and old.dtype == new.dtype and old.flags.writeable \
+                    and type(old) is type(new):
+                old += new
+                t.grad._vc[0] += 1
+            else:
+                t.grad = (t.grad + grad).detach()

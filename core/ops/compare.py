@@ -20,7 +20,8 @@ def _binary_cmp(name: str, fn, doc: str, integral_only: bool = False):
     def op(input, other, *, out=None) -> Tensor:
         a, b = binary_operands(input, other, name)
         if integral_only and a._data.dtype.kind not in "iub":
-            raise RuntimeError(f"\"{name}_cpu\" not implemented for '{str(a.dtype)[6:]}'")
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
+                                      f"'{_pt_name(a.dtype)}'")
         r = cls.apply(a, b)
         if out is not None:
             from .shape import resize_out
@@ -54,6 +55,13 @@ bitwise_xor = _binary_cmp("bitwise_xor", lambda xp, a, b: a ^ b,
                           "Bitwise XOR of integer or bool tensors.", integral_only=True)
 
 
+def _pt_name(d) -> str:
+    """PyTorch's scalar-type name of a dtype (as its error messages print it)."""
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
+            "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
+            "float16": "Half", "bfloat16": "BFloat16"}.get(d.name, d.name)
+
+
 def _unary_pred(name: str, fn, doc: str):
     cls = type(name.capitalize(), (Op,), {"_name": name, "differentiable": False,
                                          "forward": lambda self, x: fn(xp_of(x), x)})
@@ -79,7 +87,8 @@ signbit = _unary_pred("signbit", lambda xp, x: xp.signbit(x), "True where the si
 
 def _bitwise_not_fn(xp, x):
     if x.dtype.kind not in "iub":
-        raise RuntimeError("bitwise_not: only integral and bool tensors are supported")
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
     return ~x
 
 

@@ -20,7 +20,8 @@ __all__ = [
     "neg", "exp", "log", "sqrt", "rsqrt", "abs", "sign", "sigmoid", "tanh", "erf", "sin", "cos",
     "relu", "clamp", "reciprocal", "square", "log1p", "expm1", "floor", "ceil", "round",
     "trunc", "minimum", "maximum", "where", "lerp", "addcmul", "addcdiv", "exp2", "log2",
-    "log10", "erfc", "frac", "tan", "atan", "asin", "acos", "sinh", "cosh", "rsub",
+    "log10", "erfc", "frac", "tan", "atan", "asin", "acos", "sinh", "cosh", "rsub", "atan2",
+    "arctan2", "nan_to_num",
 ]
 
 
@@ -61,9 +62,14 @@ class Mul(Op):
         return a * b
 
     def backward(self, g):
-        a, b = self.saved_tensors
-        ga = unbroadcast(g * _conj(b), a.shape) if self.next_functions[0][0] else None
-        gb = unbroadcast(g * _conj(a), b.shape) if self.next_functions[1][0] else None
+        if self._freed:
+            self.saved_tensors  # noqa: B018 - raises the "backward a second time" error
+        sa, sb = self._saved[0].shape, self._saved[1].shape  # shapes don't change in place
+        ga = gb = None
+        if self.next_functions[0][0]:
+            ga = unbroadcast(g * _conj(self.saved_tensor(1)), sa)
+        if self.next_functions[1][0]:
+            gb = unbroadcast(g * _conj(self.saved_tensor(0)), sb)
         return ga, gb
 
 
@@ -75,12 +81,12 @@ class Div(Op):
         return a / b
 
     def backward(self, g):
-        a, b = self.saved_tensors
+        b = self.saved_tensor(1)
         ga = gb = None
         if self.next_functions[0][0]:
-            ga = unbroadcast(g / _conj(b), a.shape)
+            ga = unbroadcast(g / _conj(b), self.saved_tensor(0).shape)
         if self.next_functions[1][0]:
-            gb = unbroadcast(-g * _conj(a) / _conj(b * b), b.shape)
+            gb = unbroadcast(-g * _conj(self.saved_tensor(0)) / _conj(b * b), b.shape)
         return ga, gb
 
 
@@ -95,11 +101,9 @@ class Pow(Op):
         a, b = self.saved_tensors
         ga = gb = None
         if self.next_functions[0][0]:
-            ga = unbroadcast(g * b * a ** (b - 1), a.shape)
-            ga = ga.masked_fill((b == 0) & (a == 0), 0) if ga._data.size else ga
+            ga = unbroadcast(where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
         if self.next_functions[1][0]:
-            la = log(a).masked_fill((a == 0) & (b >= 0), 0)
-            gb = unbroadcast(g * (a ** b) * la, b.shape)
+            gb = unbroadcast(where((a == 0) & (b >= 0), 0.0, g * (a ** b) * log(a)), b.shape)
         return ga, gb
 
 
@@ -156,11 +160,16 @@ class Fmod(Op):
 
 
 class FloorDivide(Op):
+    """Division rounded down. As in PyTorch, a float result requires grad but has no
+    derivative: backpropagating through it raises."""
+
     _name = "floor_divide"
-    differentiable = False
 
     def forward(self, a, b):
         return xp_of(a).floor_divide(a, b)
+
+    def backward(self, g):
+        raise RuntimeError("derivative for floor_divide is not implemented")
 
 
 class TruncDivide(Op):
@@ -179,6 +188,7 @@ class TruncDivide(Op):
 def add(input, other, *, alpha=1, out=None) -> Tensor:
     """``input + alpha * other`` with broadcasting and type promotion."""
     if alpha != 1:
+        _check_alpha(input, other, alpha)
         other = mul(other, alpha)
     a, b = binary_operands(input, other, "add")
     return _out(Add.apply(a, b), out)
@@ -187,15 +197,32 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
 def sub(input, other, *, alpha=1, out=None) -> Tensor:
     """``input - alpha * other``."""
     if alpha != 1:
+        _check_alpha(input, other, alpha)
         other = mul(other, alpha)
     a, b = binary_operands(input, other, "sub")
     if a._data.dtype == np.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if (a is not input and _is_bool(input)) or (b is not other and _is_bool(other)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                           "supported. If you are trying to invert a mask, use the `~` or "
+                           "`logical_not()` operator instead.")
     return _out(Sub.apply(a, b), out)
 
 
+def _is_bool(x) -> bool:
+    return x is True or x is False or (isinstance(x, Tensor) and x._data.dtype == np.bool_)
+
+
 subtract = sub
+
+
+def _check_alpha(a, b, alpha) -> None:
+    integral = all(x._data.dtype.kind in "iub" if isinstance(x, Tensor) else
+                   isinstance(x, int) for x in (a, b))
+    if integral and isinstance(alpha, float):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -282,6 +309,8 @@ class PowScalar(Op):
     def backward(self, g):
         (x,) = self.saved_tensors
         e = self.exponent
+        if e == 0:
+            return g * 0
         return g * (e * x ** (e - 1))
 
 
@@ -547,3 +576,57 @@ def addcmul(input: Tensor, tensor1, tensor2, *, value=1, out=None) -> Tensor:
 def addcdiv(input: Tensor, tensor1, tensor2, *, value=1, out=None) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
     return _out(input + value * (tensor1 / tensor2), out)
+
+
+class Atan2(Op):
+    _name = "atan2"
+    save_inputs = (0, 1)
+
+    def forward(self, a, b):
+        return xp_of(a).arctan2(a, b)
+
+    def backward(self, g):
+        a, b = self.saved_tensors
+        den = a * a + b * b
+        ga = unbroadcast(g * b / den, a.shape) if self.next_functions[0][0] else None
+        gb = unbroadcast(-g * a / den, b.shape) if self.next_functions[1][0] else None
+        return ga, gb
+
+
+def atan2(input, other, *, out=None) -> Tensor:
+    """Elementwise arctangent of ``input / other`` with the quadrant of (other, input)."""
+    a, b = binary_operands(input, other, "atan2")
+    return _out(Atan2.apply(to_float(a), to_float(b)), out)
+
+
+arctan2 = atan2
+
+
+class NanToNum(Op):
+    """NaN, +inf and -inf replaced by finite values; they get no gradient."""
+
+    _name = "nan_to_num"
+    save_inputs = (0,)
+
+    def forward(self, x):
+        if x.dtype.kind not in "fcV":
+            return x.copy()
+        from .._dtype import finfo
+
+        info = finfo(x.dtype)
+        pos = info.max if self.posinf is None else self.posinf
+        neg = info.min if self.neginf is None else self.neginf
+        return xp_of(x).nan_to_num(x, nan=self.nan, posinf=pos, neginf=neg)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        from .compare import isfinite
+
+        return g * isfinite(x)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None, *, out=None
+               ) -> Tensor:
+    """Replaces NaN with ``nan``, +inf with ``posinf`` and -inf with ``neginf`` (the dtype's
+    largest and smallest finite values by default)."""
+    return _out(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out)

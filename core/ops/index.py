@@ -11,7 +11,8 @@ from .inplace import commit_inplace, needs_graph
 from .op import Op, xp_of
 
 __all__ = ["getitem", "setitem", "index_put", "gather", "scatter", "scatter_add",
-           "index_select", "masked_fill"]
+           "index_select", "masked_fill", "masked_select", "take_along_dim", "index_add",
+           "tril", "triu"]
 
 
 def _convert_index(idx, x: Tensor):
@@ -22,11 +23,15 @@ def _convert_index(idx, x: Tensor):
     basic = True
     for i in idx:
         if isinstance(i, Tensor):
-            check_same_device(x, i, "index")
             a = i._data
+            if type(a) is not type(x._data) or type(a) is not np.ndarray:
+                if type(a) is np.ndarray:  # CPU indices may index a CUDA tensor, as in torch
+                    a = xp_of(x._data).asarray(a)
+                else:
+                    check_same_device(x, i, "index")
             if a.dtype == np.uint8:
                 a = a.astype(bool)
-            elif a.dtype.kind not in "iu":
+            elif a.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool "
                                  "tensors")
             if a.ndim == 0 and a.dtype.kind in "iu":
@@ -95,11 +100,47 @@ class Getitem(Op):
         return IndexPut.apply(zeros, g, index=self.index, accumulate=True)
 
 
+def _split_ints(index, ndim: int):
+    """PyTorch applies integer indices as ``select`` before the advanced (tensor) ones;
+    numpy counts an integer as advanced when arrays are present, which moves dimensions
+    differently (``x[0, :, [0]]``). For such mixed indices this returns a basic index (the
+    integers, slices, None and Ellipsis, with each array replaced by full slices) and the
+    advanced index to apply to its result; otherwise None."""
+    if not any(type(i) is int for i in index):
+        return None
+    consumed = 0
+    for i in index:
+        if type(i) is int or isinstance(i, slice):
+            consumed += 1
+        elif hasattr(i, "dtype"):
+            consumed += i.ndim if i.dtype.kind == "b" else 1
+    basic, adv = [], []
+    for i in index:
+        if hasattr(i, "dtype"):
+            k = i.ndim if i.dtype.kind == "b" else 1
+            basic.extend([slice(None)] * k)
+            adv.append(i)
+        elif type(i) is bool:
+            return None  # a bool scalar mixed with arrays: numpy's rule is used
+        elif i is Ellipsis:
+            basic.append(i)
+            adv.extend([slice(None)] * (ndim - consumed))
+        else:
+            basic.append(i)
+            if type(i) is not int:
+                adv.append(slice(None))
+    return tuple(basic), tuple(adv)
+
+
 def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]``: a view for basic indices, a copy for advanced (tensor/mask) indices."""
     index, basic = _convert_index(idx, x)
     if basic:
         _check_bounds(index, x._data.shape)
+    else:
+        split = _split_ints(index, x._data.ndim)
+        if split is not None:
+            return getitem(getitem(x, split[0]), split[1])
     r = Getitem.apply(x, index=index)
     if basic:
         from .shape import mark_view
@@ -120,7 +161,7 @@ class IndexPut(Op):
         if self.accumulate:
             _add_at(xp, out, self.index, v)
         else:
-            out[self.index] = v
+            _assign(out, self.index, v)
         return out
 
     def backward(self, g):
@@ -180,13 +221,18 @@ def setitem(x: Tensor, idx, value) -> None:
     index, basic = _convert_index(idx, x)
     if basic:
         _check_bounds(index, x._data.shape)
+    else:
+        split = _split_ints(index, x._data.ndim)
+        if split is not None:  # integers first (a view), then the advanced part into it
+            _check_bounds(split[0], x._data.shape)
+            return setitem(getitem(x, split[0]), split[1], value)
     if not needs_graph(x, value):
         if isinstance(value, Tensor):
             check_same_device(x, value, "setitem")
             value = value._data
         elif not isinstance(value, (int, float, bool, complex)):
             value = as_tensor_arg(value, x)._data
-        x._data[index] = value
+        _assign(x._data, index, value)
         x._bump()
         return
     v = _value_tensor(value, x)
@@ -202,7 +248,7 @@ def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
         if accumulate:
             _add_at(xp_of(x._data), x._data, index, v._data)
         else:
-            x._data[index] = v._data
+            _assign(x._data, index, v._data)
         x._bump()
         return x
     return commit_inplace(x, IndexPut.apply(x, v, index=index, accumulate=accumulate),
@@ -210,9 +256,20 @@ def index_put_(x: Tensor, indices, values, accumulate: bool = False) -> Tensor:
 
 
 # -- gather / scatter ----------------------------------------------------------------------
+def _assign(arr, index, value) -> None:
+    """``arr[index] = value`` with PyTorch's error for a value that doesn't fit."""
+    try:
+        arr[index] = value
+    except ValueError:
+        vshape = list(getattr(value, "shape", ()))
+        raise RuntimeError(f"shape mismatch: value tensor of shape {vshape} cannot be "
+                           f"broadcast to indexing result of shape "
+                           f"{list(arr[index].shape)}") from None
+
+
 def _check_index_tensor(index: Tensor, op: str) -> None:
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+    if index._data.dtype != np.int64 and index._data.dtype != np.int32:
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
 
 
 class Gather(Op):
@@ -399,9 +456,83 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     else:
         v = Tensor._make(xp_of(input._data).asarray(value))
     if mask.shape != input.shape:
-        b = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
-        if tuple(b) != tuple(input.shape):
+        try:
+            b = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
+        except ValueError:
+            b = None
+        if b is None or tuple(b) != tuple(input.shape):
             raise RuntimeError(f"masked_fill: the mask of shape {list(mask.shape)} must be "
                                f"broadcastable to the input of shape {list(input.shape)}")
     return MaskedFill.apply(input, mask, v)
 
+
+
+# -- masks and index helpers built on the ops above ---------------------------------------
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``input`` where ``mask`` (broadcast with it) is True, as a 1-D
+    tensor."""
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+    from .shape import broadcast_tensors
+
+    x, m = broadcast_tensors(input, mask)
+    return getitem(x, m)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
+    """Values of ``input`` at ``indices`` along ``dim`` (the flattened tensor when dim is
+    None); the other dimensions broadcast."""
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be int but got "
+                           f"{indices.dtype} instead")
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = _wrap_dim(dim, input.ndim)
+    if input.ndim != indices.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {input.ndim} dimensions for input, "
+                           f"and {indices.ndim} dimensions for indices")
+    shape_x, shape_i = list(input.shape), list(indices.shape)
+    shape_x[d] = shape_i[d] = 1
+    b = list(np.broadcast_shapes(tuple(shape_x), tuple(shape_i)))
+    bx, bi = list(b), list(b)
+    bx[d], bi[d] = input.shape[d], indices.shape[d]
+    return gather(input.expand(bx), d, indices.expand(bi).long())
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeated indices
+    accumulate)."""
+    d = _wrap_dim(dim, input.ndim)
+    if index.ndim > 1 or index._data.dtype.kind not in "iu":
+        raise IndexError("index_add_(): Index is supposed to be a vector of integers")
+    want = list(input.shape)
+    if input.ndim:
+        want[d] = index.numel()
+    if list(source.shape) != want and not (input.ndim == 0 and source.numel() == 1):
+        raise RuntimeError(f"index_add_(): source of shape {list(source.shape)} does not match "
+                           f"the indexed shape {want} (self {list(input.shape)}, index of "
+                           f"{index.numel()} along dim {d})")
+    v = source * alpha if alpha != 1 else source
+    idx = (slice(None),) * d + (index._data.reshape(-1),)
+    return IndexPut.apply(input, _value_tensor(v, input), index=idx, accumulate=True)
+
+
+def _tri(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    xp = xp_of(input._data)
+    n, m = input.shape[-2], input.shape[-1]
+    keep = xp.tri(n, m, diagonal, dtype=bool) if lower else \
+        ~xp.tri(n, m, diagonal - 1, dtype=bool)
+    return masked_fill(input, Tensor._make(~keep), 0)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dimensions (the rest set to zero)."""
+    return _tri(input, diagonal, True, "tril")
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dimensions (the rest set to zero)."""
+    return _tri(input, diagonal, False, "triu")

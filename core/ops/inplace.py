@@ -60,7 +60,11 @@ def _pt(d) -> str:
 
 
 def commit_inplace(self: Tensor, result: Tensor, op: str = "inplace") -> Tensor:
-    """Writes ``result`` (computed out of place from ``self``) into ``self``."""
+    """Writes ``result`` (computed out of place from ``self``) into ``self``.
+
+    Departure from PyTorch (docs/compatibility.md): in-place ops on outputs of
+    ``unbind``/``split``/``chunk`` and ``y.mul_(y)`` on a non-leaf are allowed and give the
+    correct gradient, where PyTorch raises."""
     _check_leaf(self)
     data = result._data
     check_result_fits(self, data, op)
@@ -115,3 +119,4 @@ def _rebase_view(view: Tensor, result: Tensor) -> None:
     view.grad_fn = fresh.grad_fn
     view._out_nr = fresh._out_nr
     view.requires_grad = True
+    view._view_ver = view._vc[0]

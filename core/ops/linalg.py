@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import string
 
+import numpy as np
+
 from .._tensor import Tensor
 from ._prep import check_same_device, unbroadcast
 from .op import Op, xp_of
 
-__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "einsum", "mv"]
+__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "einsum", "mv", "outer", "ger"]
 
 
 def _pt(d) -> str:
@@ -39,13 +41,16 @@ class MatMul(Op):
         return xp_of(a).matmul(a, b)
 
     def backward(self, g):
-        a, b = self.saved_tensors
+        if self._freed:
+            self.saved_tensors  # noqa: B018 - raises the "backward a second time" error
+        sa, sb = self._saved[0].shape, self._saved[1].shape  # shapes don't change in place
         ga = gb = None
         if self.next_functions[0][0] is not None:
-            ga = unbroadcast(MatMul.apply(g, b.mT.conj() if b.is_complex() else b.mT),
-                             a.shape)
+            b = self.saved_tensor(1)
+            ga = unbroadcast(MatMul.apply(g, b.mT.conj() if b.is_complex() else b.mT), sa)
         if self.next_functions[1][0] is not None:
-            gb = unbroadcast(MatMul.apply(a.mT.conj() if a.is_complex() else a.mT, g), b.shape)
+            a = self.saved_tensor(0)
+            gb = unbroadcast(MatMul.apply(a.mT.conj() if a.is_complex() else a.mT, g), sb)
         return ga, gb
 
 
@@ -115,20 +120,71 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return matmul(input, vec)
 
 
+class Addmm(Op):
+    """``beta * input + alpha * (mat1 @ mat2)`` in one node (``input`` broadcast; with
+    ``beta == 0`` its values, NaN included, are ignored)."""
+
+    _name = "addmm"
+    save_inputs = (1, 2)
+
+    def forward(self, c, a, b):
+        self.c_shape = c.shape
+        p = xp_of(a).matmul(a, b)
+        if self.alpha != 1:
+            p = p * p.dtype.type(self.alpha)
+        if self.beta == 0:
+            return xp_of(a).broadcast_to(p, np.broadcast_shapes(p.shape, c.shape)).copy()
+        return p + (c if self.beta == 1 else c * c.dtype.type(self.beta))
+
+    def backward(self, g):
+        gc = ga = gb = None
+        if self.next_functions[0][0] is not None:
+            gc = unbroadcast(g * self.beta if self.beta != 1 else g, self.c_shape)
+        ga_ = g * self.alpha if self.alpha != 1 else g
+        if self.next_functions[1][0] is not None:
+            ga = MatMul.apply(ga_, self.saved_tensor(1).mT)
+        if self.next_functions[2][0] is not None:
+            gb = MatMul.apply(self.saved_tensor(0).mT, ga_)
+        return gc, ga, gb
+
+
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    prod = mm(mat1, mat2)
-    if alpha != 1:
-        prod = prod * alpha
-    if beta == 0:
-        r = prod
-    else:
-        r = (input * beta if beta != 1 else input) + prod
+    _check_pair(mat1, mat2, "addmm")
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"{'mat1' if mat1.ndim != 2 else 'mat2'} must be a matrix, got "
+                           f"{mat1.ndim if mat1.ndim != 2 else mat2.ndim}-D tensor")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise _shape_error(mat1, mat2)
+    check_same_device(input, mat1, "addmm")
+    if input._data.dtype != mat1._data.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_pt(input.dtype)} and {_pt(mat1.dtype)}")
+    out_shape = (mat1.shape[0], mat2.shape[1])
+    try:
+        np.broadcast_shapes(tuple(input.shape), out_shape)
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({out_shape[-1]}) must match the "
+                           f"existing size ({input.shape[-1]}) at non-singleton dimension "
+                           f"{input.ndim - 1}.  Target sizes: {list(out_shape)}.  Tensor "
+                           f"sizes: {list(input.shape)}") from None
+    r = Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha)
     if out is not None:
         from .shape import resize_out
 
         return resize_out(out, r)
     return r
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors."""
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1-D tensors, got {input.ndim}-D and "
+                           f"{vec2.ndim}-D")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
@@ -142,6 +198,10 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 # -- einsum ------------------------------------------------------------------------------
 def _parse_einsum(eq: str, shapes):
     eq = eq.replace(" ", "")
+    for k, c in enumerate(eq):
+        if not (c.isascii() and c.isalpha()) and c not in ".,->":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {k} in the "
+                               "equation string, subscripts must be in [a-zA-Z]")
     if "->" in eq:
         lhs, rhs = eq.split("->")
     else:
@@ -169,6 +229,15 @@ def _parse_einsum(eq: str, shapes):
                                f"({len(sub)}) does not match the number of dimensions "
                                f"({len(shp)}) for operand {len(full_ins)}")
         full_ins.append(sub)
+    seen: dict = {}
+    for k, (sub, shp) in enumerate(zip(full_ins, shapes)):
+        for c, n in zip(sub, shp):
+            prev = seen.get(c)
+            if prev is None or prev == 1:
+                seen[c] = n
+            elif n != prev and n != 1:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} "
+                                   f"which does not broadcast with previously seen size {prev}")
     if rhs is None:
         counts: dict = {}
         for sub in full_ins:
@@ -197,21 +266,48 @@ class Einsum(Op):
             if self.next_functions[i][0] is None:
                 grads.append(None)
                 continue
-            if len(set(sub)) != len(sub):
-                raise NotImplementedError("einsum backward with a repeated subscript in one "
-                                          "operand (a diagonal) is not implemented in ember")
-            others = [(s, o) for j, (s, o) in enumerate(zip(self.ins, ops)) if j != i]
-            avail = set(self.out).union(*[set(s) for s, _ in others]) if others else \
-                set(self.out)
-            target = "".join(c for c in sub if c in avail)
-            expr_ins = [self.out] + [s for s, _ in others]
-            gi = Einsum.apply(g, *[o for _, o in others], ins=expr_ins, out=target,
-                              save_inputs=tuple(range(len(others) + 1)))
-            if target != sub:  # dims summed away in this operand alone: broadcast back
-                shape = [t.shape[k] if c in avail else 1 for k, c in enumerate(sub)]
-                gi = gi.reshape(shape).expand(t.shape)
-            grads.append(gi)
+            grads.append(self._operand_grad(g, i, sub, t, ops))
         return tuple(grads)
+
+    def _operand_grad(self, g, i, sub, t, ops):
+        """The gradient of operand ``i``: an einsum of ``g`` with the other operands, with
+        the labels only this operand had put back (broadcast), size-1 broadcast labels summed,
+        and repeated labels (a diagonal) embedded back with identity matrices."""
+        others = [(s, o) for j, (s, o) in enumerate(zip(self.ins, ops)) if j != i]
+        avail = set(self.out).union(*[set(s) for s, _ in others])
+        uniq = "".join(dict.fromkeys(sub))  # labels in first-appearance order
+        target = "".join(c for c in uniq if c in avail)
+        gi = Einsum.apply(g, *[o for _, o in others], ins=[self.out] + [s for s, _ in others],
+                          out=target, save_inputs=tuple(range(len(others) + 1)))
+        size = {c: t.shape[sub.index(c)] for c in uniq}
+        if target != uniq:  # labels summed away in this operand alone: put them back
+            got = dict(zip(target, gi.shape))
+            gi = gi.reshape([got[c] if c in avail else 1 for c in uniq])
+        summed = [k for k, c in enumerate(uniq) if size[c] == 1 and gi.shape[k] != 1]
+        if summed:  # labels this operand broadcast (size 1 against a larger size)
+            gi = gi.sum(summed, keepdim=True)
+        shape = [size[c] for c in uniq]
+        if list(gi.shape) != shape:
+            gi = gi.expand(shape)
+        if uniq == sub:
+            return gi
+        # a repeated label: gi holds the diagonal; embed it with one identity per repeat
+        used = set("".join(self.ins) + self.out)
+        fresh = iter(c for c in string.ascii_letters if c not in used)
+        full, eyes, seen = "", [], set()
+        for c in sub:
+            if c in seen:
+                n = next(fresh)
+                eyes.append(c + n)
+                full += n
+            else:
+                seen.add(c)
+                full += c
+        from .._creation import eye
+
+        mats = [eye(size[e[0]], dtype=t.dtype, device=t.device) for e in eyes]
+        return Einsum.apply(gi, *mats, ins=[uniq] + eyes, out=full,
+                            save_inputs=tuple(range(len(mats) + 1)))
 
 
 def einsum(equation: str, *operands) -> Tensor:

@@ -18,8 +18,12 @@ instance is itself the graph node (``tensor.grad_fn``).
 
 from __future__ import annotations
 
+from time import perf_counter_ns as _perf_ns
+
 import numpy as np
 
+from ..autograd import profiler as _profiler
+from ..autograd.anomaly_mode import _Anomaly, record_forward_trace
 from ..autograd.grad_mode import _State
 from ..autograd.graph import Node
 
@@ -62,23 +66,43 @@ class Op(Node):
 
 def apply(cls, inputs, attrs):
     """Runs op ``cls`` on Tensors ``inputs`` and records it when a gradient is needed."""
+    if _profiler._ACTIVE:
+        t0 = _perf_ns()
+        try:
+            return _apply(cls, inputs, attrs)
+        finally:
+            _profiler.record_op(cls._name, t0, _perf_ns(), [list(t.shape) for t in inputs])
+    return _apply(cls, inputs, attrs)
+
+
+def _apply(cls, inputs, attrs):
     node = cls.__new__(cls)
     if attrs:
         node.__dict__.update(attrs)
-    out = node.forward(*[t._data for t in inputs])
+    try:
+        out = node.forward(*[t._data for t in inputs])
+    except ValueError as exc:
+        raise _forward_error(cls, inputs, exc) from None
     record = False
     if _State.enabled and cls.differentiable:
         for t in inputs:
             if t.requires_grad:
                 record = True
                 break
+            if t._base is not None and t._view_ver != t._vc[0]:
+                t._refresh_view()  # its base may require grad since an in-place change
+                if t.requires_grad:
+                    record = True
+                    break
     if cls.n_outputs != 1:
         return _wrap_multi(node, out, inputs, record)
     if type(out) is not _ndarray and isinstance(out, _generic):
         out = np.asarray(out)
-    if not record:
+    if not record or out.dtype.kind not in "fcV":  # integer/bool results never need grad
         return _Tensor._make(out, False, None, 0)
     node.next_functions = tuple([_edge(t) for t in inputs])
+    if _Anomaly.enabled:
+        record_forward_trace(node)
     si = node.save_inputs
     if si:
         saved = tuple([inputs[i] for i in si])
@@ -91,7 +115,30 @@ def apply(cls, inputs, attrs):
     return result
 
 
+def _forward_error(cls, inputs, exc: ValueError) -> Exception:
+    """PyTorch's error for operands that don't broadcast (numpy raises ValueError); other
+    errors pass through unchanged."""
+    if "broadcast" not in str(exc):
+        return exc
+    shapes = [tuple(t._data.shape) for t in inputs]
+    msg = f"{cls._name}: operands could not be broadcast together: shapes " + \
+        " and ".join(str(list(s)) for s in shapes)
+    if len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        n = max(len(a), len(b))
+        pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+        for d in range(n - 1, -1, -1):
+            if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+                msg = (f"The size of tensor a ({pa[d]}) must match the size of tensor b "
+                       f"({pb[d]}) at non-singleton dimension {d} (in {cls._name}: shapes "
+                       f"{list(a)} and {list(b)})")
+                break
+    return RuntimeError(msg)
+
+
 def _edge(t):
+    if t._base is not None and t._view_ver != t._vc[0]:
+        t._refresh_view()  # a view whose base changed in place since its graph was built
     if t.grad_fn is not None:
         return (t.grad_fn, t._out_nr)
     if t.requires_grad:
@@ -105,6 +152,8 @@ def _wrap_multi(node, outs, inputs, record):
     if not record:
         return tuple(_Tensor._make(o, False, None, 0) for o in outs)
     node.next_functions = tuple([_edge(t) for t in inputs])
+    if _Anomaly.enabled:
+        record_forward_trace(node)
     si = node.save_inputs
     if si:
         saved = tuple([inputs[i] for i in si])
@@ -112,7 +161,7 @@ def _wrap_multi(node, outs, inputs, record):
         node._saved_versions = tuple([t._vc[0] for t in saved])
     res = []
     for i, o in enumerate(outs):
-        diff = o.dtype.kind in "fc"
+        diff = o.dtype.kind in "fcV"
         res.append(_Tensor._make(o, diff, node if diff else None, i))
     node._out_meta = tuple((o.shape, o.dtype) for o in outs)
     return tuple(res)

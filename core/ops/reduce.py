@@ -9,12 +9,14 @@ from .. import _dtype
 from .._tensor import Tensor, _wrap_dim
 from ..return_types import max as _max_rt
 from ..return_types import min as _min_rt
+from ..return_types import sort as _sort_rt
+from ..return_types import topk as _topk_rt
 from ._prep import cast, to_float
 from .op import Op, xp_of
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
            "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "cumsum",
-           "all", "any", "norm"]
+           "all", "any", "norm", "sort", "argsort", "topk"]
 
 
 def _dims(dim, ndim: int):
@@ -24,11 +26,19 @@ def _dims(dim, ndim: int):
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
             return None
+        for d in dim:
+            _check_int_dim(d)
         out = tuple(sorted({_wrap_dim(int(d), ndim) for d in dim}))
         if len(out) != len(dim):
             raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
         return out
+    _check_int_dim(dim)
     return (_wrap_dim(int(dim), ndim),)
+
+
+def _check_int_dim(d) -> None:
+    if not isinstance(d, (int, np.integer)) and not (isinstance(d, Tensor) and d.ndim == 0):
+        raise TypeError(f"a dimension must be an int, got {type(d).__name__}")
 
 
 def _axis(dims, ndim):
@@ -86,7 +96,7 @@ class Mean(Op):
     def backward(self, g):
         shape = self.shape
         n = 1
-        for d in (range(len(shape)) if self.dims is None else self.dims):
+        for d in (range(len(shape)) if self.dims is None or not shape else self.dims):
             n *= shape[d]
         return _expand_back(g / n, shape, self.dims, self.keepdim)
 
@@ -144,6 +154,22 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tenso
     return Prod.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
 
 
+def _empty_reduction(x, dims, keepdim: bool, name: str, dtype):
+    """The (empty) result of reducing an empty array over non-empty ``dims``; reducing an
+    empty dim raises IndexError, as in PyTorch (numpy has no identity for max/argmax)."""
+    shape = []
+    for d, n in enumerate(x.shape):
+        if d in dims:
+            if n == 0:
+                raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero "
+                                 "size.")
+            if keepdim:
+                shape.append(1)
+        else:
+            shape.append(n)
+    return xp_of(x).empty(tuple(shape), dtype=dtype)
+
+
 class AmaxAmin(Op):
     """max/min values over dims; the gradient is shared evenly between tied elements."""
 
@@ -153,10 +179,13 @@ class AmaxAmin(Op):
 
     def forward(self, x):
         f = x.max if self.is_max else x.min
-        if x.size == 0 and self.dims is None:
-            raise RuntimeError(f"{self._name}(): Expected reduction dim to be specified for "
-                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
-                               "argument.")
+        name = "amax" if self.is_max else "amin"
+        if x.size == 0:
+            if self.dims is None:
+                raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                                   "input.numel() == 0. Specify the reduction dim with the "
+                                   "'dim' argument.")
+            return _empty_reduction(x, self.dims, self.keepdim, name, x.dtype)
         return f(axis=_axis(self.dims, x.ndim), keepdims=self.keepdim)
 
     def backward(self, g):
@@ -190,18 +219,28 @@ class ArgReduce(Op):
             if self.keepdim:
                 r = xp.asarray(r).reshape((1,) * x.ndim)
             return xp.asarray(r, dtype=np.int64)
+        if x.size == 0 and x.ndim:
+            return _empty_reduction(x, (self.dim,), self.keepdim,
+                                    "argmax" if self.is_max else "argmin", np.int64)
         r = f(x, axis=self.dim, keepdims=self.keepdim) if x.ndim else xp.asarray(0)
         return r.astype(np.int64, copy=False)
 
 
+def _check_not_bool(input: Tensor, op: str) -> None:
+    if input._data.dtype == np.bool_:
+        raise RuntimeError(f"{op}(): does not support bool input")
+
+
 def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the maximum (first occurrence) over ``dim`` or the flattened tensor."""
+    _check_not_bool(input, "argmax")
     d = None if dim is None else _wrap_dim(dim, input.ndim)
     return ArgReduce.apply(input, dim=d, keepdim=keepdim, is_max=True)
 
 
 def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the minimum (first occurrence) over ``dim`` or the flattened tensor."""
+    _check_not_bool(input, "argmin")
     d = None if dim is None else _wrap_dim(dim, input.ndim)
     return ArgReduce.apply(input, dim=d, keepdim=keepdim, is_max=False)
 
@@ -217,8 +256,10 @@ class MaxMinDim(Op):
         d = self.dim
         if x.ndim == 0:
             return x.copy(), xp.asarray(0, dtype=np.int64)
-        if x.shape[d] == 0:
-            raise IndexError(f"{self._name}(): Expected reduction dim {d} to have non-zero size.")
+        if x.size == 0:
+            name = "max" if self.is_max else "min"
+            return (_empty_reduction(x, (d,), self.keepdim, name, x.dtype),
+                    _empty_reduction(x, (d,), self.keepdim, name, np.int64))
         idx = (xp.argmax if self.is_max else xp.argmin)(x, axis=d, keepdims=True)
         self.shape = x.shape
         self.idx = idx
@@ -322,8 +363,9 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
     """Variance over ``dim`` with Bessel's ``correction`` (default 1)."""
     if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
         dim, unbiased = unbiased, None  # var(x, dim) given positionally as PyTorch allows
-    x = to_float(input)
-    return Var.apply(x, dims=_dims(dim, x.ndim), keepdim=keepdim,
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return Var.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim,
                      correction=_correction(unbiased, correction))
 
 
@@ -386,6 +428,8 @@ class Softmax(Op):
         d = self.dim
         if x.ndim == 0:
             return xp.ones_like(x)
+        if x.size == 0:
+            return x.copy()
         e = x - x.max(axis=d, keepdims=True)
         xp.exp(e, out=e)
         e /= e.sum(axis=d, keepdims=True)
@@ -405,6 +449,8 @@ class LogSoftmax(Op):
         d = self.dim
         if x.ndim == 0:
             return xp.zeros_like(x)
+        if x.size == 0:
+            return x.copy()
         s = x - x.max(axis=d, keepdims=True)
         s -= xp.log(xp.exp(s).sum(axis=d, keepdims=True))
         return s
@@ -420,15 +466,26 @@ def _softmax_dim(dim, ndim: int, name: str) -> int:
     return _wrap_dim(dim, ndim)
 
 
+def _float_input(input: Tensor, dtype, kernel: str) -> Tensor:
+    """``input`` cast to ``dtype`` when given; integer inputs without one raise, as in
+    PyTorch."""
+    if dtype is not None:
+        return cast(input, _dtype.to_dtype(dtype))
+    if input._data.dtype.kind not in "fcV":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for "
+                                  f"'{_pt_name(input.dtype)}'")
+    return input
+
+
 def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, computed stably."""
-    x = cast(input, _dtype.to_dtype(dtype)) if dtype is not None else to_float(input)
+    x = _float_input(input, dtype, "softmax_lastdim_kernel_impl")
     return Softmax.apply(x, dim=_softmax_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
     """``log(softmax(x, dim))``, computed stably."""
-    x = cast(input, _dtype.to_dtype(dtype)) if dtype is not None else to_float(input)
+    x = _float_input(input, dtype, "log_softmax_lastdim_kernel_impl")
     return LogSoftmax.apply(x, dim=_softmax_dim(dim, x.ndim, "log_softmax"))
 
 
@@ -491,7 +548,58 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if p == 1:
         return x.abs().sum(dim, keepdim)
     if p == 0:
-        return (x != 0).to(x.dtype).sum(dim, keepdim)
+        return ((x != 0) + x * 0).sum(dim, keepdim)  # zero gradient, as in PyTorch
     if p == "nuc":
         raise NotImplementedError("norm(p='nuc') is not implemented in ember yet")
     return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+
+# -- sorting -------------------------------------------------------------------------------
+class ArgSort(Op):
+    """Indices that sort along ``dim`` (stable; NaN sorts as the largest value)."""
+
+    _name = "argsort"
+    differentiable = False
+
+    def forward(self, x):
+        xp = xp_of(x)
+        d = self.dim
+        if x.ndim == 0:
+            return xp.zeros((), dtype=np.int64)
+        if not self.descending:
+            return xp.argsort(x, axis=d, kind="stable").astype(np.int64, copy=False)
+        # stable descending: sort the reversed array ascending, then reverse back
+        n = x.shape[d]
+        a = xp.argsort(xp.flip(x, d), axis=d, kind="stable")
+        return (n - 1 - xp.flip(a, d)).astype(np.int64, copy=False)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+            ) -> Tensor:
+    """Indices that sort ``input`` along ``dim`` (ties keep their order)."""
+    d = _wrap_dim(dim, input.ndim)
+    return ArgSort.apply(input, dim=d, descending=descending)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) sorted along ``dim``; the values pass the gradient back."""
+    from .index import gather
+
+    idx = argsort(input, dim, descending)
+    vals = gather(input, dim, idx) if input.ndim else input.clone()
+    return _sort_rt((vals, idx))
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
+    from .index import gather
+
+    d = _wrap_dim(dim, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range (k={k}, size of dim {d} is {n})")
+    idx = argsort(input, d, descending=largest)
+    if input.ndim:
+        idx = idx.narrow(d, 0, k).contiguous()
+        return _topk_rt((gather(input, d, idx), idx))
+    return _topk_rt((input.clone(), idx))

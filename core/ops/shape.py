@@ -16,15 +16,17 @@ from .op import Op, xp_of
 __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "expand",
            "flatten", "unflatten", "flip", "cat", "concat", "concatenate", "stack", "split",
            "chunk", "unbind", "narrow", "contiguous", "t", "movedim", "expand_as",
-           "broadcast_to", "swapaxes", "resize_out"]
+           "broadcast_to", "swapaxes", "resize_out", "tile", "roll", "meshgrid",
+           "broadcast_tensors"]
 
 
 def mark_view(result: Tensor, inp: Tensor, fn) -> Tensor:
     """Records that ``result`` is a view of ``inp`` produced by ``fn(inp)``."""
     r = result._data
-    if not r.size or not xp_of(r).may_share_memory(r, inp._data):
+    if r.size and not xp_of(r).may_share_memory(r, inp._data):
         return result  # a copy was made (reshape of a non-contiguous tensor)
     result._vc = inp._vc
+    result._view_ver = inp._vc[0]
     base = inp._base
     if base is None:
         result._base = inp
@@ -337,14 +339,22 @@ def contiguous(input: Tensor, memory_format=None) -> Tensor:
 
 
 class Cat(Op):
+    """Concatenation; inputs flagged in ``skip`` (1-D empty tensors) take no part but still
+    get an (empty) gradient, as in PyTorch."""
+
     _name = "cat"
 
     def forward(self, *xs):
-        self.sizes = [x.shape[self.dim] for x in xs]
-        return xp_of(xs[0]).concatenate(xs, axis=self.dim)
+        skip = self.skip
+        kept = [x for x, s in zip(xs, skip) if not s] if skip else xs
+        self.sizes = [x.shape[self.dim] for x in kept]
+        return xp_of(kept[0]).concatenate(kept, axis=self.dim)
 
     def backward(self, g):
-        return tuple(split(g, self.sizes, self.dim))
+        parts = iter(split(g, self.sizes, self.dim))
+        if not self.skip:
+            return tuple(parts)
+        return tuple(g.new_zeros((0,)) if s else next(parts) for s in self.skip)
 
 
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
@@ -353,12 +363,15 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
 
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for t_ in tensors:
         if not isinstance(t_, Tensor):
             raise TypeError(f"expected Tensor as element in argument 0, but got "
                             f"{type(t_).__name__}")
-    kept = [x for x in tensors if not (x.ndim == 1 and x.shape[0] == 0)] or tensors[:1]
+    skip = [x.ndim == 1 and x.shape[0] == 0 for x in tensors]
+    if all(skip):
+        skip[0] = False
+    kept = [x for x, s in zip(tensors, skip) if not s]
     ref = kept[0]
     if ref.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -373,14 +386,13 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                    f"Expected size {ref.shape[k]} but got size {x.shape[k]} for "
                                    f"tensor number {i} in the list.")
-    dt = kept[0].dtype
-    for x in kept[1:]:
+    dt = tensors[0].dtype
+    for x in tensors[1:]:
         if x.dtype != dt:
             from .._dtype import promote_types
 
             dt = promote_types(dt, x.dtype)
-    kept = [cast(x, dt) for x in kept]
-    r = Cat.apply(*kept, dim=d)
+    r = Cat.apply(*[cast(x, dt) for x in tensors], dim=d, skip=skip if any(skip) else None)
     if out is not None:
         return resize_out(out, r)
     return r
@@ -435,7 +447,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
         if s <= 0 and n:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sizes = [s] * (n // s) + ([n % s] if n % s else []) if s else [0]
+        sizes = ([s] * (n // s) + ([n % s] if n % s else []) or [0]) if s else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n:
@@ -461,8 +473,9 @@ def chunk(input: Tensor, chunks: int, dim: int = 0):
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = _wrap_dim(dim, input.ndim)
     n = input.shape[d]
-    size = max(-(-n // chunks), 1) if n else 1
-    return split(input, size, d) if n else (input,) * 1
+    if n == 0:  # PyTorch gives `chunks` empty pieces
+        return split(input, [0] * chunks, d)
+    return split(input, -(-n // chunks), d)
 
 
 class Narrow(Op):
@@ -555,3 +568,115 @@ def resize_out(out: Tensor, result: Tensor) -> Tensor:
         xp_of(data).copyto(out._data, data, casting="unsafe")
     out._bump()
     return out
+
+
+# -- repeat, tile, roll, meshgrid ------------------------------------------------------------
+class Repeat(Op):
+    """``x`` tiled ``reps`` times along each dimension (``x`` already has ``len(reps)``
+    dims)."""
+
+    _name = "repeat"
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return xp_of(x).tile(x, self.reps)
+
+    def backward(self, g):
+        inter = []  # (r0, s0, r1, s1, ...): each tile's copy of each input dimension
+        for r, n in zip(self.reps, self.in_shape):
+            inter += [r, n]
+        return g.reshape(inter).sum(tuple(range(0, len(inter), 2)))
+
+
+def repeat(input: Tensor, *sizes) -> Tensor:
+    """The tensor repeated ``sizes[i]`` times along dimension ``i`` (leading new dims when
+    more sizes than dims are given), as ``Tensor.repeat``."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           f"of dimensions of tensor (repeat dims {list(sizes)}, tensor shape "
+                           f"{list(input.shape)})")
+    if any(r < 0 for r in sizes):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(sizes)}")
+    x = input
+    if len(sizes) > x.ndim:
+        x = reshape(x, (1,) * (len(sizes) - x.ndim) + tuple(x.shape))
+    return Repeat.apply(x, reps=tuple(sizes))
+
+
+def tile(input: Tensor, dims) -> Tensor:
+    """``repeat`` with ``dims`` padded with leading ones to the tensor's rank."""
+    dims = tuple(dims) if isinstance(dims, (list, tuple, Size)) else (dims,)
+    if len(dims) < input.ndim:
+        dims = (1,) * (input.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+class Roll(Op):
+    _name = "roll"
+
+    def forward(self, x):
+        xp = xp_of(x)
+        if self.dims is None:
+            return xp.roll(x.reshape(-1), self.shifts).reshape(x.shape)
+        return xp.roll(x, self.shifts, axis=self.dims)
+
+    def backward(self, g):
+        back = tuple(-s for s in self.shifts) if isinstance(self.shifts, tuple) \
+            else -self.shifts
+        return Roll.apply(g, shifts=back, dims=self.dims)
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:
+    """Rolls elements along ``dims`` by ``shifts`` (the flattened tensor when dims is
+    None)."""
+    if dims is None:
+        if isinstance(shifts, (tuple, list)):
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll: shifts {list(shifts)} given without dims")
+            shifts = shifts[0]
+        return Roll.apply(input, shifts=int(shifts), dims=None)
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    dims = tuple(_wrap_dim(d, input.ndim) for d in dims)
+    return Roll.apply(input, shifts=tuple(int(s) for s in shifts), dims=dims)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors expanded to their common broadcast shape (views)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    try:
+        shape = np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
+    except ValueError:
+        raise RuntimeError("broadcast_tensors: shapes " + ", ".join(
+            str(list(t.shape)) for t in tensors) + " cannot be broadcast together") from None
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def meshgrid(*tensors, indexing: str | None = None):
+    """Coordinate grids from 1-D tensors (``indexing='ij'``, the default, or ``'xy'``)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    indexing = indexing or "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    for t_ in tensors:
+        if t_.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t_.ndim}D")
+    ts = [reshape(t_, (-1,)) for t_ in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    n = len(ts)
+    shape = tuple(t_.shape[0] for t_ in ts)
+    grids = [expand(reshape(t_, (1,) * i + (-1,) + (1,) * (n - i - 1)), shape)
+             for i, t_ in enumerate(ts)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)

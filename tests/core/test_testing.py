@@ -1,11 +1,10 @@
 """ember.testing.assert_close and make_tensor against torch.testing."""
 
+import ember
+import ember.testing as et
 import numpy as np
 import pytest
 import torch
-
-import ember
-import ember.testing as et
 
 CASES = [
     (np.float32, [1.0, 2.0], [1.0, 2.0 + 1e-6]),
