@@ -10,7 +10,8 @@ from .op import Op, xp_of
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
            "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan",
-           "isinf", "isfinite", "equal", "allclose", "isclose"]
+           "isinf", "isfinite", "equal", "allclose", "isclose", "bitwise_left_shift",
+           "bitwise_right_shift", "isreal", "isposinf", "isneginf", "signbit"]
 
 
 def _binary_cmp(name: str, fn, doc: str, integral_only: bool = False):
@@ -117,3 +118,44 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
              equal_nan: bool = False) -> bool:
     """True if every element is close (see ``isclose``)."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+
+
+def _shift(xp, a, b, left: bool):
+    """Shifts with PyTorch's results for out-of-range counts (negative or at least the bit
+    width: 0, or the sign fill for a right shift)."""
+    bits = a.dtype.itemsize * 8
+    big = (b < 0) | (b >= bits)
+    s = xp.where(big, 0, b).astype(a.dtype, copy=False)
+    if left:
+        r = xp.left_shift(a, s)
+        return xp.where(big, a.dtype.type(0), r) if big.any() else r
+    r = xp.right_shift(a, s)
+    if not big.any():
+        return r
+    fill = xp.where(a < 0, a.dtype.type(-1), a.dtype.type(0)) if a.dtype.kind == "i" else \
+        a.dtype.type(0)
+    return xp.where(big, fill, r)
+
+
+def _shift_fn(xp, a, b, left):
+    if a.dtype == np.bool_:  # bools shift as uint8 would, then come back as bool in torch
+        a = a.astype(np.uint8)
+        b = b.astype(np.uint8) if hasattr(b, "astype") else b
+    return _shift(xp, a, b, left)
+
+
+bitwise_left_shift = _binary_cmp("bitwise_left_shift",
+                                 lambda xp, a, b: _shift_fn(xp, a, b, True),
+                                 "``input << other`` on integer tensors.", integral_only=True)
+bitwise_right_shift = _binary_cmp("bitwise_right_shift",
+                                  lambda xp, a, b: _shift_fn(xp, a, b, False),
+                                  "``input >> other`` (arithmetic) on integer tensors.",
+                                  integral_only=True)
+
+
+def isreal(input: Tensor) -> Tensor:
+    """True where the value has no imaginary part (everywhere for real dtypes)."""
+    xp = xp_of(input._data)
+    if input._data.dtype.kind != "c":
+        return Tensor._make(xp.ones(input._data.shape, dtype=bool))
+    return Tensor._make(input._data.imag == 0)

@@ -21,7 +21,9 @@ __all__ = [
     "relu", "clamp", "reciprocal", "square", "log1p", "expm1", "floor", "ceil", "round",
     "trunc", "minimum", "maximum", "where", "lerp", "addcmul", "addcdiv", "exp2", "log2",
     "log10", "erfc", "frac", "tan", "atan", "asin", "acos", "sinh", "cosh", "rsub", "atan2",
-    "arctan2", "nan_to_num",
+    "arctan2", "nan_to_num", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh",
+    "deg2rad", "rad2deg", "sinc", "logit", "hypot", "fmax", "fmin", "copysign", "logaddexp",
+    "logaddexp2", "heaviside", "float_power",
 ]
 
 
@@ -415,7 +417,17 @@ ceil = _unary("ceil", lambda x: _np(x).ceil(x) if x.dtype.kind == "f" else x.cop
 trunc = _unary("trunc", lambda x: _np(x).trunc(x) if x.dtype.kind == "f" else x.copy(),
                lambda g, _, n: g * 0, save=None, floating=False)
 fix = trunc
-frac = _unary("frac", lambda x: x - _np(x).trunc(x), lambda g, _, n: g, save=None)
+frac = _unary("frac", lambda x: _frac(x), lambda g, _, n: g, save=None, floating=False)
+
+
+def _frac(x):
+    if x.dtype.kind not in "fc":
+        from .compare import _pt_name
+        from .._dtype import _FROM_NP
+
+        raise NotImplementedError(f"\"frac_cpu\" not implemented for "
+                                  f"'{_pt_name(_FROM_NP[x.dtype])}'")
+    return x - _np(x).trunc(x)
 
 
 def _sgn(x):
@@ -495,7 +507,7 @@ class ClampTensor(Op):
     def backward(self, g):
         x, lo, hi = self.saved_tensors
         inside = (x >= lo) & (x <= hi)
-        return (g * inside, unbroadcast(g * (x < lo), lo.shape),
+        return (unbroadcast(g * inside, x.shape), unbroadcast(g * (x < lo), lo.shape),
                 unbroadcast(g * (x > hi) * (x >= lo), hi.shape))
 
 
@@ -630,3 +642,178 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None, *, out
     """Replaces NaN with ``nan``, +inf with ``posinf`` and -inf with ``neginf`` (the dtype's
     largest and smallest finite values by default)."""
     return _out(NanToNum.apply(input, nan=nan, posinf=posinf, neginf=neginf), out)
+
+
+# -- more unary math -----------------------------------------------------------------------
+asinh = _unary("asinh", lambda x: _np(x).arcsinh(x), lambda g, x, n: g * rsqrt(x * x + 1))
+acosh = _unary("acosh", lambda x: _np(x).arccosh(x), lambda g, x, n: g * rsqrt(x * x - 1))
+atanh = _unary("atanh", lambda x: _np(x).arctanh(x), lambda g, x, n: g / (1 - x * x))
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+deg2rad = _unary("deg2rad", lambda x: x * x.dtype.type(math.pi / 180),
+                 lambda g, _, n: g * (math.pi / 180), save=None)
+rad2deg = _unary("rad2deg", lambda x: x * x.dtype.type(180 / math.pi),
+                 lambda g, _, n: g * (180 / math.pi), save=None)
+
+
+def _sinc(x):
+    xp = _np(x)
+    px = x * x.dtype.type(math.pi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = xp.sin(px) / px
+    return xp.where(x == 0, x.dtype.type(1), r).astype(x.dtype, copy=False)
+
+
+def _sinc_grad(g, x, n):
+    px = x * math.pi
+    safe = where(x == 0, 1.0, px)
+    d = (safe.cos() * safe - safe.sin()) / (safe * x.where(x != 0, 1.0))
+    return g * where(x == 0, 0.0, d)
+
+
+sinc = _unary("sinc", _sinc, _sinc_grad, doc="``sin(pi x) / (pi x)``, 1 at 0.")
+
+
+class Logit(Op):
+    _name = "logit"
+    save_inputs = (0,)
+
+    def forward(self, x):
+        xp = xp_of(x)
+        eps = self.eps
+        if eps is not None:
+            x = xp.clip(x, x.dtype.type(eps), x.dtype.type(1 - eps))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xp.log(x / (1 - x))
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        d = g / (x * (1 - x))
+        if self.eps is None:
+            return d
+        return where((x < self.eps) | (x > 1 - self.eps), 0.0, d)
+
+
+def logit(input: Tensor, eps=None, *, out=None) -> Tensor:
+    """``log(x / (1 - x))``, with ``x`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
+    return _out(Logit.apply(to_float(input), eps=eps), out)
+
+
+# -- more binary math ----------------------------------------------------------------------
+def _binary(name: str, fwd, bwd=None, floating: bool = True, doc: str = "",
+            int_error: bool = False):
+    """Declares a binary op (promoted, broadcast operands). ``bwd(g, a, b, out, node)``
+    returns both input gradients (un-broadcast here); None makes a non-differentiable op."""
+    attrs = {"_name": name, "forward": lambda self, a, b: fwd(xp_of(a), a, b)}
+    if bwd is None:
+        attrs["differentiable"] = False
+    else:
+        attrs["save_inputs"] = (0, 1)
+        attrs["save_output"] = True
+
+        def backward(self, g):
+            a, b = self.saved_tensors
+            ga, gb = bwd(g, a, b, self.saved_output(), self)
+            return (unbroadcast(ga, a.shape) if ga is not None and self.next_functions[0][0]
+                    else None,
+                    unbroadcast(gb, b.shape) if gb is not None and self.next_functions[1][0]
+                    else None)
+        attrs["backward"] = backward
+    cls = type("".join(p.capitalize() for p in name.split("_")), (Op,), attrs)
+
+    def fn(input, other, *, out=None) -> Tensor:
+        a, b = binary_operands(input, other, name)
+        if int_error and a._data.dtype.kind in "iub":
+            from .compare import _pt_name
+
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
+                                      f"'{_pt_name(a.dtype)}'")
+        if floating:
+            a, b = to_float(a), to_float(b)
+        return _out(cls.apply(a, b), out)
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = doc or f"Elementwise ``{name}``, as ``torch.{name}``."
+    fn.op = cls
+    return fn
+
+
+hypot = _binary("hypot", lambda xp, a, b: xp.hypot(a, b),
+                lambda g, a, b, y, n: (g * a / y, g * b / y), floating=False,
+                doc="``sqrt(a**2 + b**2)``, computed without overflow.")
+
+
+def _fminmax_grad(is_max):
+    def bwd(g, a, b, y, n):
+        from .compare import isnan
+
+        pick_a = ((a >= b) if is_max else (a <= b)) | isnan(b)
+        zero = g.new_zeros(())
+        return where(pick_a, g, zero), where(pick_a, zero, g)
+    return bwd
+
+
+fmax = _binary("fmax", lambda xp, a, b: xp.fmax(a, b), _fminmax_grad(True), floating=False,
+               doc="Elementwise maximum that ignores NaN (NaN only when both are NaN).")
+fmin = _binary("fmin", lambda xp, a, b: xp.fmin(a, b), _fminmax_grad(False), floating=False,
+               doc="Elementwise minimum that ignores NaN (NaN only when both are NaN).")
+
+
+def _copysign_grad(g, a, b, y, n):
+    return where(a == 0, 0.0, g * (y / where(a == 0, 1.0, a))), g * 0
+
+
+copysign = _binary("copysign", lambda xp, a, b: xp.copysign(a, b), _copysign_grad,
+                   doc="``|input|`` with the sign of ``other``.")
+
+
+def _logaddexp_grad(g, a, b, y, n):
+    return g * (a - y).exp(), g * (b - y).exp()
+
+
+def _logaddexp2_grad(g, a, b, y, n):
+    return g * exp2(a - y), g * exp2(b - y)
+
+
+logaddexp = _binary("logaddexp", lambda xp, a, b: xp.logaddexp(a, b), _logaddexp_grad,
+                    floating=False, int_error=True, doc="``log(exp(a) + exp(b))``, stably.")
+logaddexp2 = _binary("logaddexp2", lambda xp, a, b: xp.logaddexp2(a, b), _logaddexp2_grad,
+                     floating=False, int_error=True,
+                     doc="``log2(2**a + 2**b)``, stably.")
+
+
+class Heaviside(Op):
+    """The step function; as in PyTorch it records a node whose backward raises."""
+
+    _name = "heaviside"
+
+    def forward(self, a, b):
+        xp = xp_of(a)
+        return xp.where(a == 0, b, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False)
+
+    def backward(self, g):
+        raise RuntimeError("derivative for aten::heaviside is not implemented")
+
+
+def heaviside(input: Tensor, values, *, out=None) -> Tensor:
+    """0 where ``input < 0``, ``values`` where it is 0, 1 where it is positive."""
+    if not isinstance(values, Tensor) or input.dtype != values.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                           "dtypes" if isinstance(values, Tensor) else
+                           "heaviside(): argument 'values' must be Tensor")
+    a, b = binary_operands(input, values, "heaviside")
+    return _out(Heaviside.apply(a, b), out)
+
+
+def float_power(input, exponent, *, out=None) -> Tensor:
+    """``input ** exponent`` computed in double precision (complex128 for complex)."""
+    cplx = any(isinstance(v, Tensor) and v.is_complex() or isinstance(v, complex)
+               for v in (input, exponent))
+    d = np.complex128 if cplx else np.float64
+    a = cast(input, d) if isinstance(input, Tensor) else input
+    b = cast(exponent, d) if isinstance(exponent, Tensor) else exponent
+    if not isinstance(a, Tensor):
+        return _out(_pow_tensor(a, b), out)
+    if not isinstance(b, Tensor):
+        return _out(pow(a, complex(b) if cplx else float(b)), out)
+    return _out(pow(a, b), out)

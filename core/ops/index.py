@@ -12,7 +12,8 @@ from .op import Op, xp_of
 
 __all__ = ["getitem", "setitem", "index_put", "gather", "scatter", "scatter_add",
            "index_select", "masked_fill", "masked_select", "take_along_dim", "index_add",
-           "tril", "triu"]
+           "tril", "triu", "index_copy", "index_fill", "take", "put", "masked_scatter",
+           "scatter_reduce"]
 
 
 def _convert_index(idx, x: Tensor):
@@ -372,11 +373,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     if src is None:
         src = value
     if reduce is not None:
-        if reduce == "add":
-            return scatter_add(input, d, index, src if isinstance(src, Tensor)
-                               else input.new_full(index.shape, src))
-        raise NotImplementedError(f"scatter(reduce={reduce!r}) is not implemented in ember "
-                                  "yet; use scatter_add or scatter_reduce")
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        s = src if isinstance(src, Tensor) else \
+            Tensor._make(xp_of(input._data).asarray(src, dtype=input._data.dtype))
+        return ScatterMultiply.apply(input, index, cast(s, input.dtype), dim=d, reduce=reduce)
     if not isinstance(src, Tensor):
         src = Tensor._make(xp_of(input._data).asarray(src, dtype=input._data.dtype))
     elif src.dtype != input.dtype:
@@ -536,3 +537,322 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (the rest set to zero)."""
     return _tri(input, diagonal, False, "triu")
+
+
+# -- index_copy / index_fill / take / put / masked_scatter -----------------------------------
+def _check_vector_index(index: Tensor, op: str) -> None:
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected a long tensor for index, but got {index.dtype}")
+    if index.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector")
+
+
+def _check_range(idx, n: int, dim: int) -> None:
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """``input`` with the slices ``source`` copied to positions ``index`` along ``dim``."""
+    _check_vector_index(index, "index_copy_")
+    d = _wrap_dim(dim, input.ndim)
+    idx = index._data.reshape(-1)
+    ns = source.shape[d] if source.ndim else 1
+    if idx.size != ns:
+        raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
+                         f"source.size(dim) ({ns})")
+    if input.ndim:
+        _check_range(idx, input.shape[d], d)
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
+                           f"but got (self) {input.dtype} and (source) {source.dtype}")
+    index_t = (slice(None),) * d + (idx,) if input.ndim else ()
+    src = source if input.ndim or source.ndim == 0 else source.reshape(())
+    return IndexPut.apply(input, src, index=index_t, accumulate=False)
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
+    """``input`` with ``value`` written at positions ``index`` along ``dim``."""
+    _check_vector_index(index, "index_fill_")
+    d = _wrap_dim(dim, input.ndim)
+    idx = index._data.reshape(-1)
+    if input.ndim:
+        _check_range(idx, input.shape[d], d)
+        idx = xp_of(idx).unique(idx + (idx < 0) * input.shape[d])
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but "
+                               f"got tensor with {value.ndim} dimension(s).")
+        v = cast(value, input.dtype)
+    else:
+        v = Tensor._make(xp_of(input._data).asarray(value, dtype=input._data.dtype))
+    index_t = (slice(None),) * d + (idx,) if input.ndim else ()
+    return IndexPut.apply(input, v, index=index_t, accumulate=False)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """The elements of ``input`` (as if flattened) at ``index``, in ``index``'s shape."""
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {index.dtype}")
+    n = input.numel()
+    idx = index._data
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return getitem(input.reshape(-1), Tensor._make(idx))
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``input`` (as if flattened) with ``source`` written (or added) at ``index``."""
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {index.dtype}")
+    n = input.numel()
+    idx = index._data.reshape(-1)
+    if idx.size != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {idx.size}")
+    if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    flat = input.reshape(-1)
+    r = IndexPut.apply(flat, _value_tensor(source.reshape(-1), input), index=(idx,),
+                       accumulate=accumulate)
+    return r.reshape(input.shape)
+
+
+def put_(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """In-place ``put``."""
+    r = put(input, index, source, accumulate)
+    return _commit(input, r, "put_", source)
+
+
+def _commit(x: Tensor, result: Tensor, op: str, *others) -> Tensor:
+    """Writes an out-of-place result into ``x`` (recording it when autograd needs it)."""
+    if needs_graph(x, *others):
+        return commit_inplace(x, result, op)
+    if not x._data.flags.writeable:
+        raise RuntimeError(f"{op}: unsupported operation: the tensor is a broadcast "
+                           "(expanded) view; clone it first.")
+    xp_of(x._data).copyto(x._data, result._data, casting="unsafe")
+    x._bump()
+    return x
+
+
+class MaskedScatter(Op):
+    """``input`` with the first elements of ``source`` written where ``mask`` is True (in
+    row-major order)."""
+
+    _name = "masked_scatter"
+
+    def forward(self, x, mask, src):
+        xp = xp_of(x)
+        m = xp.broadcast_to(mask, x.shape)
+        k = int(m.sum())
+        if k > src.size:
+            raise RuntimeError("masked_scatter: Number of elements of source < number of ones "
+                               "in mask")
+        out = x.copy()
+        out[m] = src.reshape(-1)[:k]
+        self.mask, self.k, self.src_shape = m, k, src.shape
+        return out
+
+    def backward(self, g):
+        from .elementwise import where
+
+        mask = Tensor._make(self.mask)
+        gx = where(mask, g.new_zeros(()), g) if self.next_functions[0][0] else None
+        gs = None
+        if self.next_functions[2][0]:
+            sel = getitem(g, mask)
+            n = 1
+            for s in self.src_shape:
+                n *= s
+            from .shape import cat
+
+            if n > self.k:
+                sel = cat([sel, g.new_zeros((n - self.k,))])
+            gs = sel.reshape(self.src_shape)
+        return gx, None, gs
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """``input`` with consecutive elements of ``source`` written where ``mask`` (broadcast
+    to ``input``) is True."""
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
+                           f"dtype {mask.dtype}")
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
+                           f"got {input.dtype} and {source.dtype}")
+    try:
+        b = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
+    except ValueError:
+        b = None
+    if b is None or tuple(b) != tuple(input.shape):
+        raise RuntimeError(f"masked_scatter: the mask of shape {list(mask.shape)} must be "
+                           f"broadcastable to the input of shape {list(input.shape)}")
+    return MaskedScatter.apply(input, mask, source)
+
+
+# -- scatter_reduce ------------------------------------------------------------------------
+_REDUCE_UFUNC = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum",
+                 "mean": "add"}
+
+
+def _full_index(xp, idx, dim):
+    grids = list(xp.ogrid[tuple(slice(0, s) for s in idx.shape)]) if idx.ndim else []
+    grids[dim] = idx
+    return tuple(grids)
+
+
+def _ufunc_at(xp, name, out, index, src):
+    if xp is np:
+        getattr(np, name).at(out, index, src)
+        return
+    import cupyx  # pragma: no cover - cuda
+
+    fn = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max,  # pragma: no cover
+          "minimum": cupyx.scatter_min}.get(name)
+    if fn is None:  # pragma: no cover - cuda
+        raise NotImplementedError("scatter_reduce(reduce='prod') is not implemented on "
+                                  "CUDA in ember")
+    fn(out, index, src)  # pragma: no cover - cuda
+
+
+class ScatterReduce(Op):
+    _name = "scatter_reduce"
+
+    def forward(self, x, idx, src):
+        xp = xp_of(x)
+        d, reduce = self.dim, self.reduce
+        self.idx = idx
+        if idx.size == 0:
+            return x.copy()
+        _check_range(idx, x.shape[d], d)
+        src = src[tuple(slice(0, s) for s in idx.shape)]
+        full = _full_index(xp, idx, d)
+        out = x.copy()
+        hit = xp.zeros(x.shape, dtype=bool)
+        hit[full] = True
+        self.hit = hit
+        if not self.include_self:
+            if reduce in ("sum", "mean"):
+                ident = 0
+            elif reduce == "prod":
+                ident = 1
+            elif x.dtype.kind == "f":
+                ident = -np.inf if reduce == "amax" else np.inf
+            else:
+                info = np.iinfo(x.dtype) if x.dtype.kind in "iu" else None
+                ident = (info.min if reduce == "amax" else info.max) if info else \
+                    (reduce == "amin")
+            out[hit] = ident
+        _ufunc_at(xp, _REDUCE_UFUNC[reduce], out, full, src)
+        if reduce == "mean":
+            count = xp.zeros(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.int64)
+            _ufunc_at(xp, "add", count, full, xp.ones(idx.shape, dtype=count.dtype))
+            if self.include_self:
+                count = count + 1
+            count = xp.maximum(count, 1)
+            self.count = count
+            if x.dtype.kind in "iu":
+                out = xp.floor_divide(out, count).astype(x.dtype)
+            else:
+                out = out / count
+        return out
+
+    def backward(self, g):
+        from .elementwise import where
+
+        x, src = self.saved_tensors
+        d, reduce = self.dim, self.reduce
+        idx = Tensor._make(self.idx)
+        hit = Tensor._make(self.hit)
+        zero = g.new_zeros(())
+        n = src.shape
+        src = src[tuple(slice(0, s) for s in self.idx.shape)] if self.idx.ndim else src
+        gx = gs = None
+        if reduce == "sum":
+            gx, gs = g, gather(g, d, idx)
+        elif reduce == "mean":
+            gd = g / Tensor._make(self.count)
+            gx, gs = gd, gather(gd, d, idx)
+        elif reduce == "prod":
+            result = self.saved_output()
+            masked_x = where(x == 0, 1.0, x)
+            masked_x_result = ScatterReduce.apply(masked_x, idx, src, dim=d, reduce="prod",
+                                                  include_self=self.include_self)
+            gx = g * masked_x_result / masked_x
+            src_zero = src == 0
+            nz = ScatterAdd.apply(x.new_zeros(x.shape), idx, cast(src_zero, x.dtype), dim=d)
+            single = src_zero & (gather(nz, d, idx) == 1)
+            masked_src = where(single, 1.0, src)
+            masked_src_result = ScatterReduce.apply(x, idx, masked_src, dim=d, reduce="prod",
+                                                    include_self=self.include_self)
+            gs = where(single, gather(g * masked_src_result, d, idx),
+                       gather(g * result, d, idx) / where(src_zero, 1.0, src))
+        else:
+            result = self.saved_output()
+            x_is = x == result
+            src_is = src == gather(result, d, idx)
+            cnt = ScatterAdd.apply(cast(x_is, g.dtype), idx, cast(src_is, g.dtype), dim=d)
+            gd = g / cnt
+            gx = where(x_is, gd, zero)
+            gs = where(src_is, gather(gd, d, idx), zero)
+        if not self.include_self:
+            gx = where(hit, zero, gx)
+        if gs is not None and tuple(gs.shape) != tuple(n):
+            from .shape import _pad_dim
+
+            for k in range(len(n)):
+                if gs.shape[k] != n[k]:
+                    gs = _pad_dim(gs, k, 0, n[k] - gs.shape[k])
+        return (gx if self.next_functions[0][0] else None, None,
+                gs if self.next_functions[2][0] else None)
+
+
+ScatterReduce.save_inputs = (0, 2)
+ScatterReduce.save_output = True
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """Reduces ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` (``'sum'``,
+    ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``), ``input``'s own values included unless
+    ``include_self=False``."""
+    if reduce not in _REDUCE_UFUNC:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
+                           f"got {reduce}")
+    _check_index_tensor(index, "scatter_reduce")
+    if src.dtype != input.dtype:
+        raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+    d = _wrap_dim(dim, input.ndim)
+    if index.ndim != input.ndim and input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self "
+                           "tensor")
+    return ScatterReduce.apply(input, index, src, dim=d, reduce=reduce,
+                               include_self=include_self)
+
+
+class ScatterMultiply(Op):
+    """``scatter(..., reduce='multiply')``; like PyTorch, its backward raises."""
+
+    _name = "scatter"
+
+    def forward(self, x, idx, src):
+        xp = xp_of(x)
+        out = x.copy()
+        if idx.size:
+            _check_range(idx, x.shape[self.dim], self.dim)
+            s = xp.broadcast_to(src, idx.shape) if src.ndim == 0 else \
+                src[tuple(slice(0, k) for k in idx.shape)]
+            _ufunc_at(xp, "multiply" if self.reduce == "multiply" else "add", out,
+                      _full_index(xp, idx, self.dim), s)
+        return out
+
+    def backward(self, g):
+        raise RuntimeError("derivative for aten::scatter is not implemented")

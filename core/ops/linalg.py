@@ -13,7 +13,8 @@ from .._tensor import Tensor
 from ._prep import check_same_device, unbroadcast
 from .op import Op, xp_of
 
-__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "einsum", "mv", "outer", "ger"]
+__all__ = ["matmul", "mm", "bmm", "addmm", "dot", "einsum", "mv", "outer", "ger", "baddbmm",
+           "addbmm", "addmv", "addr", "vdot", "tensordot", "inner", "kron", "cdist"]
 
 
 def _pt(d) -> str:
@@ -62,6 +63,10 @@ def _shape_error(a: Tensor, b: Tensor):
 
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
+    if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
+        from ..sparse import mm as sparse_mm
+
+        return sparse_mm(input, other)
     _check_pair(input, other, "matmul")
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
@@ -91,7 +96,11 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 
 
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
-    """Product of two 2-D matrices."""
+    """Product of two 2-D matrices (the first may be sparse)."""
+    if getattr(input, "is_sparse", False) or getattr(mat2, "is_sparse", False):
+        from ..sparse import mm as sparse_mm
+
+        return sparse_mm(input, mat2)
     _check_pair(input, mat2, "mm")
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"{'self' if input.ndim != 2 else 'mat2'} must be a matrix")
@@ -323,3 +332,270 @@ def einsum(equation: str, *operands) -> Tensor:
                                f"{operands[0].dtype} and {o.dtype}")
     ins, out = _parse_einsum(equation, [o.shape for o in operands])
     return Einsum.apply(*operands, ins=ins, out=out, save_inputs=tuple(range(len(operands))))
+
+
+# -- more products ---------------------------------------------------------------------------
+class AddScaled(Op):
+    """``beta * input + alpha * product`` (``input`` broadcast to the product's shape; with
+    ``beta == 0`` its values, NaN included, are ignored)."""
+
+    _name = "add_scaled"
+
+    def forward(self, c, p):
+        xp = xp_of(p)
+        self.c_shape = c.shape
+        shape = np.broadcast_shapes(c.shape, p.shape)
+        if self.alpha != 1:
+            p = p * p.dtype.type(self.alpha)
+        if self.beta == 0:
+            return xp.broadcast_to(p, shape).copy()
+        return p + (c if self.beta == 1 else c * c.dtype.type(self.beta))
+
+    def backward(self, g):
+        gc = unbroadcast(g * self.beta if self.beta != 1 else g, self.c_shape) \
+            if self.next_functions[0][0] is not None else None
+        gp = g * self.alpha if self.alpha != 1 else g
+        return gc, gp
+
+
+def _add_scaled(input: Tensor, prod: Tensor, beta, alpha, name: str, out=None) -> Tensor:
+    check_same_device(input, prod, name)
+    if input._data.dtype != prod._data.dtype:
+        raise RuntimeError(f"{name}: expected self and the product to have the same dtype, "
+                           f"but got {_pt(input.dtype)} and {_pt(prod.dtype)}")
+    if prod._data.dtype.kind in "iub" and (isinstance(alpha, float) or
+                                           isinstance(beta, float)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    try:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(prod.shape))
+    except ValueError:
+        shape = None
+    if shape != tuple(prod.shape):
+        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[-1]}) must match the "
+                           f"existing size ({input.shape[-1] if input.ndim else 1}) at "
+                           f"non-singleton dimension {max(input.ndim - 1, 0)}.  Target sizes: "
+                           f"{list(prod.shape)}.  Tensor sizes: {list(input.shape)}")
+    r = AddScaled.apply(input, prod, beta=beta, alpha=alpha)
+    if out is not None:
+        from .shape import resize_out
+
+        return resize_out(out, r)
+    return r
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
+            out=None) -> Tensor:
+    """``beta * input + alpha * bmm(batch1, batch2)``."""
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha, "baddbmm", out)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
+           out=None) -> Tensor:
+    """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``."""
+    p = bmm(batch1, batch2)
+    return _add_scaled(input, p.sum(0) if p.shape[0] else p.new_zeros(p.shape[1:]), beta,
+                       alpha, "addbmm", out)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``."""
+    _check_pair(mat, vec, "addmv")
+    if mat.ndim != 2 or vec.ndim != 1 or mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}),"
+                           f" mat ({'x'.join(str(s) for s in mat.shape)}), vec "
+                           f"({vec.shape[0] if vec.ndim else 1})")
+    return _add_scaled(input, mv(mat, vec), beta, alpha, "addmv", out)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.ndim}-D"
+                           if vec1.ndim != 1 else
+                           f"addr: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return _add_scaled(input, outer(vec1, vec2), beta, alpha, "addr", out)
+
+
+def vdot(input: Tensor, other: Tensor, *, out=None) -> Tensor:
+    """``sum(conj(input) * other)`` of two 1-D tensors."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
+                           "tensors")
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"vdot : expected both vectors to have same dtype, but found "
+                           f"{_pt(input.dtype).capitalize()} and "
+                           f"{_pt(other.dtype).capitalize()}")
+    r = dot(input.conj(), other)
+    if out is not None:
+        from .shape import resize_out
+
+        return resize_out(out, r)
+    return r
+
+
+def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+    """Contracts ``dims`` (a count of trailing/leading dims, or two lists of dims) of ``a``
+    and ``b``."""
+    _check_pair(a, b, "tensordot")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist() if dims.ndim else int(dims.item())
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims="
+                               f"{dims}")
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = dims
+        da = [da] if isinstance(da, int) else list(da)
+        db = [db] if isinstance(db, int) else list(db)
+    if len(da) != len(db):
+        raise RuntimeError(f"both dimension lists should have same length, got {len(da)} "
+                           f"and {len(db)}")
+    from .._tensor import _wrap_dim
+
+    da = [_wrap_dim(d, a.ndim) for d in da]
+    db = [_wrap_dim(d, b.ndim) for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
+                               f"dim {y}")
+    fa = [d for d in range(a.ndim) if d not in da]
+    fb = [d for d in range(b.ndim) if d not in db]
+    k = 1
+    for d in da:
+        k *= a.shape[d]
+    am = a.permute(fa + da).reshape(-1, k)
+    bm = b.permute(db + fb).reshape(k, -1)
+    r = MatMul.apply(am, bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+    if out is not None:
+        from .shape import resize_out
+
+        return resize_out(out, r)
+    return r
+
+
+def inner(input: Tensor, other: Tensor, *, out=None) -> Tensor:
+    """The sum of products over the last dimension of both (a product for 0-d inputs)."""
+    if input.ndim == 0 or other.ndim == 0:
+        r = input * other
+    else:
+        if input.shape[-1] != other.shape[-1]:
+            raise RuntimeError(f"inner() the last dimension must match on both input tensors "
+                               f"but got shapes {list(input.shape)} and {list(other.shape)}")
+        r = tensordot(input, other, ([-1], [-1]))
+    if out is not None:
+        from .shape import resize_out
+
+        return resize_out(out, r)
+    return r
+
+
+def kron(input: Tensor, other: Tensor, *, out=None) -> Tensor:
+    """The Kronecker product (each element of ``input`` scales a copy of ``other``)."""
+    nd = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+    sa, sb = list(a.shape), list(b.shape)
+    ia, ib = [], []
+    for x, y in zip(sa, sb):
+        ia += [x, 1]
+        ib += [1, y]
+    r = (a.reshape(ia) * b.reshape(ib)).reshape([x * y for x, y in zip(sa, sb)])
+    if out is not None:
+        from .shape import resize_out
+
+        return resize_out(out, r)
+    return r
+
+
+# -- pairwise distances ----------------------------------------------------------------------
+class Cdist(Op):
+    """``||x1[..., i, :] - x2[..., j, :]||_p`` for all pairs (batch dims broadcast)."""
+
+    _name = "cdist"
+    save_inputs = (0, 1)
+    save_output = True
+
+    def forward(self, a, b):
+        xp = xp_of(a)
+        p = self.p
+        self.shapes = (a.shape, b.shape)
+        if p == 2 and self.use_mm:
+            an = (a * a).sum(-1)[..., :, None]
+            bn = (b * b).sum(-1)[..., None, :]
+            d2 = an + bn - 2 * xp.matmul(a, xp.swapaxes(b, -1, -2))
+            return xp.sqrt(xp.maximum(d2, 0))
+        diff = xp.abs(a[..., :, None, :] - b[..., None, :, :])
+        if p == 0:
+            return (diff != 0).sum(-1).astype(a.dtype)
+        if p == 1:
+            return diff.sum(-1)
+        if p == 2:
+            return xp.sqrt((diff * diff).sum(-1))
+        if p == np.inf:
+            return diff.max(-1) if diff.shape[-1] else diff.sum(-1)
+        return (diff ** a.dtype.type(p)).sum(-1) ** a.dtype.type(1 / p)
+
+    def backward(self, g):
+        from .elementwise import where
+
+        a, b = self.saved_tensors
+        d = self.saved_output()
+        p = self.p
+        sa, sb = self.shapes
+        if p == 0:
+            return a * 0, b * 0
+        if p == 2:
+            gg = where(d == 0, 0.0, g / where(d == 0, 1.0, d))
+            ga = a * gg.sum(-1, keepdim=True) - matmul(gg, b)
+            gb = b * gg.sum(-2).unsqueeze(-1) - matmul(gg.mT, a)
+            return unbroadcast(ga, sa), unbroadcast(gb, sb)
+        diff = a.unsqueeze(-2) - b.unsqueeze(-3)
+        ge = g.unsqueeze(-1)
+        if p == 1:
+            gd = diff.sign() * ge
+        elif p == np.inf:
+            gd = diff.sign() * (diff.abs() == d.unsqueeze(-1)) * ge
+        else:
+            ad = diff.abs()
+            de = d.unsqueeze(-1)
+            bad = (ad == 0) | (de == 0) if p < 1 else (de == 0)
+            gd = where(bad, 0.0, diff.sign() * where(ad == 0, 0.0, ad) ** (p - 1) * ge /
+                       where(de == 0, 1.0, de) ** (p - 1))
+        return unbroadcast(gd.sum(-2), sa), unbroadcast(-gd.sum(-3), sb)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """Pairwise ``p``-norm distances between the rows of ``x1`` (..., P, M) and ``x2``
+    (..., R, M)."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, "
+                           f"{'X1' if x1.ndim < 2 else 'X2'} got: "
+                           f"{x1.ndim if x1.ndim < 2 else x2.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
+                           f"{x1.shape[-1]} X2: {x2.shape[-1]}")
+    for x in (x1, x2):
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, "
+                               f"{'X1' if x is x1 else 'X2'} got: {_pt(x.dtype).capitalize()}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    check_same_device(x1, x2, "cdist")
+    a, b = x1, x2
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"cdist: X1 and X2 must have the same dtype, got {a.dtype} and "
+                           f"{b.dtype}")
+    use_mm = compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == modes[0] and (a.shape[-2] > 25 or b.shape[-2] > 25))
+    return Cdist.apply(a, b, p=float(p), use_mm=use_mm)

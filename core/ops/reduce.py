@@ -16,7 +16,8 @@ from .op import Op, xp_of
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
            "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "cumsum",
-           "all", "any", "norm", "sort", "argsort", "topk"]
+           "all", "any", "norm", "sort", "argsort", "topk", "nanmean", "count_nonzero",
+           "aminmax", "trace", "renorm", "cov", "corrcoef"]
 
 
 def _dims(dim, ndim: int):
@@ -78,12 +79,29 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor
     return Sum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
 
 
+class NanSum(Op):
+    _name = "nansum"
+    save_inputs = (0,)
+
+    def forward(self, x):
+        self.shape = x.shape
+        return xp_of(x).asarray(xp_of(x).nansum(x, axis=_axis(self.dims, x.ndim),
+                                                keepdims=self.keepdim))
+
+    def backward(self, g):
+        from .compare import isnan
+
+        (x,) = self.saved_tensors
+        return _expand_back(g, self.shape, self.dims, self.keepdim) * isnan(x).logical_not()
+
+
 def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum treating NaN as zero."""
-    from .compare import isnan
-    from .elementwise import where
-
-    return sum(where(isnan(input), 0, input), dim, keepdim, dtype=dtype)
+    if dtype is not None:
+        input = cast(input, _dtype.to_dtype(dtype))
+    if input._data.dtype.kind not in "fc":
+        return sum(input, dim, keepdim)
+    return NanSum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
 
 
 class Mean(Op):
@@ -536,22 +554,19 @@ def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
-    """Vector p-norm over ``dim`` (``'fro'`` is the 2-norm of the flattened dims)."""
-    x = cast(input, _dtype.to_dtype(dtype)) if dtype is not None else to_float(input)
-    if p == "fro" or p == 2 or p is None:
-        a = x.abs() if x.is_complex() else x
-        return (a * a).sum(dim, keepdim).sqrt()
-    if p == float("inf"):
-        return x.abs().amax(dim if dim is not None else (), keepdim)
-    if p == float("-inf"):
-        return x.abs().amin(dim if dim is not None else (), keepdim)
-    if p == 1:
-        return x.abs().sum(dim, keepdim)
-    if p == 0:
-        return ((x != 0) + x * 0).sum(dim, keepdim)  # zero gradient, as in PyTorch
+    """``torch.norm``: the vector ``p``-norm over ``dim`` (``'fro'``: the 2-norm of the
+    elements; ``'nuc'``: the nuclear norm of the matrices in ``dim``)."""
+    from ..linalg._norms import matrix_norm, vector_norm
+
+    if isinstance(dim, int):
+        dim = (dim,)
     if p == "nuc":
-        raise NotImplementedError("norm(p='nuc') is not implemented in ember yet")
-    return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        d = tuple(dim) if dim is not None else tuple(range(input.ndim))
+        return matrix_norm(input, "nuc", d, keepdim, dtype=dtype)
+    if isinstance(p, str) and p != "fro":
+        raise RuntimeError(f"norm: invalid norm type {p!r}")
+    ord = 2 if p in ("fro", None) else p
+    return vector_norm(input, ord, dim, keepdim, dtype=dtype)
 
 
 # -- sorting -------------------------------------------------------------------------------
@@ -603,3 +618,140 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         idx = idx.narrow(d, 0, k).contiguous()
         return _topk_rt((gather(input, d, idx), idx))
     return _topk_rt((input.clone(), idx))
+
+
+# -- more reductions -------------------------------------------------------------------------
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Mean over ``dim`` ignoring NaN (NaN where a slice is all NaN)."""
+    from .compare import isnan
+
+    if dtype is not None:
+        input = cast(input, _dtype.to_dtype(dtype))
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex "
+                           f"dtype but got {_pt_name(input.dtype)}")
+    keep = isnan(input).logical_not()
+    return nansum(input, dim, keepdim) / keep.sum(dim, keepdim)
+
+
+class CountNonzero(Op):
+    _name = "count_nonzero"
+    differentiable = False
+
+    def forward(self, x):
+        r = (x != 0).sum(axis=_axis(self.dims, x.ndim))
+        return xp_of(x).asarray(r, dtype=np.int64)
+
+
+def count_nonzero(input: Tensor, dim=None) -> Tensor:
+    """The number of nonzero elements over ``dim`` (all when None)."""
+    return CountNonzero.apply(input, dims=_dims(dim, input.ndim))
+
+
+def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
+    """(min, max) over ``dim`` (all elements when None)."""
+    from ..return_types import aminmax as _rt
+
+    if input.numel() == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    if dim is None:
+        if keepdim:
+            shape = (1,) * input.ndim
+            return _rt((amin(input).reshape(shape), amax(input).reshape(shape)))
+        return _rt((amin(input), amax(input)))
+    return _rt((amin(input, dim, keepdim), amax(input, dim, keepdim)))
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor."""
+    from .shape import diagonal
+
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return diagonal(input).sum()
+
+
+def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
+    """Each slice along ``dim`` rescaled to ``p``-norm at most ``maxnorm``."""
+    from ..linalg._norms import vector_norm
+    from .elementwise import where
+
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive-norm not supported (got p={p})")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} "
+                           "dimensions")
+    d = _wrap_dim(dim, input.ndim)
+    others = tuple(i for i in range(input.ndim) if i != d)
+    nrm = vector_norm(input, p, others, True)
+    factor = where(nrm > maxnorm, maxnorm / (nrm + 1e-7), 1.0)
+    return input * cast(factor, input.dtype)
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights=None, aweights=None) -> Tensor:
+    """The covariance matrix of the variables in the rows of ``input`` (observations in
+    columns), with optional frequency and importance weights."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got "
+                           f"an input with {input.ndim} dimensions")
+    x = to_float(input)
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        if fweights._data.dtype.kind not in "iu":
+            raise RuntimeError("cov(): expected fweights to have integral dtype but got "
+                               f"fweights with {fweights.dtype} dtype")
+        if fweights.ndim > 1 or fweights.numel() != n:
+            raise RuntimeError(f"cov(): expected fweights to have the same numel as there are "
+                               f"observations in the input but got {fweights.numel()} != {n}")
+        w = fweights
+    if aweights is not None:
+        if aweights._data.dtype.kind != "f":
+            raise RuntimeError("cov(): expected aweights to have floating point dtype but got "
+                               f"aweights with {aweights.dtype} dtype")
+        if aweights.ndim > 1 or aweights.numel() != n:
+            raise RuntimeError(f"cov(): expected aweights to have the same numel as there are "
+                               f"observations in the input but got {aweights.numel()} != {n}")
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = x.mean(1)
+        w_sum = float(n)
+        norm_factor = w_sum - correction
+    else:
+        w = cast(w, x.dtype) if w.dtype != x.dtype else w
+        w_sum = w.sum()
+        avg = (x * w).sum(1) / w_sum
+        if correction != 0 and aweights is not None:
+            norm_factor = w_sum - correction * (w * aweights).sum() / w_sum
+        else:
+            norm_factor = w_sum - correction
+    if not isinstance(norm_factor, Tensor):
+        norm_factor = max_(norm_factor, 0.0)
+    else:
+        from .elementwise import clamp
+
+        norm_factor = clamp(norm_factor, min=0)
+    xc = x - avg.unsqueeze(1)
+    other = (xc * w) if w is not None else xc
+    c = xc.matmul(other.mT.conj() if other.is_complex() else other.mT)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = c / norm_factor
+    return r.squeeze()
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the variables in the rows of ``input``."""
+    from .elementwise import clamp
+
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    std = (d.real if d.is_complex() else d).sqrt()
+    c = c / std.unsqueeze(1)
+    c = c / std.unsqueeze(0)
+    return clamp(c, -1, 1) if not c.is_complex() else c

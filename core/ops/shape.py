@@ -17,7 +17,11 @@ __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "e
            "flatten", "unflatten", "flip", "cat", "concat", "concatenate", "stack", "split",
            "chunk", "unbind", "narrow", "contiguous", "t", "movedim", "expand_as",
            "broadcast_to", "swapaxes", "resize_out", "tile", "roll", "meshgrid",
-           "broadcast_tensors"]
+           "broadcast_tensors", "diagonal", "diag_embed", "diag", "as_strided",
+           "tensor_split", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d",
+           "atleast_3d", "hstack", "vstack", "row_stack", "dstack", "column_stack", "fliplr",
+           "flipud", "rot90", "broadcast_shapes", "repeat_interleave", "block_diag",
+           "cartesian_prod", "combinations"]
 
 
 def mark_view(result: Tensor, inp: Tensor, fn) -> Tensor:
@@ -680,3 +684,543 @@ def meshgrid(*tensors, indexing: str | None = None):
     if swap:
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
+
+
+# -- diagonals -------------------------------------------------------------------------------
+def _as_strided(arr, shape, strides_elems):
+    """A strided view of ``arr``'s memory from its first element (strides in elements)."""
+    item = arr.itemsize
+    return xp_of(arr).lib.stride_tricks.as_strided(
+        arr, shape=tuple(shape), strides=tuple(int(s) * item for s in strides_elems))
+
+
+def _diag_view(x, offset: int, d1: int, d2: int):
+    """The diagonal of array ``x`` over dims (d1, d2) as a writable view, last dim."""
+    nd = x.ndim
+    n1, n2 = x.shape[d1], x.shape[d2]
+    if offset >= 0:
+        n = max(min(n1, n2 - offset), 0)
+        start = [slice(None)] * nd
+        if n:
+            start[d2] = slice(offset, None)
+    else:
+        n = max(min(n1 + offset, n2), 0)
+        start = [slice(None)] * nd
+        if n:
+            start[d1] = slice(-offset, None)
+    base = x[tuple(start)]
+    st = [s // x.itemsize for s in x.strides]
+    keep = [d for d in range(nd) if d not in (d1, d2)]
+    shape = [x.shape[d] for d in keep] + [n]
+    strides = [st[d] for d in keep] + [st[d1] + st[d2]]
+    return _as_strided(base, shape, strides)
+
+
+class Diagonal(Op):
+    _name = "diagonal"
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return _diag_view(x, self.offset, self.d1, self.d2)
+
+    def backward(self, g):
+        return DiagScatter.apply(g, out_shape=self.in_shape, offset=self.offset, d1=self.d1,
+                                 d2=self.d2)
+
+
+class DiagScatter(Op):
+    """Zeros of ``out_shape`` with the input written on a diagonal (diag_embed)."""
+
+    _name = "diagonal_scatter"
+
+    def forward(self, src):
+        out = xp_of(src).zeros(self.out_shape, dtype=src.dtype)
+        _diag_view(out, self.offset, self.d1, self.d2)[...] = src
+        return out
+
+    def backward(self, g):
+        return diagonal(g, self.offset, self.d1, self.d2)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """A view of the diagonal over ``dim1``/``dim2`` (appended as the last dimension)."""
+    nd = input.ndim
+    if nd < 2:
+        raise RuntimeError(f"diagonal(): expected a tensor with at least 2 dimensions, got "
+                           f"{nd}")
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    r = Diagonal.apply(input, offset=int(offset), d1=d1, d2=d2)
+    return mark_view(r, input, lambda b: diagonal(b, offset, d1, d2))
+
+
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Tensors whose diagonals (over ``dim1``/``dim2`` of the result) hold the last
+    dimension of ``input``; the other entries are zero."""
+    nd = input.ndim + 1
+    d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = input.shape[-1] + abs(int(offset)) if input.ndim else 1 + abs(int(offset))
+    rest = iter(input.shape[:-1])
+    shape = tuple(n if d in (d1, d2) else next(rest) for d in range(nd))
+    x = input if input.ndim else reshape(input, (1,))
+    return DiagScatter.apply(x, out_shape=shape, offset=int(offset), d1=d1, d2=d2)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-D input as the ``diagonal``-th diagonal of a square matrix; of a 2-D input, that
+    diagonal (a copy)."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return globals()["diagonal"](input, diagonal, 0, 1).clone()
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+# -- strided views ---------------------------------------------------------------------------
+class _Window:
+    """An ``__array_interface__`` over existing memory (the way numpy's as_strided builds
+    views)."""
+
+    def __init__(self, interface, base):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def _storage_root(arr):
+    root = arr
+    while getattr(root, "base", None) is not None and (
+            hasattr(root.base, "__array_interface__") or
+            hasattr(root.base, "__cuda_array_interface__")):
+        root = root.base
+    return root
+
+
+def _ptr(arr) -> int:
+    if isinstance(arr, np.ndarray):
+        return arr.__array_interface__["data"][0]
+    if hasattr(arr, "data") and hasattr(arr.data, "ptr"):  # pragma: no cover - cuda
+        return arr.data.ptr
+    return arr.__array_interface__["data"][0]
+
+
+def _storage_info(arr):
+    """(root, the array's offset in elements within the root, storage size in elements)."""
+    root = _storage_root(arr)
+    item = arr.itemsize
+    return root, (_ptr(arr) - _ptr(root)) // item, int(root.nbytes) // item
+
+
+class AsStrided(Op):
+    """A view with explicit sizes, strides (elements) and storage offset."""
+
+    _name = "as_strided"
+
+    def forward(self, x):
+        root, own, total = _storage_info(x)
+        self.in_shape, self.in_strides = x.shape, tuple(s // x.itemsize for s in x.strides)
+        self.in_offset = own
+        off = own if self.offset is None else self.offset
+        self.out_offset = off
+        need = off + sum((n - 1) * s for n, s in zip(self.size, self.stride)) + 1 \
+            if all(self.size) else 0
+        if need > total or off < 0:
+            raise RuntimeError(f"setStorage: sizes {list(self.size)}, strides "
+                               f"{list(self.stride)}, storage offset {off}, and itemsize "
+                               f"{x.itemsize} requiring a storage size of "
+                               f"{need * x.itemsize} are out of bounds for storage of size "
+                               f"{total * x.itemsize}")
+        item = x.itemsize
+        if isinstance(x, np.ndarray):
+            iface = {"data": (_ptr(root) + off * item, False), "shape": tuple(self.size),
+                     "strides": tuple(s * item for s in self.stride), "typestr": x.dtype.str,
+                     "descr": x.dtype.descr, "version": 3}
+            out = np.asarray(_Window(iface, root))
+            if not x.flags.writeable:
+                out.flags.writeable = False
+            return out
+        xp = xp_of(x)  # pragma: no cover - cuda
+        return xp.ndarray(tuple(self.size), x.dtype, memptr=root.data + (off * item - 0),
+                          strides=tuple(s * item for s in self.stride))
+
+    def backward(self, g):
+        return _strided_grad(g, self.in_shape, self.in_strides, self.in_offset, self.size,
+                             self.stride, self.out_offset)
+
+
+def _positions(shape, strides, offset, xp):
+    pos = xp.full(tuple(shape), offset, dtype=np.int64)
+    for d, (n, s) in enumerate(zip(shape, strides)):
+        idx = xp.arange(n, dtype=np.int64) * s
+        pos = pos + idx.reshape((n,) + (1,) * (len(shape) - d - 1))
+    return pos
+
+
+def _strided_grad(g, in_shape, in_strides, in_offset, size, stride, offset):
+    """The gradient of a strided view: the output gradient summed into storage positions,
+    then read back at the input's positions."""
+    xp = xp_of(g._data)
+    p_in = _positions(in_shape, in_strides, in_offset, xp)
+    p_out = _positions(size, stride, offset, xp)
+    lo = min(int(p_in.min()) if p_in.size else 0, int(p_out.min()) if p_out.size else 0)
+    hi = max(int(p_in.max()) if p_in.size else 0, int(p_out.max()) if p_out.size else 0)
+    from .index import IndexPut, getitem
+
+    store = g.new_zeros((hi - lo + 1,))
+    store = IndexPut.apply(store, g.reshape(-1), index=((p_out - lo).reshape(-1),),
+                           accumulate=True)
+    return getitem(store, Tensor._make(p_in - lo))
+
+
+def as_strided(input: Tensor, size, stride, storage_offset=None) -> Tensor:
+    """A view of ``input``'s storage with the given sizes, strides (in elements) and storage
+    offset (default: ``input``'s)."""
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} sizes and "
+                           f"{len(stride)} strides")
+    if any(s < 0 for s in stride):
+        raise RuntimeError("as_strided: Negative strides are not supported at the moment, "
+                           f"got strides: {list(stride)}")
+    off = None if storage_offset is None else int(storage_offset)
+    r = AsStrided.apply(input, size=size, stride=stride, offset=off)
+    return mark_view(r, input, lambda b: as_strided(b, size, stride, storage_offset))
+
+
+class Unfold(Op):
+    """Windows of ``size`` every ``step`` along ``dim``, as a new last dimension (a view)."""
+
+    _name = "unfold"
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        d, size, step = self.dim, self.size, self.step
+        if x.ndim == 0:
+            return x.reshape(1)
+        st = [s // x.itemsize for s in x.strides]
+        n = (x.shape[d] - size) // step + 1
+        shape = list(x.shape)
+        shape[d] = n
+        strides = list(st)
+        strides[d] = st[d] * step
+        return _as_strided(x, shape + [size], strides + [st[d]])
+
+    def backward(self, g):
+        if len(self.in_shape) == 0:
+            return g.reshape(())
+        d, size, step = self.dim, self.size, self.step
+        xp = xp_of(g._data)
+        nw = g.shape[d]
+        idx = (xp.arange(nw, dtype=np.int64)[:, None] * step +
+               xp.arange(size, dtype=np.int64)[None, :]).reshape(-1)
+        gm = movedim(g, -1, d + 1)
+        gm = reshape(gm, tuple(gm.shape[:d]) + (nw * size,) + tuple(gm.shape[d + 2:]))
+        from .index import IndexPut
+
+        index = (slice(None),) * d + (idx,)
+        return IndexPut.apply(g.new_zeros(self.in_shape), gm, index=index, accumulate=True)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: all windows of ``size`` elements, ``step`` apart, along
+    ``dimension``, as a view with the window as the last dimension."""
+    d = _wrap_dim(dimension, input.ndim)
+    n = input.shape[d] if input.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is "
+                           f"{size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    r = Unfold.apply(input, dim=d, size=int(size), step=int(step))
+    return mark_view(r, input, lambda b: unfold(b, d, size, step))
+
+
+# -- splitting, stacking, flipping -----------------------------------------------------------
+def tensor_split(input: Tensor, indices_or_sections, dim: int = 0):
+    """Splits into ``sections`` nearly equal views (the first ``n % sections`` one longer),
+    or at the given indices (Python slicing semantics)."""
+    d = _wrap_dim(dim, input.ndim)
+    n = input.shape[d]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios._data.dtype.kind not in "iu":
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have "
+                               f"integer dtype, but got {ios.dtype}")
+        if ios.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a "
+                               "zero-dimensional or one-dimensional tensor, but got a tensor "
+                               f"with {ios.ndim} dims")
+        ios = int(ios.item()) if ios.ndim == 0 else [int(v) for v in ios.tolist()]
+    if isinstance(ios, (int, np.integer)):
+        k = int(ios)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
+        q, r = divmod(n, k)
+        sizes = [q + 1] * r + [q] * (k - r)
+        out, start = [], 0
+        for s in sizes:
+            out.append(narrow(input, d, start, s))
+            start += s
+        return tuple(out)
+    bounds = [0] + [int(i) for i in ios] + [n]
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        start, stop, _ = slice(a, b).indices(n)
+        out.append(narrow(input, d, start, max(stop - start, 0)))
+    return tuple(out)
+
+
+def hsplit(input: Tensor, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 for 1-D tensors), with equal sections."""
+    return _np_split(input, indices_or_sections, 1 if input.ndim > 1 else 0, "hsplit")
+
+
+def vsplit(input: Tensor, indices_or_sections):
+    """``tensor_split`` along dim 0, with equal sections."""
+    return _np_split(input, indices_or_sections, 0, "vsplit")
+
+
+def dsplit(input: Tensor, indices_or_sections):
+    """``tensor_split`` along dim 2, with equal sections."""
+    return _np_split(input, indices_or_sections, 2, "dsplit")
+
+
+def _np_split(input, ios, dim, name):
+    need = {"hsplit": 1, "vsplit": 2, "dsplit": 3}[name]
+    if input.ndim < need:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {need} dimension, "
+                           f"but got a tensor with {input.ndim} dimensions!")
+    if isinstance(ios, int) and input.shape[dim] % ios:
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
+                           f"size of the dimension {input.shape[dim]} is not divisible by the "
+                           f"split_size {ios}!")
+    return tensor_split(input, ios, dim)
+
+
+def _tensors_arg(tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(tensors[0]), True
+    return tuple(tensors), len(tensors) != 1
+
+
+def _atleast(nd: int, tensors):
+    ts, many = _tensors_arg(tensors)
+    out = []
+    for x in ts:
+        if x.ndim >= nd:
+            out.append(x)
+        elif nd == 1:
+            out.append(reshape(x, (1,)))
+        elif nd == 2:
+            out.append(reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)))
+        else:
+            shape = {0: (1, 1, 1), 1: (1, x.numel(), 1)}.get(x.ndim, tuple(x.shape) + (1,))
+            out.append(reshape(x, shape))
+    return tuple(out) if many else out[0]
+
+
+def atleast_1d(*tensors):
+    """Tensors with at least one dimension (0-dim ones become shape (1,))."""
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Tensors with at least two dimensions (leading ones added)."""
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors):
+    """Tensors with at least three dimensions (as numpy: (n,) -> (1, n, 1))."""
+    return _atleast(3, tensors)
+
+
+def _as_list(tensors, name):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
+    return list(tensors)
+
+
+def hstack(tensors, *, out=None) -> Tensor:
+    """Concatenation along dim 1 (dim 0 for 1-D tensors)."""
+    ts = [atleast_1d(t_) for t_ in _as_list(tensors, "hstack")]
+    return cat(ts, 0 if ts and ts[0].ndim == 1 else 1, out=out)
+
+
+def vstack(tensors, *, out=None) -> Tensor:
+    """Concatenation along dim 0 of the tensors made at least 2-D."""
+    return cat([atleast_2d(t_) for t_ in _as_list(tensors, "vstack")], 0, out=out)
+
+
+row_stack = vstack
+
+
+def dstack(tensors, *, out=None) -> Tensor:
+    """Concatenation along dim 2 of the tensors made at least 3-D."""
+    return cat([atleast_3d(t_) for t_ in _as_list(tensors, "dstack")], 2, out=out)
+
+
+def column_stack(tensors, *, out=None) -> Tensor:
+    """0-D and 1-D tensors as columns, concatenated along dim 1 with the 2-D ones."""
+    ts = [reshape(t_, (t_.numel(), 1)) if t_.ndim <= 1 else t_
+          for t_ in _as_list(tensors, "column_stack")]
+    return cat(ts, 1, out=out)
+
+
+def fliplr(input: Tensor) -> Tensor:
+    """Reverses dimension 1."""
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, 1)
+
+
+def flipud(input: Tensor) -> Tensor:
+    """Reverses dimension 0."""
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, 0)
+
+
+def rot90(input: Tensor, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotates by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards
+    the second)."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = _wrap_dim(dims[0], input.ndim), _wrap_dim(dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    k = k % 4
+    if k == 1:
+        return transpose(flip(input, d1), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return transpose(flip(input, d0), d0, d1)
+    return input.clone()
+
+
+def broadcast_shapes(*shapes) -> Size:
+    """The shape that tensors of ``shapes`` broadcast to."""
+    norm = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*norm))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape "
+                           f"({', '.join(str(list(s)) for s in norm)})") from None
+
+
+# -- repeat_interleave -----------------------------------------------------------------------
+def repeat_interleave(input: Tensor, repeats=None, dim=None, *, output_size=None) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times (an int or one count
+    per element). With only a tensor of counts, the indices repeated by those counts."""
+    if repeats is None:  # repeat_interleave(repeats)
+        reps = input
+        if reps.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        xp = xp_of(reps._data)
+        r = reps._data.reshape(-1)
+        if r.size and int(r.min()) < 0:
+            raise RuntimeError("repeats can not be negative")
+        return Tensor._make(xp.repeat(xp.arange(r.size, dtype=np.int64), r))
+    x = input
+    if dim is None:
+        x = reshape(x, (-1,))
+        d = 0
+    else:
+        d = _wrap_dim(dim, x.ndim)
+    xp = xp_of(x._data)
+    n = x.shape[d] if x.ndim else 1
+    if isinstance(repeats, Tensor):
+        if repeats.ndim > 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        r = repeats._data.reshape(-1)
+        if r.dtype.kind not in "iu":
+            raise RuntimeError("repeats has to be Long or Int tensor")
+        if r.size == 1:
+            r = xp.full(n, int(r[0]), dtype=np.int64)
+        elif r.size != n:
+            raise RuntimeError("repeats must have the same size as input along dim, but got "
+                               f"repeats.size(0) = {r.size} and input.size({d}) = {n}")
+    else:
+        r = xp.full(n, int(repeats), dtype=np.int64)
+    if r.size and int(r.min()) < 0:
+        raise RuntimeError("repeats can not be negative")
+    from .index import index_select
+
+    idx = Tensor._make(xp.repeat(xp.arange(n, dtype=np.int64), r))
+    if x.ndim == 0:
+        x = reshape(x, (1,))
+    return index_select(x, d, idx)
+
+
+# -- block_diag, cartesian_prod, combinations ------------------------------------------------
+def block_diag(*tensors) -> Tensor:
+    """The tensors (0-, 1- or 2-D) as blocks on the diagonal of one matrix."""
+    from .._dtype import promote_types
+    from ._prep import cast
+
+    mats = []
+    for i, t_ in enumerate(tensors):
+        if t_.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {i} has {t_.ndim} dimensions")
+        mats.append(reshape(t_, (1, t_.numel())) if t_.ndim < 2 else t_)
+    if not mats:
+        from .._creation import empty
+
+        return empty((1, 0))
+    dt = mats[0].dtype
+    for m in mats[1:]:
+        dt = promote_types(dt, m.dtype)
+    mats = [cast(m, dt) for m in mats]
+    total = sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        r, c = m.shape
+        parts = [m.new_zeros((r, left)), m, m.new_zeros((r, total - left - c))]
+        rows.append(cat(parts, 1))
+        left += c
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """The Cartesian product of 1-D tensors, one row per combination."""
+    ts, _ = _tensors_arg(tensors)
+    for t_ in ts:
+        if t_.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t_.shape)}")
+    if len(ts) == 1:
+        return ts[0]
+    grids = meshgrid(*ts, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """All length-``r`` combinations of the elements of a 1-D tensor, in lexicographic
+    order of positions (``itertools.combinations`` or ``combinations_with_replacement``)."""
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_zeros((0,))
+    xp = xp_of(input._data)
+    n = input.shape[0]
+    combos = xp.arange(n, dtype=np.int64)[:, None]
+    cand = xp.arange(n, dtype=np.int64)
+    for _ in range(1, r):  # one vectorised extension per position (r is small)
+        last = combos[:, -1]
+        mask = cand[None, :] >= last[:, None] if with_replacement else \
+            cand[None, :] > last[:, None]
+        rows, cols = xp.nonzero(mask)
+        combos = xp.concatenate([combos[rows], cols[:, None]], axis=1)
+    from .index import getitem
+
+    return getitem(input, Tensor._make(combos.reshape(-1))).reshape(-1, r)

@@ -1,0 +1,334 @@
+"""Shape and geometry functions of ``ember.nn.functional``: pad, interpolate/upsample,
+pixel_shuffle/unshuffle, channel_shuffle, distances (cosine_similarity,
+pairwise_distance, pdist) and scaled_dot_product_attention."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...ops import padding as Pd
+from ...ops import reduce as R
+from ._utils import _ntuple
+
+__all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
+           "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "native_channel_shuffle",
+           "cosine_similarity", "pairwise_distance", "pdist", "scaled_dot_product_attention"]
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pads the last ``len(pad) // 2`` dims: ``pad = (left_last, right_last, left_prev,
+    right_prev, ...)``. Modes: 'constant' (negative amounts crop), 'reflect', 'replicate',
+    'circular'."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k > input.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           "dimension but got padding length "
+                           f"{len(pad)} and input of dimension {input.ndim}")
+    pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(k)][::-1]
+    if mode == "constant":
+        return Pd.constant_pad(input, pairs, 0 if value is None else value)
+    if value is not None and value != 0:
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if input.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+    return Pd.index_pad(input, pairs, mode)
+
+
+_MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _sizes(input: Tensor, nd: int, size, scale_factor, recompute_scale_factor):
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        if isinstance(size, (list, tuple)) and len(size) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial "
+                             f"dimensions, but got input with spatial dimensions of "
+                             f"{list(input.shape[2:])} and output size of {size}. Please "
+                             "provide input tensor in (N, C, d1, d2, ...,dK) format and output "
+                             "size in (o1, o2, ...,oK) format.")
+        return tuple(int(s) for s in _ntuple(nd)(size)), None
+    if scale_factor is None:
+        raise ValueError("either size or scale_factor should be defined")
+    sf = tuple(float(s) for s in _ntuple(nd)(scale_factor))
+    if len(sf) != nd:
+        raise ValueError(f"Input and scale_factor must have the same number of spatial "
+                         f"dimensions, but got input with spatial dimensions of "
+                         f"{list(input.shape[2:])} and scale_factor of shape {scale_factor}.")
+    out = tuple(int(math.floor(n * s)) for n, s in zip(input.shape[2:], sf))
+    return out, (None if recompute_scale_factor else sf)
+
+
+def _scale(n_in: int, n_out: int, align_corners: bool, sf) -> float:
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    if sf is not None and sf > 0:
+        return 1.0 / sf
+    return n_in / n_out
+
+
+def _cubic_weights(t):
+    a = -0.75
+
+    def near(x):  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, sf):
+    """The (n_out, n_in) matrix of linear or cubic interpolation along one dim."""
+    scale = _scale(n_in, n_out, align_corners, sf)
+    dst = np.arange(n_out, dtype=np.float64)
+    src = scale * dst if align_corners else scale * (dst + 0.5) - 0.5
+    m = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    if mode == "cubic":
+        i0 = np.floor(src).astype(np.int64)
+        t = src - i0
+        for j, w in enumerate(_cubic_weights(t)):
+            np.add.at(m, (rows, np.clip(i0 - 1 + j, 0, n_in - 1)), w)
+        return m
+    src = np.maximum(src, 0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    l1 = src - i0
+    np.add.at(m, (rows, i0), 1 - l1)
+    np.add.at(m, (rows, i1), l1)
+    return m
+
+
+def _nearest_index(n_in: int, n_out: int, sf, exact: bool):
+    scale = (1.0 / sf) if sf is not None and sf > 0 else n_in / n_out
+    dst = np.arange(n_out, dtype=np.float32)
+    sc = np.float32(scale)
+    src = np.floor((dst + np.float32(0.5)) * sc) if exact else np.floor(dst * sc)
+    return np.minimum(src.astype(np.int64), n_in - 1)
+
+
+def _along(x: Tensor, dim: int, m: np.ndarray) -> Tensor:
+    mt = x.new_tensor(m.astype(x._data.dtype))
+    if dim == x.ndim - 1:
+        return x.matmul(mt.t())
+    if dim == x.ndim - 2:
+        return mt.matmul(x)
+    return x.movedim(dim, -1).matmul(mt.t()).movedim(-1, dim)
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resizes (N, C, *spatial) input to ``size`` or by ``scale_factor``; modes 'nearest',
+    'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'.
+
+    Departure from PyTorch: ``antialias=True`` raises ``NotImplementedError``.
+    """
+    nd = input.ndim - 2
+    if nd < 1 or nd > 3:
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                                  f"{input.ndim}D) for the modes: nearest | linear | bilinear | "
+                                  f"bicubic | trilinear | area | nearest-exact (got {mode})")
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating "
+                             "modes: linear | bilinear | bicubic | trilinear")
+    elif mode in _MODE_DIMS:
+        if _MODE_DIMS[mode] != nd:
+            raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs "
+                                      f"{_MODE_DIMS[mode] + 2}D input")
+        align_corners = bool(align_corners)
+    else:
+        raise NotImplementedError(f"Input Error: unknown interpolation mode {mode}")
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not implemented in ember")
+    out_sp, sfs = _sizes(input, nd, size, scale_factor, recompute_scale_factor)
+    if mode == "area":
+        from .pooling import _adaptive_avg
+
+        return _adaptive_avg(nd, input, out_sp, "adaptive_avg_pool")
+    x = input
+    for i in range(nd):
+        n_in, n_out = input.shape[2 + i], out_sp[i]
+        sf = sfs[i] if sfs is not None else None
+        if mode in ("nearest", "nearest-exact"):
+            if n_in == n_out:
+                continue
+            idx = _nearest_index(n_in, n_out, sf, mode == "nearest-exact")
+            x = x.index_select(2 + i, Tensor._make(_xp(x).asarray(idx)))
+        else:
+            m = _interp_matrix(n_in, n_out, "cubic" if mode == "bicubic" else "linear",
+                               align_corners, sf)
+            x = _along(x, 2 + i, m)
+    return x
+
+
+def upsample(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of ``interpolate``."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: ``interpolate(mode='nearest')``."""
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size=None, scale_factor=None) -> Tensor:
+    """Deprecated: ``interpolate(mode='bilinear', align_corners=True)``."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def _xp(t: Tensor):
+    from ...ops.op import xp_of
+
+    return xp_of(t._data)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C r^2, H, W) -> (*, C, H r, W r)."""
+    r = upscale_factor
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be "
+                           f"divisible by the square of upscale_factor, but input.size(-3)={c} "
+                           f"is not divisible by {r * r}")
+    nl = len(lead)
+    x = input.reshape(tuple(lead) + (c // (r * r), r, r, h, w))
+    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 3, 1, 4, 2))
+    return x.permute(perm).reshape(tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H r, W r) -> (*, C r^2, H, W)."""
+    r = downscale_factor
+    if input.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {input.ndim} dimension(s)")
+    *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by "
+                           f"downscale_factor, but got {h} and {w} with factor {r}")
+    nl = len(lead)
+    x = input.reshape(tuple(lead) + (c, h // r, r, w // r, r))
+    perm = tuple(range(nl)) + tuple(nl + i for i in (0, 2, 4, 1, 3))
+    return x.permute(perm).reshape(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Shuffles the channels (dim 1) of (N, C, *) input across ``groups``."""
+    n, c = input.shape[:2]
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels "
+                           f"and {groups} groups.")
+    rest = tuple(input.shape[2:])
+    x = input.reshape((n, groups, c // groups) + rest).transpose(1, 2)
+    return x.reshape((n, c) + rest)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
+    """The 2-norm of ``x`` along ``dim`` (kept), clamped at ``eps`` in value only (the
+    gradient is the unclamped norm's, as PyTorch)."""
+    n = R.norm(x, 2, dim, keepdim=True)
+    return n + (n.clamp_min(eps) - n).detach()
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
+    from ...ops.shape import broadcast_to
+
+    shape = tuple(np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape)))
+    a = broadcast_to(x1, shape) if tuple(x1.shape) != shape else x1
+    b = broadcast_to(x2, shape) if tuple(x2.shape) != shape else x2
+    return ((a / _clamped_norm(a, dim, eps)) * (b / _clamped_norm(b, dim, eps))).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` along the last dim."""
+    d = max(x1.ndim, x2.ndim) - 1
+    diff = x1 - x2 + eps
+    if d < 0:
+        return diff.abs()
+    return R.norm(diff, p, d, keepdim=keepdim)
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """The ``p``-norm distances between every pair of rows (upper triangle, row-major)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    xp = _xp(input)
+    a = input.index_select(0, Tensor._make(xp.asarray(i)))
+    b = input.index_select(0, Tensor._make(xp.asarray(j)))
+    return R.norm(a - b, p, 1)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """``softmax(q k^T * scale + mask) v`` over (..., L, E) queries and (..., S, E) keys;
+    a boolean mask keeps True positions, a float mask is added.
+
+    Departure from PyTorch: always computed in this math form (no fused flash or
+    memory-efficient kernel); the values are the same.
+    """
+    from ...ops.elementwise import where
+
+    lq, s = query.shape[-2], key.shape[-2]
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+
+        def repeat_heads(t):  # (..., Hk, S, D) -> (..., Hk * rep, S, D)
+            s = tuple(t.shape)
+            e = t.unsqueeze(-3).expand(s[:-2] + (rep,) + s[-2:])
+            return e.reshape(s[:-3] + (s[-3] * rep,) + s[-2:])
+
+        key, value = repeat_heads(key), repeat_heads(value)
+    scores = query.matmul(key.transpose(-2, -1)) * scale  # (..., L, S)
+    xp = _xp(query)
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be "
+                               "set when is_causal=True")
+        keep = Tensor._make(xp.tril(xp.ones((lq, s), dtype=bool)))
+        scores = scores.masked_fill(~keep, float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.dtype.name == "bool":
+            scores = where(attn_mask, scores, scores.new_full((), float("-inf")))
+        else:
+            scores = scores + attn_mask
+    attn = R.softmax(scores, -1)
+    if dropout_p > 0.0:
+        from .dropout import dropout
+
+        attn = dropout(attn, dropout_p, True)
+    return attn.matmul(value)

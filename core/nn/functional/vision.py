@@ -1,0 +1,147 @@
+"""Spatial transformer functions of ``ember.nn.functional``: ``affine_grid`` and
+``grid_sample`` (4-D input: bilinear or nearest sampling; zeros, border or reflection
+padding). Composed of ember ops, so input and grid both get gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...ops.op import xp_of
+
+__all__ = ["affine_grid", "grid_sample"]
+
+
+def _base_coords(n: int, align_corners: bool) -> np.ndarray:
+    if n <= 1:
+        return np.zeros(max(n, 1))
+    c = np.linspace(-1.0, 1.0, n)
+    return c if align_corners else c * (n - 1) / n
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid of the affine maps ``theta`` (N, 2, 3) for an output of ``size``
+    (N, C, H, W), or ``theta`` (N, 3, 4) for (N, C, D, H, W)."""
+    align = bool(align_corners)
+    size = [int(s) for s in size]
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                             f"{size}. Got {tuple(theta.shape)}.")
+        n, _, h, w = size
+        xs, ys = _base_coords(w, align), _base_coords(h, align)
+        base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((h, w))), -1)
+        base = base.reshape(1, h * w, 3)
+        out_shape = (n, h, w, 2)
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{size}. Got {tuple(theta.shape)}.")
+        n, _, d, h, w = size
+        zs, ys, xs = _base_coords(d, align), _base_coords(h, align), _base_coords(w, align)
+        base = np.stack(np.broadcast_arrays(xs[None, None, :], ys[None, :, None],
+                                            zs[:, None, None], np.ones((d, h, w))), -1)
+        base = base.reshape(1, d * h * w, 4)
+        out_shape = (n, d, h, w, 3)
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    if theta.shape[0] != n:
+        raise ValueError(f"Expected theta batch size {theta.shape[0]} to match size[0] {n}")
+    b = theta.new_tensor(base.astype(theta._data.dtype))
+    return b.matmul(theta.transpose(1, 2)).reshape(out_shape)
+
+
+def _unnormalize(coord: Tensor, n: int, align: bool) -> Tensor:
+    if align:
+        return (coord + 1) * ((n - 1) / 2)
+    return ((coord + 1) * n - 1) / 2
+
+
+def _reflect(coord: Tensor, n: int, align: bool) -> Tensor:
+    """Reflects coordinates into the valid range (piecewise linear: value and slope taken
+    from the arrays, so the gradient carries the reflection's sign)."""
+    xp = xp_of(coord._data)
+    c = coord._data
+    if align:
+        lo, span = 0.0, 2.0 * (n - 1)
+    else:
+        lo, span = -0.5, 2.0 * n
+    if span <= 0:
+        return coord * 0
+    half = span / 2
+    rel = xp.abs(c - lo)
+    flips = xp.floor(rel / half)
+    extra = rel - flips * half
+    reflected = xp.where(flips % 2 == 0, extra + lo, span / 2 - extra + lo)
+    sign = xp.where(c >= lo, 1.0, -1.0) * xp.where(flips % 2 == 0, 1.0, -1.0)
+    sign = sign.astype(c.dtype)
+    offset = (reflected - c * sign).astype(c.dtype)
+    out = coord * Tensor._make(sign) + Tensor._make(offset)
+    return out.clamp(0, n - 1)
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Samples 4-D ``input`` (N, C, H, W) at the normalised locations ``grid``
+    (N, H_out, W_out, 2) with x then y in [-1, 1]."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if input.ndim != 4:
+        raise NotImplementedError("grid_sample is implemented for 4-D input in ember")
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample(mode='bicubic') is not implemented in ember")
+    align = bool(align_corners)
+    n, c, h, w = input.shape
+    if grid.ndim != 4 or grid.shape[0] != n or grid.shape[-1] != 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size 2 in last dimension and "
+                           f"batch {n}, but got grid with sizes {list(grid.shape)}")
+    ho, wo = grid.shape[1], grid.shape[2]
+    ix = _unnormalize(grid[..., 0], w, align).reshape(n, ho * wo)
+    iy = _unnormalize(grid[..., 1], h, align).reshape(n, ho * wo)
+    if padding_mode == "border":
+        ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
+    elif padding_mode == "reflection":
+        ix, iy = _reflect(ix, w, align), _reflect(iy, h, align)
+    xp = xp_of(input._data)
+    flat = input.reshape(n, c, h * w)
+
+    def gather(xi, yi):
+        valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        lin = xp.clip(yi, 0, h - 1) * w + xp.clip(xi, 0, w - 1)
+        idx = Tensor._make(xp.broadcast_to(lin[:, None, :], (n, c, lin.shape[1]))
+                           .astype(np.int64))
+        vals = flat.gather(2, idx)
+        return vals, Tensor._make(valid.astype(input._data.dtype))
+
+    if mode == "nearest":
+        xi = xp.round(ix._data).astype(np.int64)
+        yi = xp.round(iy._data).astype(np.int64)
+        vals, valid = gather(xi, yi)
+        out = vals * valid.unsqueeze(1)
+        return out.reshape(n, c, ho, wo)
+    x0 = xp.floor(ix._data)
+    y0 = xp.floor(iy._data)
+    tx1 = Tensor._make((x0 + 1).astype(input._data.dtype))
+    ty1 = Tensor._make((y0 + 1).astype(input._data.dtype))
+    tx0 = Tensor._make(x0.astype(input._data.dtype))
+    ty0 = Tensor._make(y0.astype(input._data.dtype))
+    x0i, y0i = x0.astype(np.int64), y0.astype(np.int64)
+    corners = [
+        (x0i, y0i, (tx1 - ix) * (ty1 - iy)),
+        (x0i + 1, y0i, (ix - tx0) * (ty1 - iy)),
+        (x0i, y0i + 1, (tx1 - ix) * (iy - ty0)),
+        (x0i + 1, y0i + 1, (ix - tx0) * (iy - ty0)),
+    ]
+    out = None
+    for xi, yi, wgt in corners:
+        vals, valid = gather(xi, yi)
+        term = vals * (wgt * valid).unsqueeze(1)
+        out = term if out is None else out + term
+    return out.reshape(n, c, ho, wo)

@@ -1,0 +1,371 @@
+"""Convolution ops (1-D, 2-D and 3-D): strided views of the padded input plus one large
+matrix product per layer (batched over groups), as chainer's ``im2col`` + ``tensordot``.
+
+Layout. ``im2col`` gathers the windows of the padded input (N, C, *in) with ONE strided
+view of shape (C, *k, N, *out) and one copy into a (C*K, N*L) buffer (K = prod(kernel),
+L = prod(out)). The forward is then ``W (G, O/G, C/G*K) @ col (G, C/G*K, N*L)`` on BLAS.
+1x1 convolutions skip the gather and multiply the input directly.
+
+Three ops make the family closed under differentiation (so double backward works):
+
+- ``Convolution(x, w[, b])``: the forward;
+- ``ConvInputGrad(gy, w)``: the gradient of the input, i.e. the transposed convolution
+  (``col2im`` of ``W^T @ gy``: kh*kw strided adds, never a loop over batch or pixels);
+  also the forward of ``ConvTranspose``;
+- ``ConvWeightGrad(x, gy)``: the gradient of the weight, ``gy @ col^T`` (one matmul over
+  the gathered buffer, reusing the forward's buffer when it was kept).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .._tensor import Tensor
+from .op import Op, xp_of
+
+__all__ = ["conv", "conv_transpose", "im2col", "col2im", "unfold", "fold"]
+
+# gathered buffers up to this size are kept from forward for the weight gradient
+KEEP_COL_BYTES = 256 * 1024 * 1024
+
+
+def _prod(t) -> int:
+    n = 1
+    for v in t:
+        n *= v
+    return n
+
+
+def out_shape(in_shape, k, stride, pads, dilation) -> tuple:
+    """Spatial output shape of a convolution (pads are (lo, hi) pairs)."""
+    return tuple((i + lo + hi - d * (kk - 1) - 1) // s + 1
+                 for i, kk, s, (lo, hi), d in zip(in_shape, k, stride, pads, dilation))
+
+
+def _pad(xp, x, pads, value=0):
+    """Pads the spatial dims of (N, C, *sp) with ``value`` ((lo, hi) per dim)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    out = xp.full(shape, value, dtype=x.dtype) if value != 0 else \
+        xp.zeros(shape, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in
+                                           zip(x.shape[2:], pads))] = x
+    return out
+
+
+def windows(xp, xpad, k, stride, dilation, out, order: str = "ckn"):
+    """A strided view of the windows of padded ``xpad`` (N, C, *sp): shape
+    (C, *k, N, *out) for ``order='ckn'`` or (N, C, *out, *k) for ``order='nco'``."""
+    st = xpad.strides
+    nd = len(k)
+    kst = tuple(st[2 + i] * dilation[i] for i in range(nd))
+    ost = tuple(st[2 + i] * stride[i] for i in range(nd))
+    n, c = xpad.shape[:2]
+    if order == "ckn":
+        shape = (c,) + tuple(k) + (n,) + tuple(out)
+        strides = (st[1],) + kst + (st[0],) + ost
+    else:
+        shape = (n, c) + tuple(out) + tuple(k)
+        strides = (st[0], st[1]) + ost + kst
+    return xp.lib.stride_tricks.as_strided(xpad, shape=shape, strides=strides)
+
+
+def im2col(xp, x, k, stride, pads, dilation):
+    """The (C*K, N*L) buffer of every window of ``x`` (N, C, *in), and the output shape."""
+    out = out_shape(x.shape[2:], k, stride, pads, dilation)
+    xpad = _pad(xp, x, pads)
+    v = windows(xp, xpad, k, stride, dilation, out)
+    col = xp.ascontiguousarray(v)
+    return col.reshape(x.shape[1] * _prod(k), x.shape[0] * _prod(out)), out
+
+
+def _non_overlapping(k, stride, dilation) -> bool:
+    return all(s >= d * (kk - 1) + 1 for kk, s, d in zip(k, stride, dilation))
+
+
+def col2im(xp, col, x_shape, k, stride, pads, dilation, out):
+    """Adds the (C*K, N*L) buffer ``col`` back onto an input of shape ``x_shape``
+    (N, C, *in): one strided add per kernel offset (positions falling into the padding are
+    dropped, so no padded buffer is needed)."""
+    n, c = x_shape[:2]
+    in_sp = x_shape[2:]
+    col = col.reshape((c,) + tuple(k) + (n,) + tuple(out))
+    dx = xp.zeros(x_shape, dtype=col.dtype)
+    padded = any(lo or hi for lo, hi in pads)
+    if not padded and _non_overlapping(k, stride, dilation):
+        windows(xp, dx, k, stride, dilation, out)[...] = col
+        return dx
+    for offs in itertools.product(*(range(kk) for kk in k)):
+        dst, src = [], []
+        for o, d, s, m, size, (lo, _) in zip(offs, dilation, stride, out, in_sp, pads):
+            start = o * d - lo  # input coordinate read by output index 0
+            j0 = (-start + s - 1) // s if start < 0 else 0  # first j with start + s*j >= 0
+            j1 = min(m, (size - start + s - 1) // s) if size > start else 0
+            if j1 <= j0:
+                break
+            dst.append(slice(start + s * j0, start + s * (j1 - 1) + 1, s))
+            src.append(slice(j0, j1))
+        else:
+            block = col[(slice(None),) + offs][(slice(None), slice(None)) + tuple(src)]
+            dx[(slice(None), slice(None)) + tuple(dst)] += block.swapaxes(0, 1)
+    return dx
+
+
+def _pointwise(k, pads) -> bool:
+    return all(kk == 1 for kk in k) and not any(lo or hi for lo, hi in pads)
+
+
+def _subsample(x, stride):
+    if all(s == 1 for s in stride):
+        return x
+    return x[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
+
+
+def _to_rows(xp, a):
+    """(N, C, *sp) -> (C, N*L) contiguous."""
+    n, c = a.shape[:2]
+    return xp.ascontiguousarray(a.reshape(n, c, -1).swapaxes(0, 1)).reshape(c, -1)
+
+
+def _from_rows(xp, a2, n, sp):
+    """(C, N*L) -> (N, C, *sp) contiguous."""
+    c = a2.shape[0]
+    return xp.ascontiguousarray(a2.reshape((c, n) + tuple(sp)).swapaxes(0, 1))
+
+
+class Convolution(Op):
+    """``y = conv(x, w) + b`` for 1-, 2- and 3-D inputs (N, C, *in)."""
+
+    _name = "convolution"
+    save_inputs = (0, 1)
+
+    def forward(self, x, w, b=None):
+        xp = xp_of(x)
+        g = self.groups
+        n = x.shape[0]
+        o = w.shape[0]
+        k = w.shape[2:]
+        self.col = None
+        if _pointwise(k, self.pads):
+            xs = _subsample(x, self.stride)
+            col, sp = _to_rows(xp, xs), xs.shape[2:]
+        else:
+            col, sp = im2col(xp, x, k, self.stride, self.pads, self.dilation)
+        y2 = xp.matmul(w.reshape(g, o // g, -1), col.reshape(g, col.shape[0] // g, -1)) \
+            if g > 1 else xp.matmul(w.reshape(o, -1), col)
+        y2 = y2.reshape(o, -1)
+        if b is not None:
+            y2 += b[:, None]
+        if col.nbytes <= KEEP_COL_BYTES:
+            self.col = col
+        return _from_rows(xp, y2, n, sp)
+
+    def backward(self, gy):
+        x, w = self.saved_tensors
+        nf = self.next_functions
+        attrs = self._attrs()
+        attrs["g_rows"] = _to_rows(xp_of(gy._data), gy._data)  # shared by both products
+        gx = gw = gb = None
+        if nf[0][0] is not None:
+            gx = ConvInputGrad.apply(gy, w, in_shape=tuple(x.shape[2:]), **attrs)
+        if nf[1][0] is not None:
+            gw = ConvWeightGrad.apply(x, gy, k=tuple(w.shape[2:]), col=self.col, **attrs)
+        if len(nf) > 2 and nf[2][0] is not None:
+            gb = gy.sum(dim=(0,) + tuple(range(2, gy.ndim)))
+        return (gx, gw, gb) if len(nf) > 2 else (gx, gw)
+
+    def _attrs(self) -> dict:
+        return {"stride": self.stride, "pads": self.pads, "dilation": self.dilation,
+                "groups": self.groups}
+
+    def _release(self) -> None:
+        super()._release()
+        self.col = None
+
+
+class ConvInputGrad(Op):
+    """The transposed convolution: the gradient of ``conv(x, w)`` with respect to ``x``,
+    given the output gradient ``gy`` (N, O, *out); ``in_shape`` is x's spatial shape."""
+
+    _name = "convolution_backward_input"
+    save_inputs = (0, 1)
+
+    def forward(self, gy, w):
+        xp = xp_of(gy)
+        g = self.groups
+        n, o = gy.shape[:2]
+        out = gy.shape[2:]
+        cg = w.shape[1]
+        k = w.shape[2:]
+        x_shape = (n, cg * g) + tuple(self.in_shape)
+        g2 = self.g_rows if self.g_rows is not None else _to_rows(xp, gy)  # (O, N*L)
+        self.g_rows = None
+        if g == 1:
+            dcol = xp.matmul(w.reshape(o, -1).T, g2)  # (C*K, N*L)
+        else:
+            wt = xp.ascontiguousarray(w.reshape(g, o // g, -1).swapaxes(1, 2))  # (G, CgK, Og)
+            dcol = xp.matmul(wt, g2.reshape(g, o // g, -1)).reshape(cg * g * _prod(k), -1)
+        if _pointwise(k, self.pads):
+            y = _from_rows(xp, dcol, n, out)
+            if all(s == 1 for s in self.stride) and tuple(out) == tuple(self.in_shape):
+                return y
+            dx = xp.zeros(x_shape, dtype=y.dtype)
+            dx[(slice(None), slice(None)) + tuple(slice(0, s * (m - 1) + 1, s) for s, m in
+                                                  zip(self.stride, out))] = y
+            return dx
+        return col2im(xp, dcol, x_shape, k, self.stride, self.pads, self.dilation, out)
+
+    def backward(self, ggx):
+        gy, w = self.saved_tensors
+        nf = self.next_functions
+        attrs = {"stride": self.stride, "pads": self.pads, "dilation": self.dilation,
+                 "groups": self.groups, "g_rows": None}
+        d_gy = d_w = None
+        if nf[0][0] is not None:
+            d_gy = Convolution.apply(ggx, w, **attrs)
+        if nf[1][0] is not None:
+            d_w = ConvWeightGrad.apply(ggx, gy, k=tuple(w.shape[2:]), col=None, **attrs)
+        return d_gy, d_w
+
+
+def _weight_grad(xp, g2, cols, groups: int):
+    """``g2 (O, N*L) @ cols^T`` per group -> (O, C/G*K). The long N*L axis is the shared
+    (contracted) one; BLAS is fastest with it innermost in both operands, so each product
+    is taken as ``cols_g @ g2_g^T`` and transposed back (a small copy)."""
+    if groups == 1:
+        return xp.ascontiguousarray(xp.matmul(cols, g2.T).T)
+    o, ck = g2.shape[0] // groups, cols.shape[0] // groups
+    g3 = g2.reshape(groups, o, -1)
+    c3 = cols.reshape(groups, ck, -1)
+    if groups <= 16:
+        return xp.concatenate([xp.matmul(c3[i], g3[i].T).T for i in range(groups)], axis=0)
+    gt = xp.ascontiguousarray(g3.swapaxes(1, 2))  # (G, N*L, Og)
+    return xp.ascontiguousarray(xp.matmul(c3, gt).swapaxes(1, 2)).reshape(groups * o, ck)
+
+
+class ConvWeightGrad(Op):
+    """The gradient of ``conv(x, w)`` with respect to ``w`` (kernel shape ``k``), given
+    the input ``x`` and the output gradient ``gy``."""
+
+    _name = "convolution_backward_weight"
+    save_inputs = (0, 1)
+
+    def forward(self, x, gy):
+        xp = xp_of(x)
+        g = self.groups
+        o = gy.shape[1]
+        c = x.shape[1]
+        k = self.k
+        g2 = self.g_rows if self.g_rows is not None else _to_rows(xp, gy)  # (O, N*L)
+        self.g_rows = None
+        cols = self.col
+        if cols is None:
+            if _pointwise(k, self.pads):
+                cols = _to_rows(xp, _subsample(x, self.stride))
+            else:
+                cols, _ = im2col(xp, x, k, self.stride, self.pads, self.dilation)
+        self.col = None
+        return _weight_grad(xp, g2, cols, g).reshape((o, c // g) + tuple(k))
+
+    def backward(self, ggw):
+        x, gy = self.saved_tensors
+        nf = self.next_functions
+        attrs = {"stride": self.stride, "pads": self.pads, "dilation": self.dilation,
+                 "groups": self.groups, "g_rows": None}
+        d_x = d_gy = None
+        if nf[0][0] is not None:
+            d_x = ConvInputGrad.apply(gy, ggw, in_shape=tuple(x.shape[2:]), **attrs)
+        if nf[1][0] is not None:
+            d_gy = Convolution.apply(x, ggw, **attrs)
+        return d_x, d_gy
+
+
+def conv(input: Tensor, weight: Tensor, bias: Tensor | None, stride, pads, dilation,
+         groups: int) -> Tensor:
+    """Convolution of batched ``input`` (N, C, *in) with ``weight`` (O, C/groups, *k);
+    ``pads`` holds a (lo, hi) pair per spatial dim."""
+    attrs = {"stride": tuple(stride), "pads": tuple(tuple(p) for p in pads),
+             "dilation": tuple(dilation), "groups": int(groups)}
+    if bias is None:
+        return Convolution.apply(input, weight, **attrs)
+    return Convolution.apply(input, weight, bias, **attrs)
+
+
+def conv_transpose(input: Tensor, weight: Tensor, bias: Tensor | None, stride, pads,
+                   output_padding, groups: int, dilation) -> Tensor:
+    """Transposed convolution of batched ``input`` (N, C_in, *in) with ``weight``
+    (C_in, C_out/groups, *k)."""
+    k = weight.shape[2:]
+    out = tuple((i - 1) * s - lo - hi + d * (kk - 1) + op + 1
+                for i, s, (lo, hi), d, kk, op in zip(input.shape[2:], stride, pads, dilation,
+                                                     k, output_padding))
+    y = ConvInputGrad.apply(input, weight, in_shape=out, stride=tuple(stride),
+                            pads=tuple(tuple(p) for p in pads), dilation=tuple(dilation),
+                            groups=int(groups), g_rows=None)
+    if bias is not None:
+        y = y + bias.reshape((-1,) + (1,) * len(k))
+    return y
+
+
+class Unfold(Op):
+    """``F.unfold``: (N, C, *in) -> (N, C*K, L) sliding local blocks."""
+
+    _name = "im2col"
+
+    def forward(self, x):
+        xp = xp_of(x)
+        self.in_shape = x.shape
+        out = out_shape(x.shape[2:], self.k, self.stride, self.pads, self.dilation)
+        self.out = out
+        xpad = _pad(xp, x, self.pads)
+        v = windows(xp, xpad, self.k, self.stride, self.dilation, out)  # (C, *k, N, *out)
+        nd = len(self.k)
+        v = xp.moveaxis(v, 1 + nd, 0)  # (N, C, *k, *out)
+        n, c = x.shape[:2]
+        return xp.ascontiguousarray(v).reshape(n, c * _prod(self.k), _prod(out))
+
+    def backward(self, g):
+        return Fold.apply(g, in_sp=tuple(self.in_shape[2:]), k=self.k, stride=self.stride,
+                          pads=self.pads, dilation=self.dilation)
+
+
+class Fold(Op):
+    """``F.fold``: (N, C*K, L) -> (N, C, *output_size), summing overlapping values."""
+
+    _name = "col2im"
+
+    def forward(self, g):
+        xp = xp_of(g)
+        n = g.shape[0]
+        kk = _prod(self.k)
+        c = g.shape[1] // kk
+        out = out_shape(self.in_sp, self.k, self.stride, self.pads, self.dilation)
+        if _prod(out) != g.shape[2]:
+            raise RuntimeError(f"Given output_size={tuple(self.in_sp)}, kernel_size="
+                               f"{tuple(self.k)}, dilation={tuple(self.dilation)}, padding="
+                               f"{tuple(p[0] for p in self.pads)}, stride={tuple(self.stride)}"
+                               f", expected size of input's dimension 2 to match the calculated "
+                               f"number of sliding blocks {_prod(out)}, but got "
+                               f"input.size(2)={g.shape[2]}.")
+        nd = len(self.k)
+        col = g.reshape((n, c) + tuple(self.k) + tuple(out))
+        col = xp.moveaxis(col, 0, 1 + nd).reshape(c * kk, -1)  # (C*K, N*L)
+        return col2im(xp, xp.ascontiguousarray(col), (n, c) + tuple(self.in_sp), self.k,
+                      self.stride, self.pads, self.dilation, out)
+
+    def backward(self, gg):
+        return Unfold.apply(gg, k=self.k, stride=self.stride, pads=self.pads,
+                            dilation=self.dilation)
+
+
+def unfold(input: Tensor, k, dilation, pads, stride) -> Tensor:
+    """Extracts sliding local blocks of a batched input (``F.unfold``)."""
+    return Unfold.apply(input, k=tuple(k), stride=tuple(stride),
+                        pads=tuple(tuple(p) for p in pads), dilation=tuple(dilation))
+
+
+def fold(input: Tensor, output_size, k, dilation, pads, stride) -> Tensor:
+    """Combines sliding local blocks into a batched tensor (``F.fold``)."""
+    return Fold.apply(input, in_sp=tuple(output_size), k=tuple(k), stride=tuple(stride),
+                      pads=tuple(tuple(p) for p in pads), dilation=tuple(dilation))

@@ -1,0 +1,78 @@
+"""The affine map of ``nn.Linear`` as one op: ``y = x @ W^T + b``.
+
+Leading dims of ``x`` are folded into one, so forward and both weight and input gradients
+are each a single matrix product on BLAS (never a batch of small products). The backward
+is written with ember ops, so double backward works.
+"""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from .op import Op, xp_of
+
+__all__ = ["linear"]
+
+
+class Linear(Op):
+    _name = "linear"
+    save_inputs = (0, 1)
+
+    def forward(self, x, w, b=None):
+        xp = xp_of(x)
+        if x.ndim == 2:
+            y = xp.matmul(x, w.T)
+        elif x.ndim == 1:
+            y = xp.matmul(w, x)
+        else:
+            y = xp.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, g):
+        x, w = self.saved_tensors
+        nf = self.next_functions
+        gx = gw = gb = None
+        if x.ndim == 1:
+            if nf[0][0] is not None:
+                gx = g.matmul(w)
+            if nf[1][0] is not None:
+                gw = g.unsqueeze(1).matmul(x.unsqueeze(0))
+            if len(nf) > 2 and nf[2][0] is not None:
+                gb = g
+            return (gx, gw, gb)[:len(nf)]
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        if nf[0][0] is not None:
+            gx = g2.matmul(w)
+            if x.ndim != 2:
+                gx = gx.reshape(x.shape)
+        if nf[1][0] is not None:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            gw = g2.t().matmul(x2)
+        if len(nf) > 2 and nf[2][0] is not None:
+            gb = g2.sum(0)
+        return (gx, gw, gb)[:len(nf)]
+
+
+def _pt(t: Tensor) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "int64": "long"}.get(t.dtype.name, t.dtype.name)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``."""
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_pt(input)} and "
+                           f"{_pt(weight)}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D, got {weight.ndim}-D")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        rows = 1
+        for s in input.shape[:-1]:
+            rows *= s
+        a = f"{rows}x{input.shape[-1] if input.ndim else 1}"
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)

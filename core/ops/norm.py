@@ -1,0 +1,184 @@
+"""Normalization ops: batch norm (training statistics) and layer norm, each one fused op.
+
+Forward: statistics in two passes (mean, then the mean of squared deviations), then one
+scale-and-shift. Backward: the closed form ``(w * invstd) * (g - mean(g) - xhat *
+mean(g * xhat))`` on arrays; when a graph of the gradient is wanted (``create_graph``),
+the same formula in ember ops on the saved input, so double backward works. Evaluation-
+mode batch norm is a plain scale-and-shift and is composed in ``nn.functional``.
+"""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from ..autograd.grad_mode import _State
+from .op import Op, xp_of
+
+__all__ = ["batch_norm_train", "layer_norm"]
+
+
+def _stats(xp, x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True, dtype=x.dtype)
+    xc = x - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True, dtype=x.dtype)
+    invstd = 1.0 / xp.sqrt(var + eps)
+    return mean, xc, var, invstd.astype(x.dtype, copy=False)
+
+
+def _norm_backward_arrays(xp, g, xhat, invstd, scale, axes, m):
+    """Input gradient of ``y = xhat * scale`` with xhat normalised over ``axes``."""
+    gs = g * scale if scale is not None else g
+    mean_g = gs.mean(axis=axes, keepdims=True, dtype=g.dtype)
+    mean_gx = (gs * xhat).mean(axis=axes, keepdims=True, dtype=g.dtype)
+    out = xhat * mean_gx
+    xp.subtract(gs, out, out=out)
+    out -= mean_g
+    out *= invstd
+    return out
+
+
+def _norm_backward_ops(g: Tensor, x: Tensor, scale, axes, eps):
+    """The same gradient in ember ops (differentiable again)."""
+    mean = x.mean(dim=axes, keepdim=True)
+    xc = x - mean
+    var = (xc * xc).mean(dim=axes, keepdim=True)
+    invstd = (var + eps).rsqrt()
+    xhat = xc * invstd
+    gs = g * scale if scale is not None else g
+    mean_g = gs.mean(dim=axes, keepdim=True)
+    mean_gx = (gs * xhat).mean(dim=axes, keepdim=True)
+    return (gs - mean_g - xhat * mean_gx) * invstd, xhat
+
+
+class BatchNormTrain(Op):
+    """Batch norm with the batch's statistics over dims (0, 2, 3, ...); the batch mean and
+    biased variance are left in ``stats`` for the running-statistics update."""
+
+    _name = "batch_norm"
+    save_inputs = (0, 1)
+
+    def forward(self, x, w=None, b=None):
+        xp = xp_of(x)
+        axes = (0,) + tuple(range(2, x.ndim))
+        mean, xc, var, invstd = _stats(xp, x, axes, self.eps)
+        self.stats.extend((mean.reshape(-1), var.reshape(-1)))
+        self.mean, self.invstd = mean, invstd
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        xc *= invstd
+        if w is not None:
+            xc *= w.reshape(shape)
+        if b is not None:
+            xc += b.reshape(shape)
+        return xc
+
+    def backward(self, g):
+        saved = self.saved_tensors
+        x = saved[0]
+        w = saved[1] if len(saved) > 1 and self.has_weight else None
+        nf = self.next_functions
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        gx = gw = gb = None
+        if not _State.enabled:
+            gd = g._data
+            xhat = x._data - self.mean
+            xhat *= self.invstd
+            sum_g = gd.sum(axis=axes, keepdims=True, dtype=gd.dtype)
+            sum_gx = (gd * xhat).sum(axis=axes, keepdims=True, dtype=gd.dtype)
+            if len(nf) > 1 and nf[1][0] is not None:
+                gw = Tensor._make(sum_gx.reshape(-1))
+            if len(nf) > 2 and nf[2][0] is not None:
+                gb = Tensor._make(sum_g.reshape(-1))
+            if nf[0][0] is not None:
+                # gx = k (g - sum_g / M - xhat sum_gx / M) with k = w * invstd, per channel
+                m = gd.size // gd.shape[1]
+                k = self.invstd * w._data.reshape(shape) if w is not None else self.invstd
+                xhat *= -(sum_gx * k) / m
+                xhat += -(sum_g * k) / m
+                xhat += gd * k
+                gx = Tensor._make(xhat)
+        else:
+            scale = w.reshape(shape) if w is not None else None
+            gx, xhat = _norm_backward_ops(g, x, scale, axes, self.eps)
+            if len(nf) > 1 and nf[1][0] is not None:
+                gw = (g * xhat).sum(dim=axes)
+            if len(nf) > 2 and nf[2][0] is not None:
+                gb = g.sum(dim=axes)
+        return (gx, gw, gb)[:len(nf)]
+
+
+def batch_norm_train(input: Tensor, weight, bias, eps: float, stats: list) -> Tensor:
+    """Training-mode batch norm of (N, C, *) ``input``; appends (mean, var) to ``stats``."""
+    args = [input]
+    if weight is not None:
+        args.append(weight)
+    if bias is not None:
+        if weight is None:
+            args.append(_ones_like_channel(input, bias))
+        args.append(bias)
+    return BatchNormTrain.apply(*args, eps=float(eps), stats=stats,
+                                has_weight=len(args) > 1,
+                                save_inputs=(0, 1) if len(args) > 1 else (0,))
+
+
+def _ones_like_channel(input: Tensor, bias: Tensor) -> Tensor:
+    return bias.new_ones(bias.shape).requires_grad_(False)
+
+
+class LayerNorm(Op):
+    """Layer norm over the last ``nd`` dims, with optional elementwise affine."""
+
+    _name = "layer_norm"
+    save_inputs = (0, 1)
+
+    def forward(self, x, w=None, b=None):
+        xp = xp_of(x)
+        axes = tuple(range(x.ndim - self.nd, x.ndim))
+        mean, xc, var, invstd = _stats(xp, x, axes, self.eps)
+        self.mean, self.invstd = mean, invstd
+        xc *= invstd
+        if w is not None:
+            xc *= w
+        if b is not None:
+            xc += b
+        return xc
+
+    def backward(self, g):
+        saved = self.saved_tensors
+        x = saved[0]
+        w = saved[1] if len(saved) > 1 and self.has_weight else None
+        nf = self.next_functions
+        axes = tuple(range(x.ndim - self.nd, x.ndim))
+        lead = tuple(range(x.ndim - self.nd))
+        gx = gw = gb = None
+        if not _State.enabled:
+            xp = xp_of(x._data)
+            gd = g._data
+            xhat = x._data - self.mean
+            xhat *= self.invstd
+            if len(nf) > 1 and nf[1][0] is not None:
+                gw = Tensor._make((gd * xhat).sum(axis=lead, dtype=gd.dtype))
+            if len(nf) > 2 and nf[2][0] is not None:
+                gb = Tensor._make(gd.sum(axis=lead, dtype=gd.dtype))
+            if nf[0][0] is not None:
+                gx = Tensor._make(_norm_backward_arrays(
+                    xp, gd, xhat, self.invstd, w._data if w is not None else None, axes, None))
+        else:
+            gx, xhat = _norm_backward_ops(g, x, w, axes, self.eps)
+            if len(nf) > 1 and nf[1][0] is not None:
+                gw = (g * xhat).sum(dim=lead) if lead else g * xhat
+            if len(nf) > 2 and nf[2][0] is not None:
+                gb = g.sum(dim=lead) if lead else g
+        return (gx, gw, gb)[:len(nf)]
+
+
+def layer_norm(input: Tensor, nd: int, weight, bias, eps: float) -> Tensor:
+    """Layer norm of ``input`` over its last ``nd`` dims."""
+    args = [input]
+    if weight is not None:
+        args.append(weight)
+    if bias is not None:
+        if weight is None:
+            args.append(bias.new_ones(bias.shape))
+        args.append(bias)
+    return LayerNorm.apply(*args, nd=int(nd), eps=float(eps), has_weight=len(args) > 1,
+                           save_inputs=(0, 1) if len(args) > 1 else (0,))

@@ -1,0 +1,161 @@
+"""Convolutions against PyTorch: Conv1d/2d/3d and ConvTranspose1d/2d/3d over strides,
+paddings (numbers, 'same', 'valid', padding modes), dilations and groups; outputs, input
+gradients, weight and bias gradients, second derivatives, unfold/fold."""
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from nn_compare import assert_close, check_fn, check_module, em, randn, th
+
+CONV2D = [
+    dict(in_channels=3, out_channels=4, kernel_size=3),
+    dict(in_channels=3, out_channels=6, kernel_size=(3, 2), stride=(2, 1), padding=(1, 2)),
+    dict(in_channels=4, out_channels=6, kernel_size=3, padding=2, dilation=2, groups=2),
+    dict(in_channels=4, out_channels=8, kernel_size=3, padding=1, groups=4),  # depthwise
+    dict(in_channels=4, out_channels=5, kernel_size=1),
+    dict(in_channels=4, out_channels=5, kernel_size=1, stride=2, bias=False),
+    dict(in_channels=3, out_channels=4, kernel_size=4, stride=4),  # patchify
+    dict(in_channels=3, out_channels=4, kernel_size=(2, 3), padding="same", dilation=(2, 1)),
+    dict(in_channels=3, out_channels=4, kernel_size=3, padding="valid"),
+    dict(in_channels=2, out_channels=3, kernel_size=3, padding=1, padding_mode="reflect"),
+    dict(in_channels=2, out_channels=3, kernel_size=3, padding=(2, 1),
+         padding_mode="replicate"),
+    dict(in_channels=2, out_channels=3, kernel_size=3, padding=2, padding_mode="circular",
+         stride=2),
+]
+
+
+@pytest.mark.parametrize("kw", CONV2D, ids=[str(i) for i in range(len(CONV2D))])
+def test_conv2d(device, kw):
+    e, t = nn.Conv2d(**kw), torch.nn.Conv2d(**kw)
+    check_module(e, t, randn(2, kw["in_channels"], 9, 11), device=device)
+    assert repr(e) == repr(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+
+
+@pytest.mark.parametrize("kw", [
+    dict(in_channels=3, out_channels=4, kernel_size=5, stride=2, padding=1),
+    dict(in_channels=4, out_channels=4, kernel_size=3, dilation=3, groups=4, padding="same"),
+    dict(in_channels=2, out_channels=4, kernel_size=1),
+    dict(in_channels=2, out_channels=3, kernel_size=4, padding=3, padding_mode="reflect"),
+])
+def test_conv1d(device, kw):
+    check_module(nn.Conv1d(**kw), torch.nn.Conv1d(**kw), randn(3, kw["in_channels"], 13),
+                 device=device)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(in_channels=2, out_channels=3, kernel_size=3, padding=1),
+    dict(in_channels=4, out_channels=4, kernel_size=(1, 2, 3), stride=(1, 2, 1), groups=2),
+])
+def test_conv3d(device, kw):
+    check_module(nn.Conv3d(**kw), torch.nn.Conv3d(**kw), randn(2, kw["in_channels"], 5, 6, 7),
+                 device=device)
+
+
+def test_conv_unbatched(device):
+    check_module(nn.Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(3, 4, 3, padding=1),
+                 randn(3, 6, 5), device=device)
+
+
+TRANSPOSED = [
+    dict(in_channels=3, out_channels=4, kernel_size=3),
+    dict(in_channels=4, out_channels=6, kernel_size=3, stride=2, padding=1, output_padding=1),
+    dict(in_channels=4, out_channels=6, kernel_size=(3, 2), stride=(2, 3), padding=(0, 1),
+         output_padding=(1, 2), groups=2),
+    dict(in_channels=4, out_channels=2, kernel_size=3, dilation=2, stride=2, bias=False),
+    dict(in_channels=4, out_channels=4, kernel_size=2, stride=2),
+    dict(in_channels=4, out_channels=3, kernel_size=1, stride=2),
+]
+
+
+@pytest.mark.parametrize("kw", TRANSPOSED, ids=[str(i) for i in range(len(TRANSPOSED))])
+def test_conv_transpose2d(device, kw):
+    e, t = nn.ConvTranspose2d(**kw), torch.nn.ConvTranspose2d(**kw)
+    check_module(e, t, randn(2, kw["in_channels"], 5, 4), device=device)
+    assert repr(e) == repr(t)
+
+
+def test_conv_transpose_1d_3d_and_output_size(device):
+    check_module(nn.ConvTranspose1d(3, 2, 4, stride=3, padding=1, output_padding=2),
+                 torch.nn.ConvTranspose1d(3, 2, 4, stride=3, padding=1, output_padding=2),
+                 randn(2, 3, 7), device=device)
+    check_module(nn.ConvTranspose3d(2, 3, 2, stride=2), torch.nn.ConvTranspose3d(2, 3, 2,
+                                                                                 stride=2),
+                 randn(1, 2, 3, 4, 3), device=device)
+    e = nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    t = torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+    check_module(e, t, randn(1, 3, 5, 5), device=device, kwargs={"output_size": [10, 10]})
+    with pytest.raises(ValueError, match="requested an output size"):
+        e(ember.randn(1, 3, 5, 5).to(device), output_size=[20, 20])
+
+
+def test_conv_default_init_statistics():
+    m = nn.Conv2d(64, 32, 3)
+    bound = 1 / np.sqrt(64 * 9)
+    w = m.weight.detach().numpy()
+    assert np.abs(w).max() <= bound and abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
+    b = m.bias.detach().numpy()
+    assert np.abs(b).max() <= bound
+
+
+def test_conv_errors():
+    m = nn.Conv2d(3, 4, 3)
+    with pytest.raises(RuntimeError, match="expected input.*to have 3 channels, but got 4"):
+        m(ember.randn(1, 4, 5, 5))
+    with pytest.raises(RuntimeError, match="Expected 3D .unbatched. or 4D .batched. input"):
+        m(ember.randn(5, 5))
+    with pytest.raises(RuntimeError, match="Kernel size can't be greater"):
+        m(ember.randn(1, 3, 2, 2))
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
+
+
+def test_conv2d_double_backward():
+    x, w = randn(2, 4, 6, 5, dtype=np.float64), randn(6, 2, 3, 3, seed=1, dtype=np.float64)
+    ex, ew = em(x, requires_grad=True), em(w, requires_grad=True)
+    tx, tw = th(x, True), th(w, True)
+    ey = F.conv2d(ex, ew, stride=2, padding=1, groups=2)
+    ty = TF.conv2d(tx, tw, stride=2, padding=1, groups=2)
+    egx, egw = ember.autograd.grad((ey * ey).sum(), (ex, ew), create_graph=True)
+    tgx, tgw = torch.autograd.grad((ty * ty).sum(), (tx, tw), create_graph=True)
+    assert_close(egx, tgx, 1e-7, 1e-9)
+    ((egx * egx).sum() + (egw * egw).sum()).backward()
+    ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
+    assert_close(ex.grad, tx.grad, 1e-7, 1e-9)
+    assert_close(ew.grad, tw.grad, 1e-7, 1e-9)
+
+
+def test_conv_transpose_double_backward():
+    x, w = randn(2, 3, 4, 4, dtype=np.float64), randn(3, 2, 3, 3, seed=1, dtype=np.float64)
+    ex, ew = em(x, requires_grad=True), em(w, requires_grad=True)
+    tx, tw = th(x, True), th(w, True)
+    ey = F.conv_transpose2d(ex, ew, stride=2, output_padding=1)
+    ty = TF.conv_transpose2d(tx, tw, stride=2, output_padding=1)
+    egx, = ember.autograd.grad((ey * ey).sum(), ex, create_graph=True)
+    tgx, = torch.autograd.grad((ty * ty).sum(), tx, create_graph=True)
+    egx.sum().backward()
+    tgx.sum().backward()
+    assert_close(ex.grad, tx.grad, 1e-7, 1e-9)
+    assert_close(ew.grad, tw.grad, 1e-7, 1e-9)
+
+
+def test_unfold_fold(device):
+    x = randn(2, 3, 6, 7)
+    check_fn(lambda a: F.unfold(a, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+             lambda a: TF.unfold(a, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), x,
+             device=device)
+    cols = randn(2, 12, 12)
+    check_fn(lambda a: F.fold(a, (5, 6), 2, padding=1, stride=2),
+             lambda a: TF.fold(a, (5, 6), 2, padding=1, stride=2), cols, device=device)
+    check_module(nn.Unfold(3, padding=1), torch.nn.Unfold(3, padding=1), x, device=device)
+    check_module(nn.Fold((4, 5), 2), torch.nn.Fold((4, 5), 2), randn(2, 12, 12),
+                 device=device)
