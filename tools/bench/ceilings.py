@@ -12,8 +12,8 @@ import numpy as np
 from .worker import RESULT_TAG
 
 MATMUL_N = 2048
-COPY_BYTES = 256 * 2**20
-REPEATS = 5
+COPY_BYTES = 128 * 2**20
+REPEATS = 3
 
 
 def _best(fn, repeats=REPEATS):

@@ -4,23 +4,26 @@ JSON layout: ``meta`` (run settings, versions, load average at start and end), `
 (numpy matmul GFLOP/s and copy GB/s) and ``workloads``: per workload its ``kind``, ``unit``,
 ``flops`` per step, ``check`` (ok / MISMATCH / FAIL / self / -) and per framework its
 ``status``, ``median_ms``, ``round_medians_ms``, ``throughput`` (in ``unit``), ``gflops``,
-``ceiling_fraction``, ``run_peak_mb``, ``peak_rss_mb``, ``loadavg_1m``, ``fingerprint``,
-``ratio`` (to torch), ``error`` and the raw per-round ``runs``.
+``ceiling_fraction``, ``run_peak_mb``, ``peak_rss_mb``, ``loadavg_1m``, ``other_cpus`` (CPUs
+used by other processes while timing), ``noisy``, ``fingerprint``, ``ratio`` (to torch),
+``error`` and the raw per-round ``runs`` (every step time, losses, load average at start and
+end, CPU contention).
 """
 
 import json
 
-from .runner import REFERENCE
+from .aggregate import NOISY, REFERENCE
 
 UNITS = {"samples/s": "sa/s", "tokens/s": "tok/s", "us/op": "us/op"}
 NOTE_WIDTH = 160
+BUSY_WARNING = 0.25  # mean CPUs used by other processes above which the table warns
 
 
 def _ms(r):
     if "median_ms" not in r:
-        return "-"
+        return "- "
     ms = r["median_ms"]
-    return f"{ms:.3f}" if ms < 10 else f"{ms:.1f}"
+    return (f"{ms:.3f}" if ms < 10 else f"{ms:.1f}") + ("*" if r.get("noisy") else " ")
 
 
 def _throughput(r, unit):
@@ -43,15 +46,19 @@ def _mb(r):
     return "-" if mb is None else f"{mb:,.0f}"
 
 
+def _ratio(r):
+    return f"{r['ratio']:.2f}x " if "ratio" in r else "- "
+
+
 def _columns(frameworks):
-    """(header, width, cell(entry, result)) for every column after the workload name."""
+    """(header, width, framework, cell(entry, result)) for each column after the name."""
+    compared = [n for n in frameworks if n != REFERENCE and REFERENCE in frameworks]
     cols = [(f"{n} ms", 10, n, lambda e, r: _ms(r)) for n in frameworks]
-    cols += [(f"{n}/{REFERENCE}", 8, n, lambda e, r: f"{r['ratio']:.2f}x" if "ratio" in r else "-")
-             for n in frameworks if n != REFERENCE and REFERENCE in frameworks]
+    cols += [(f"{n}/{REFERENCE}", 8, n, lambda e, r: _ratio(r)) for n in compared]
     cols += [(f"{n} thru", 15, n, lambda e, r: _throughput(r, e["unit"])) for n in frameworks]
     cols += [(f"{n} GF/s", 13, n, lambda e, r: _gflops(r)) for n in frameworks]
     cols += [(f"{n} MB", 8, n, lambda e, r: _mb(r)) for n in frameworks]
-    return cols
+    return [(h, max(w, len(h)), n, fn) for h, w, n, fn in cols]
 
 
 def _notes(entry):
@@ -65,9 +72,19 @@ def _notes(entry):
     return ["    " + n[:NOTE_WIDTH] for n in notes]
 
 
-def _load(entry):
-    loads = [r["loadavg_1m"] for r in entry["frameworks"].values() if "loadavg_1m" in r]
-    return f"{max(loads):.2f}" if loads else "-"
+def _load(entry, key):
+    values = [r[key] for r in entry["frameworks"].values() if r.get(key) is not None]
+    return f"{max(values):.2f}" if values else "-"
+
+
+def _busy_warning(results):
+    busy = [r["other_cpus"] for e in results["workloads"].values()
+            for r in e["frameworks"].values() if r.get("other_cpus") is not None]
+    mean = sum(busy) / len(busy) if busy else 0.0
+    if mean <= BUSY_WARNING:
+        return []
+    return ["", f"WARNING: other processes kept {mean:.1f} of {results['meta']['cpu_count']} "
+            "CPUs busy on average while timing; times and ratios are unreliable."]
 
 
 def table(results):
@@ -85,20 +102,24 @@ def table(results):
         f"numpy ceilings: matmul {mm} GFLOP/s ({ceil.get('matmul_n')}^2 float32), "
         f"copy {ceil.get('copy_gbs')} GB/s" if mm else f"numpy ceilings: {ceil.get('error')}",
         "",
-        f"{'workload':<15}" + "".join(f" {h:>{w}}" for h, w, _, _ in cols) + "  load  check",
+        f"{'workload':<15}" + "".join(f" {h:>{w}}" for h, w, _, _ in cols) + "  load  busy  check",
     ]
     for name, entry in results["workloads"].items():
         cells = "".join(f" {fn(entry, entry['frameworks'][n]):>{w}}" for _, w, n, fn in cols)
-        lines.append(f"{name:<15}{cells}{_load(entry):>6}  {entry['check']}")
+        load, busy = _load(entry, "loadavg_1m"), _load(entry, "other_cpus")
+        lines.append(f"{name:<15}{cells}{load:>6}{busy:>6}  {entry['check']}")
         lines.extend(_notes(entry))
+    lines += _busy_warning(results)
     lines += [
         "",
-        f"ms: median step time (median of round medians); {'x/' + REFERENCE}: time ratio; "
-        "thru: samples, tokens or us per op",
-        "GF/s: analytic FLOPs / median time (% of the numpy matmul ceiling); MB: peak RSS while "
-        "warming up and timing",
-        "check: ok = outputs agree with torch on shared weights (training: first losses); "
-        "self = loss finite and falling",
+        f"ms: median of all timed steps of all rounds (*: round medians differ by more than "
+        f"{NOISY - 1:.0%}); {'x/' + REFERENCE}: time ratio",
+        "thru: samples/s, tokens/s or microseconds per op; GF/s: analytic FLOPs / median time "
+        "(% of the numpy matmul ceiling)",
+        "MB: peak RSS while warming up and timing; load: 1-min load average as runs began "
+        "(counts the benchmark itself);",
+        "busy: CPUs kept busy by other processes while timing; check: ok = agrees with torch on "
+        "shared weights, self = loss finite and falling",
     ]
     return "\n".join(lines)
 
@@ -108,3 +129,10 @@ def write_json(results, path):
     with open(path, "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
+
+
+if __name__ == "__main__":  # re-print a saved run: python -m tools.bench.report FILE.json
+    import sys
+
+    with open(sys.argv[1]) as f:
+        print(table(json.load(f)))

@@ -1,17 +1,17 @@
 """Orchestration: one child process per (framework, workload, round), frameworks alternating.
 
-For each workload the parent first has one child (torch when installed) write the model's
-shared weights to an .npz in a temporary directory; then, round by round, it runs every
-framework in turn (ember, torch, ember, torch, ...) so a noisy machine affects both alike,
-and collects each child's JSON result from its stdout. A framework that fails a workload is
-not retried in later rounds.
+First one child (torch when installed) writes the shared weights of every model the selected
+workloads use to .npz files in a temporary directory. Then, workload by workload and round by
+round, the parent runs every framework in turn (ember, torch, ember, torch, ...) so a noisy
+machine affects both alike, and collects each child's JSON result from its stdout. A framework
+that fails a workload is not retried in later rounds. The numpy ceilings are measured at the
+start and, for runs longer than a minute, again at the end.
 """
 
 import importlib.util
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import compare
-from .worker import MIN_ITERS, RESULT_TAG
+from .aggregate import REFERENCE, add_ratios, cross_check, summarize
+from .worker import RESULT_TAG
 from .workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
+RECHECK_AFTER_S = 60  # runs longer than this measure the ceilings again at the end
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-REFERENCE = "torch"
 
 
 @dataclass
@@ -43,20 +43,21 @@ class Options:
     warmup: int | None = None
     budget_s: float | None = None
     timeout_s: float | None = None
+    ceilings: bool = True
 
     def settings(self, workload):
         """(warmup, iters, budget_s) for one child running ``workload``."""
         if self.quick:
-            warmup, iters, budget = min(workload.warmup, 2), max(MIN_ITERS, workload.iters // 4), 3
+            warmup, iters, budget = min(workload.warmup, 2), max(2, workload.iters // 4), 3
         else:
-            warmup, iters, budget = workload.warmup, workload.iters, 10
+            warmup, iters, budget = workload.warmup, workload.iters, 6
         return (self.warmup if self.warmup is not None else warmup,
                 self.iters if self.iters is not None else iters,
                 self.budget_s if self.budget_s is not None else budget)
 
     @property
     def n_rounds(self):
-        return self.rounds if self.rounds is not None else (1 if self.quick else 3)
+        return self.rounds if self.rounds is not None else (1 if self.quick else 2)
 
     @property
     def child_timeout(self):
@@ -95,59 +96,11 @@ def prepare_framework(frameworks):
     return REFERENCE if importlib.util.find_spec(REFERENCE) else frameworks[0]
 
 
-def _summarize(workload, runs, ceiling):
-    """Aggregate one framework's rounds of one workload."""
-    bad = [r for r in runs if r.get("status") != "ok"]
-    out = {"status": bad[0]["status"] if bad else "ok", "rounds": len(runs), "runs": runs}
-    if bad:
-        out["error"] = bad[0].get("error", "")
-        if bad[0].get("status") != "check_failed":
-            return out
-    medians = [r["median_ms"] for r in runs]
-    ms = statistics.median(medians)
-    out.update(median_ms=ms, round_medians_ms=medians,
-               iters=sum(len(r["times_ms"]) for r in runs),
-               loadavg_1m=round(statistics.mean(r["loadavg_start"][0] for r in runs), 2),
-               fingerprint=runs[0].get("fingerprint"),
-               run_peak_mb=max((r.get("run_peak_mb") or 0) for r in runs) or None,
-               peak_rss_mb=max((r.get("peak_rss_mb") or 0) for r in runs) or None)
-    if workload.unit == "us/op":
-        out["throughput"] = ms * 1e3 / workload.items
-    else:
-        out["throughput"] = workload.items / (ms / 1e3)
-    if workload.flops:
-        out["gflops"] = workload.flops / (ms / 1e3) / 1e9
-        if ceiling:
-            out["ceiling_fraction"] = out["gflops"] / ceiling
-    return out
-
-
-def _cross_check(entry):
-    """Compare every framework's fingerprint with the reference's; set ``check``."""
-    fws = entry["frameworks"]
-    failed = [n for n, r in fws.items() if r["status"] == "check_failed"]
-    if failed:
-        entry["check"], entry["check_detail"] = "FAIL", f"{failed[0]}: {fws[failed[0]]['error']}"
-        return
-    ok = [n for n, r in fws.items() if r["status"] == "ok" and r.get("fingerprint")]
-    ref = REFERENCE if REFERENCE in ok else None
-    others = [n for n in ok if n != ref]
-    if ref is None or not others:
-        entry["check"] = "self" if ok and entry["kind"] == "train" else "-"
-        return
-    for name in others:
-        reason = compare(fws[ref]["fingerprint"], fws[name]["fingerprint"])
-        if reason:
-            entry["check"], entry["check_detail"] = "MISMATCH", f"{name} vs {ref}: {reason}"
-            return
-    entry["check"] = "ok"
-
-
 def _log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def _run_workload(workload, opts, env, weights, ceiling, progress):
+def _run_workload(workload, opts, env, weights, progress):
     warmup, iters, budget = opts.settings(workload)
     runs = {name: [] for name in opts.frameworks}
     for rnd in range(opts.n_rounds):
@@ -168,38 +121,53 @@ def _run_workload(workload, opts, env, weights, ceiling, progress):
             _log(f"[{progress[0]}/{progress[1]}] {workload.name} {name} round {rnd + 1}: {what}")
     entry = {"kind": workload.kind, "unit": workload.unit, "items": workload.items,
              "flops": workload.flops, "warmup": warmup, "iters": iters, "budget_s": budget,
-             "frameworks": {n: _summarize(workload, r, ceiling) for n, r in runs.items()}}
-    fws = entry["frameworks"]
-    if REFERENCE in fws and "median_ms" in fws[REFERENCE]:
-        for name, res in fws.items():
-            if name != REFERENCE and "median_ms" in res:
-                res["ratio"] = res["median_ms"] / fws[REFERENCE]["median_ms"]
-    _cross_check(entry)
+             "frameworks": {n: summarize(workload, r) for n, r in runs.items()}}
+    add_ratios(entry)
+    cross_check(entry)
     return entry
 
 
-def _prepare(model, opts, env, tmp, cache):
-    """Path of ``model``'s shared weights, writing them on first use; a dict on failure."""
-    if model is None:
-        return None
-    if model not in cache:
-        path = str(Path(tmp) / f"{model}.npz")
-        spec = {"mode": "prepare", "framework": prepare_framework(opts.frameworks),
-                "model": model, "weights": path, "threads": opts.threads}
-        t0 = time.perf_counter()
-        res = _worker(spec, env, opts.child_timeout)
-        ok = res.get("status") == "ok"
-        _log(f"weights for {model} by {spec['framework']}: "
-             f"{'%.1f s' % (time.perf_counter() - t0) if ok else res.get('error')}")
-        cache[model] = path if ok else {"status": "unsupported",
-                                        "error": f"preparing weights: {res.get('error')}"}
-    return cache[model]
+def _prepare(workloads, opts, env, tmp):
+    """Shared weights for every model the workloads use: model -> .npz path, or a failure."""
+    models = sorted({w.model for w in workloads if w.model is not None})
+    if not models:
+        return {}
+    paths = {m: str(Path(tmp) / f"{m}.npz") for m in models}
+    name = prepare_framework(opts.frameworks)
+    spec = {"mode": "prepare", "framework": name, "models": paths, "threads": opts.threads}
+    t0 = time.perf_counter()
+    res = _worker(spec, env, opts.child_timeout * 2)
+    _log(f"shared weights for {', '.join(models)} written by {name} in "
+         f"{time.perf_counter() - t0:.1f} s")
+    prepared = {}
+    for model in models:
+        done = res.get("models", {}).get(model, res)
+        if done.get("status") == "ok":
+            prepared[model] = paths[model]
+        else:
+            error = f"preparing weights with {name}: {done.get('error')}"
+            prepared[model] = {"status": done.get("status", "crashed"), "error": error}
+    return prepared
 
 
-def selected(only):
-    """The workloads named in ``only`` (all when ``None``), in suite order."""
+def _ceilings(env, opts, first):
+    """Measure the numpy ceilings; given the ``first`` measurement (at the start of the run),
+    keep the better of the two, since other processes can only lower a ceiling."""
+    if not opts.ceilings:
+        return {"error": "not measured (--no-ceilings)"}
+    now = spawn(["tools.bench.ceilings"], env, opts.child_timeout)
+    if first is None or "matmul_gflops" not in first:
+        return now
+    best = dict(first, start=first, end=now)
+    for key in ("matmul_gflops", "copy_gbs"):
+        best[key] = max(first[key], now.get(key) or 0)
+    return best
+
+
+def selected(only, quick=False):
+    """The workloads named in ``only`` (else all, or the quick subset), in suite order."""
     if not only:
-        return list(WORKLOADS.values())
+        return [w for w in WORKLOADS.values() if w.quick or not quick]
     unknown = [n for n in only if n not in WORKLOADS]
     if unknown:
         raise SystemExit(f"unknown workload(s) {unknown}; choose from {list(WORKLOADS)}")
@@ -208,7 +176,7 @@ def selected(only):
 
 def run_suite(opts):
     """Run the benchmark; returns the JSON-able results (see ``tools.bench.report``)."""
-    workloads = selected(opts.only)
+    workloads = selected(opts.only, opts.quick)
     env = child_env(opts.threads)
     started = time.time()
     meta = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
@@ -216,19 +184,24 @@ def run_suite(opts):
             "quick": opts.quick, "cpu_count": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "numpy": np.__version__,
             "loadavg_start": os.getloadavg()}
-    _log(f"load average {meta['loadavg_start']}; measuring numpy ceilings")
-    ceilings = spawn(["tools.bench.ceilings"], env, opts.child_timeout)
-    ceiling = ceilings.get("matmul_gflops")
+    _log(f"load average {meta['loadavg_start']}")
+    ceilings = _ceilings(env, opts, None)
     results = {}
     progress = [0, len(workloads) * len(opts.frameworks) * opts.n_rounds]
     with tempfile.TemporaryDirectory(prefix="ember-bench-") as tmp:
-        cache = {}
-        for workload in workloads:
-            weights = _prepare(workload.model, opts, env, tmp, cache)
-            results[workload.name] = _run_workload(workload, opts, env, weights, ceiling,
-                                                   progress)
-            stale = {w.model for w in workloads if w.name not in results}
-            for model in [m for m in cache if m not in stale and isinstance(cache[m], str)]:
-                os.remove(cache.pop(model))  # free disk as soon as no later workload needs it
+        prepared = _prepare(workloads, opts, env, tmp)
+        for i, workload in enumerate(workloads):
+            results[workload.name] = _run_workload(
+                workload, opts, env, prepared.get(workload.model), progress)
+            later = {w.model for w in workloads[i + 1:]}
+            path = prepared.get(workload.model)
+            if isinstance(path, str) and workload.model not in later:
+                os.remove(path)  # free the disk as soon as no later workload needs it
+    if time.time() - started > RECHECK_AFTER_S:
+        ceilings = _ceilings(env, opts, ceilings)
+    for entry in results.values():
+        for res in entry["frameworks"].values():
+            if "gflops" in res and ceilings.get("matmul_gflops"):
+                res["ceiling_fraction"] = res["gflops"] / ceilings["matmul_gflops"]
     meta.update(loadavg_end=os.getloadavg(), duration_s=round(time.time() - started, 1))
     return {"meta": meta, "ceilings": ceilings, "workloads": results}

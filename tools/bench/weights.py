@@ -28,16 +28,17 @@ def draw(name, shape, dtype):
     if not np.issubdtype(dtype, np.floating):
         return np.zeros(shape, dtype)  # e.g. num_batches_tracked
     leaf = name.rsplit(".", 1)[-1]
+    if leaf == "running_var":
+        return rng.uniform(0.5, 1.5, shape).astype(dtype)
     if leaf == "running_mean":
-        value = rng.normal(0.0, 0.1, shape)
-    elif leaf == "running_var":
-        value = rng.uniform(0.5, 1.5, shape)
+        mean, std = 0.0, 0.1
     elif len(shape) >= 2:
-        value = rng.normal(0.0, 1.0 / np.sqrt(np.prod(shape[1:])), shape)
+        mean, std = 0.0, 1.0 / np.sqrt(np.prod(shape[1:]))
     elif leaf.startswith("weight"):
-        value = rng.normal(1.0, 0.1, shape)
+        mean, std = 1.0, 0.1
     else:
-        value = rng.normal(0.0, 0.02, shape)
+        mean, std = 0.0, 0.02
+    value = rng.standard_normal(shape, dtype=np.float32) * np.float32(std) + np.float32(mean)
     return value.astype(dtype)
 
 

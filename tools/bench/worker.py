@@ -1,4 +1,4 @@
-"""Child process: one (framework, workload, round), or writing a model's shared weights.
+"""Child process: one (framework, workload, round), or writing models' shared weights.
 
 Run as ``python -m tools.bench.worker SPEC_JSON``. The parent has already set the
 OMP/OPENBLAS/MKL thread variables. The single result line goes to stdout prefixed with
@@ -15,33 +15,10 @@ import sys
 import time
 import traceback
 
+from .machine import CpuMeter, reset_peak_rss, status_mb
+
 RESULT_TAG = "@@BENCH@@ "
 MIN_ITERS = 3  # timed steps even past the budget: medians and "loss falls" need a few
-
-
-def _status_kb(field):
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _mb(kb):
-    return None if kb is None else round(kb / 1024, 1)
-
-
-def _reset_peak_rss():
-    """Restart the kernel's peak-RSS counter (VmHWM) so it covers the timed phase only."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 def _error(exc):
@@ -49,10 +26,14 @@ def _error(exc):
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
-def _set_threads(fw, threads):
-    if threads and hasattr(fw, "set_num_threads"):
-        fw.set_num_threads(threads)
-    return fw.get_num_threads() if hasattr(fw, "get_num_threads") else None
+def _set_threads(fw, threads, out):
+    """Apply the thread count where the framework supports it; failures are only noted."""
+    try:
+        if threads and hasattr(fw, "set_num_threads"):
+            fw.set_num_threads(threads)
+        out["threads"] = fw.get_num_threads() if hasattr(fw, "get_num_threads") else None
+    except Exception as exc:  # not worth losing the row over
+        out["threads_error"] = _error(exc)
 
 
 def _build(fw, workload, weights_path):
@@ -80,10 +61,11 @@ def _time(step, workload, spec, out):
         result = step()
         warmed += 1
         if workload.kind == "train":
-            losses.append(result)
+            losses.append(float(result))
     out["warmup_done"] = warmed
-    out["peak_reset"] = _reset_peak_rss()
-    out["rss_ready_mb"] = _mb(_status_kb("VmRSS"))
+    out["peak_reset"] = reset_peak_rss()
+    out["rss_ready_mb"] = status_mb("VmRSS")
+    meter = CpuMeter().start()
     times = []
     start = time.perf_counter()
     while len(times) < spec["iters"]:
@@ -91,9 +73,10 @@ def _time(step, workload, spec, out):
         result = step()
         times.append((time.perf_counter() - t0) * 1e3)
         if workload.kind == "train":
-            losses.append(result)
+            losses.append(float(result))
         if len(times) >= MIN_ITERS and time.perf_counter() - start > budget:
             break
+    out["cpu_contention"] = meter.stop()
     out["times_ms"] = [round(t, 4) for t in times]
     out["median_ms"] = statistics.median(times)
     out["losses"] = losses
@@ -112,8 +95,7 @@ def run(spec):
     try:
         fw = importlib.import_module(spec["framework"])
         out["version"] = str(getattr(fw, "__version__", "?"))
-        phase = "threads"
-        out["threads"] = _set_threads(fw, spec["threads"])
+        _set_threads(fw, spec["threads"], out)
         phase = "build"
         step = _build(fw, workload, spec.get("weights"))
         phase = "run"
@@ -129,21 +111,26 @@ def run(spec):
     except Exception as exc:  # any failure is reported, not raised
         out.update(status="unsupported", phase=phase, error=_error(exc),
                    traceback=traceback.format_exc(limit=-4)[-2000:])
-    out["run_peak_mb"] = _mb(_status_kb("VmHWM")) if out.get("peak_reset") else None
-    out["peak_rss_mb"] = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    out["run_peak_mb"] = status_mb("VmHWM") if out.get("peak_reset") else None
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["loadavg_end"] = os.getloadavg()
     return out
 
 
 def prepare(spec):
-    """Build ``spec["model"]`` with ``spec["framework"]`` and write its shared weights."""
+    """Write shared weights for each model in ``spec["models"]`` (name -> .npz path)."""
     from .models import MODELS
     from .weights import write
 
     fw = importlib.import_module(spec["framework"])
-    _set_threads(fw, spec.get("threads"))
-    model = MODELS[spec["model"]](fw)
-    return {"status": "ok", "entries": write(fw, model, spec["weights"])}
+    _set_threads(fw, spec.get("threads"), {})
+    done = {}
+    for name, path in spec["models"].items():
+        try:
+            done[name] = {"status": "ok", "entries": write(fw, MODELS[name](fw), path)}
+        except Exception as exc:  # reported per model
+            done[name] = {"status": "unsupported", "error": _error(exc)}
+    return {"status": "ok", "models": done}
 
 
 def main(argv):
@@ -156,7 +143,7 @@ def main(argv):
                    "traceback": traceback.format_exc(limit=-4)[-2000:]}
     else:
         out = run(spec)
-    sys.stdout.write(RESULT_TAG + json.dumps(out) + "\n")
+    sys.stdout.write(RESULT_TAG + json.dumps(out, default=str) + "\n")
     sys.stdout.flush()
 
 

@@ -38,6 +38,7 @@ class Workload:
     warmup: int
     setup: Callable
     fingerprint: Callable | None = None  # step result -> dict; None: summarize the output
+    quick: bool = True  # part of the --quick subset
 
     def describe(self, result):
         """The fingerprint of a (non-training) step result."""
@@ -104,7 +105,7 @@ def mlp_infer(fw, model):
 
 def cnn_train(fw, model):
     x, y = _images(fw, 3, 64, 1, 28, 10)
-    return _classifier_step(fw, model, x, y, lr=0.05)
+    return _classifier_step(fw, model, x, y, lr=0.002)
 
 
 def resnet20_train(fw, model):
@@ -119,7 +120,7 @@ def imagenet_infer(fw, model):
 
 def imagenet_train(fw, model):
     x, y = _images(fw, 6, 8, 3, 224, 1000)
-    return _classifier_step(fw, model, x, y, lr=0.01, momentum=0.9, weight_decay=1e-4)
+    return _classifier_step(fw, model, x, y, lr=0.001, momentum=0.9, weight_decay=1e-4)
 
 
 def bert_infer(fw, model):
@@ -172,35 +173,37 @@ def op_overhead(fw, _model):
     return step
 
 
-def _w(name, model, kind, items, unit, flops, iters, warmup, setup, fingerprint=None):
+def _w(name, model, kind, items, unit, flops, iters, warmup, setup, fingerprint=None,
+       quick=True):
     return Workload(name, model, kind, items, unit, float(flops), iters, warmup, setup,
-                    fingerprint)
+                    fingerprint, quick)
 
 
 _R18, _R50 = resnet_macs(18), resnet_macs(50)
 _LSTM_TOKENS = BPTT * LSTM_BATCH
 
+# Step counts give torch about 2-10 s of timed steps per child on a 2-core machine.
 WORKLOADS = {w.name: w for w in (
     _w("mlp_train", "mlp", "train", 128, "samples/s", 6 * 128 * mlp_macs(), 300, 10, mlp_train),
     _w("mlp_infer", "mlp", "infer", 128, "samples/s", 2 * 128 * mlp_macs(), 500, 20, mlp_infer),
-    _w("cnn_train", "cnn", "train", 64, "samples/s", 6 * 64 * small_cnn_macs(), 40, 3,
+    _w("cnn_train", "cnn", "train", 64, "samples/s", 6 * 64 * small_cnn_macs(), 30, 3,
        cnn_train),
     _w("resnet20_train", "resnet20", "train", 128, "samples/s",
-       6 * 128 * resnet_macs(20, 32), 12, 2, resnet20_train),
-    _w("resnet18_infer", "resnet18", "infer", 8, "samples/s", 2 * 8 * _R18, 15, 2,
+       6 * 128 * resnet_macs(20, 32), 8, 2, resnet20_train),
+    _w("resnet18_infer", "resnet18", "infer", 8, "samples/s", 2 * 8 * _R18, 10, 1,
        imagenet_infer),
-    _w("resnet18_train", "resnet18", "train", 8, "samples/s", 6 * 8 * _R18, 8, 2,
-       imagenet_train),
-    _w("resnet50_infer", "resnet50", "infer", 8, "samples/s", 2 * 8 * _R50, 8, 1,
+    _w("resnet18_train", "resnet18", "train", 8, "samples/s", 6 * 8 * _R18, 5, 1,
+       imagenet_train, quick=False),
+    _w("resnet50_infer", "resnet50", "infer", 8, "samples/s", 2 * 8 * _R50, 6, 1,
        imagenet_infer),
-    _w("resnet50_train", "resnet50", "train", 8, "samples/s", 6 * 8 * _R50, 5, 1,
-       imagenet_train),
-    _w("bert_infer", "bert", "infer", 8, "samples/s", 2 * 8 * bert_macs(128), 6, 1, bert_infer),
-    _w("gpt2_forward", "gpt2", "infer", 4 * 256, "tokens/s", 2 * 4 * gpt2_macs(256, 256), 5, 1,
-       gpt2_forward),
+    _w("resnet50_train", "resnet50", "train", 8, "samples/s", 6 * 8 * _R50, 3, 1,
+       imagenet_train, quick=False),
+    _w("bert_infer", "bert", "infer", 8, "samples/s", 2 * 8 * bert_macs(128), 4, 1, bert_infer),
+    _w("gpt2_forward", "gpt2", "infer", 4 * 256, "tokens/s", 2 * 4 * gpt2_macs(256, 256), 3, 1,
+       gpt2_forward, quick=False),
     _w("gpt2_generate", "gpt2", "infer", NEW_TOKENS, "tokens/s",
-       2 * generate_macs(PROMPT, NEW_TOKENS), 4, 1, gpt2_generate, _generated),
+       2 * generate_macs(PROMPT, NEW_TOKENS), 3, 1, gpt2_generate, _generated),
     _w("lstm_train", "lstm", "train", _LSTM_TOKENS, "tokens/s",
-       6 * _LSTM_TOKENS * lstm_lm_macs(), 12, 2, lstm_train),
+       6 * _LSTM_TOKENS * lstm_lm_macs(), 8, 2, lstm_train),
     _w("op_overhead", None, "overhead", 2 * OVERHEAD_INNER, "us/op", 0, 200, 5, op_overhead),
 )}
