@@ -17,4 +17,6 @@ for name, folder in FOLDERS.items():
     packages.append(name)
     packages.extend(f"{name}.{sub}" for sub in find_packages(folder))
 
-setup(packages=packages, package_dir=package_dir)
+# data files that ship inside packages (category lists, vocabularies, configs)
+setup(packages=packages, package_dir=package_dir,
+      package_data={"": ["*.txt", "*.json"]}, include_package_data=True)
