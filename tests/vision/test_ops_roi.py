@@ -1,0 +1,170 @@
+"""RoI Align / RoI Pool / PS RoI Align / MultiScaleRoIAlign / FPN against torchvision
+goldens, float64 gradchecks and double backward."""
+
+from collections import OrderedDict
+
+import ember
+import numpy as np
+import pytest
+from ember.vision import ops
+from vision_helpers import assert_close
+from vision_recipe import seeded_state
+
+T = ember.tensor
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+@pytest.mark.parametrize("sr", [-1, 0, 2])
+@pytest.mark.parametrize("scale", [0.5, 0.25])
+def test_roi_align_forward_and_backward_match_torchvision(ops_golden, aligned, sr, scale):
+    key = f"roi_align_{int(aligned)}_{sr}_{scale}"
+    x = T(ops_golden["roi_feat"], requires_grad=True)
+    out = ops.roi_align(x, T(ops_golden["rois"]), (3, 4), scale, sr, aligned)
+    assert out.shape == (24, 4, 3, 4) and out.dtype == ember.float32
+    assert_close(out, ops_golden[key])
+    (out * T(ops_golden[key + "_w"])).sum().backward()
+    assert_close(x.grad, ops_golden[key + "_grad"])
+
+
+def test_roi_align_accepts_box_lists(ops_golden):
+    rois = ops_golden["rois"]
+    x = T(ops_golden["roi_feat"])
+    ref = ops.roi_align(x, T(rois), 2, 0.5, 2)
+    order = np.argsort(rois[:, 0], kind="stable")
+    lists = [T(rois[rois[:, 0] == i, 1:]) for i in range(2)]
+    out = ops.roi_align(x, lists, 2, 0.5, 2)
+    assert_close(out, ref.numpy()[order])
+
+
+def test_roi_align_module_and_errors(ops_golden):
+    m = ops.RoIAlign((3, 4), 0.5, 2, aligned=True)
+    out = m(T(ops_golden["roi_feat"]), T(ops_golden["rois"]))
+    assert_close(out, ops_golden["roi_align_1_2_0.5"])
+    assert "RoIAlign(output_size=(3, 4)" in repr(m)
+    with pytest.raises(AssertionError, match="Tensor\\[K, 5\\]"):
+        ops.roi_align(T(ops_golden["roi_feat"]), ember.zeros(3, 4), 2)
+    with pytest.raises(RuntimeError, match="same type"):
+        ops.roi_align(T(ops_golden["roi_feat"]), ember.zeros(3, 5, dtype=ember.float64), 2)
+
+
+def _small_case(rng):
+    x = T(rng.standard_normal((2, 2, 6, 7)), requires_grad=True)
+    xy = rng.uniform(-1, 5, (5, 2))
+    b = np.concatenate([rng.integers(0, 2, (5, 1)), xy, xy + rng.uniform(0.5, 4, (5, 2))], 1)
+    return x, T(b)
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+def test_roi_align_gradcheck_and_gradgradcheck_float64(aligned):
+    x, rois = _small_case(np.random.default_rng(0))
+    fn = lambda v: ops.roi_align(v, rois, (2, 3), 1.0, -1, aligned)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x,))
+    assert ember.autograd.gradgradcheck(fn, (x,))
+
+
+def test_roi_pool_matches_torchvision(ops_golden):
+    for scale in (0.5, 0.25):
+        key = f"roi_pool_{scale}"
+        x = T(ops_golden["roi_feat"], requires_grad=True)
+        out = ops.roi_pool(x, T(ops_golden["rois"]), (3, 2), scale)
+        assert_close(out, ops_golden[key])
+        (out * T(ops_golden[key + "_w"])).sum().backward()
+        assert_close(x.grad, ops_golden[key + "_grad"])
+
+
+def test_roi_pool_gradcheck_float64():
+    x, rois = _small_case(np.random.default_rng(1))
+    fn = lambda v: ops.roi_pool(v, rois, 2, 1.0)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x,))
+    assert ember.autograd.gradgradcheck(fn, (x,))
+
+
+def test_ps_roi_align_matches_torchvision(ops_golden):
+    x = T(ops_golden["ps_feat"], requires_grad=True)
+    out = ops.ps_roi_align(x, T(ops_golden["rois"]), 3, 0.5, 2)
+    assert out.shape == (24, 2, 3, 3)
+    assert_close(out, ops_golden["ps_roi_align"])
+    (out * T(ops_golden["ps_roi_align_w"])).sum().backward()
+    assert_close(x.grad, ops_golden["ps_roi_align_grad"])
+
+
+def test_ps_roi_align_gradcheck_float64():
+    rng = np.random.default_rng(2)
+    x = T(rng.standard_normal((2, 8, 6, 7)), requires_grad=True)
+    _, rois = _small_case(rng)
+    assert ember.autograd.gradcheck(lambda v: ops.ps_roi_align(v, rois, 2, 1.0, 2), (x,))
+
+
+def test_multiscale_roi_align_matches_torchvision(ops_golden):
+    m = ops.MultiScaleRoIAlign(["f1", "f3"], 3, 2)
+    feats = OrderedDict((k, T(ops_golden["ms_" + k])) for k in ("f1", "f2", "f3"))
+    out = m(feats, [T(ops_golden["ms_boxes"])], [(128, 128)])
+    assert_close(out, ops_golden["ms_out"])
+    assert m.scales == [0.25, 0.0625]
+
+
+def test_feature_pyramid_network_matches_torchvision(ops_golden):
+    from ember.vision.ops.feature_pyramid_network import LastLevelMaxPool
+
+    fpn = ops.FeaturePyramidNetwork([3, 5, 6], 4, extra_blocks=LastLevelMaxPool())
+    sd = fpn.state_dict()
+    assert "inner_blocks.0.0.weight" in sd and "layer_blocks.2.0.bias" in sd
+    state = seeded_state({k: tuple(v.shape) for k, v in sd.items()}, 7)
+    fpn.load_state_dict({k: ember.from_numpy(v) for k, v in state.items()})
+    x = OrderedDict((k, T(ops_golden["fpn_in_" + k])) for k in "abc")
+    out = fpn(x)
+    assert list(out) == ["a", "b", "c", "pool"]
+    for k, v in out.items():
+        assert_close(v, ops_golden["fpn_out_" + k])
+
+
+def test_frozen_batchnorm_matches_batchnorm_eval_and_drops_counter():
+    rng = np.random.default_rng(0)
+    bn = ember.nn.BatchNorm2d(3).eval()
+    state = {k: ember.from_numpy(v) for k, v in
+             seeded_state({k: tuple(v.shape) for k, v in bn.state_dict().items()}, 1).items()}
+    bn.load_state_dict(state)
+    fbn = ops.FrozenBatchNorm2d(3)
+    fbn.load_state_dict(state)  # num_batches_tracked is dropped, not unexpected
+    x = T(rng.standard_normal((2, 3, 4, 4)).astype(np.float32))
+    assert_close(fbn(x), bn(x).detach().numpy(), atol=1e-5)
+    assert sorted(fbn.state_dict()) == ["bias", "running_mean", "running_var", "weight"]
+
+
+def test_conv2d_norm_activation_structure():
+    m = ops.Conv2dNormActivation(3, 8, kernel_size=3, stride=2)
+    assert [type(c).__name__ for c in m] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    assert m[0].padding == (1, 1) and m[0].bias is None
+    m2 = ops.Conv2dNormActivation(3, 8, 1, norm_layer=None, activation_layer=None)
+    assert len(m2) == 1 and m2[0].bias is not None
+    assert m(ember.zeros(1, 3, 8, 8)).shape == (1, 8, 4, 4)
+
+
+def test_squeeze_excitation_and_mlp():
+    se = ops.SqueezeExcitation(8, 2)
+    assert sorted(se.state_dict()) == ["fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"]
+    x = ember.randn(2, 8, 5, 5)
+    y = se(x)
+    scale = ember.sigmoid(se.fc2(ember.relu(se.fc1(x.mean((2, 3), keepdim=True)))))
+    assert_close(y, (x * scale).detach().numpy(), atol=1e-6)
+    mlp = ops.MLP(4, [8, 3], dropout=0.1)
+    assert [type(c).__name__ for c in mlp] == ["Linear", "ReLU", "Dropout", "Linear", "Dropout"]
+    assert mlp(ember.zeros(5, 4)).shape == (5, 3)
+
+
+def test_stochastic_depth_modes_and_statistics():
+    x = ember.ones(2000, 3)
+    assert ops.stochastic_depth(x, 0.3, "row", training=False) is x
+    ember.manual_seed(0)
+    y = ops.stochastic_depth(x, 0.3, "row").numpy()
+    rows = y[:, 0]
+    assert np.allclose(np.unique(rows), [0.0, 1 / 0.7])
+    assert abs((rows == 0).mean() - 0.3) < 0.05  # dropped rows ~ p
+    assert (y == y[:, :1]).all()  # a whole row at once
+    ember.manual_seed(0)
+    y2 = ops.stochastic_depth(x, 0.3, "row").numpy()
+    np.testing.assert_array_equal(y, y2)  # ember.manual_seed reproduces it
+    b = ops.StochasticDepth(0.5, "batch")(x).numpy()
+    assert len(np.unique(b)) == 1
+    with pytest.raises(ValueError):
+        ops.stochastic_depth(x, 1.5, "row")
