@@ -60,3 +60,9 @@ def test_quickstart_learns_the_spirals():
     finally:
         sys.path.pop(0)
     assert acc > 0.9
+
+
+def test_test_module_names_are_unique():
+    # pytest imports test files by basename (rootdir-relative "prepend" mode)
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
