@@ -143,6 +143,11 @@ def __getattr__(name: str):
 
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if not name.startswith("__"):
+        from .linalg._torch_api import TORCH_FUNCTIONS  # torch.det, torch.cholesky, ...
+
+        if name in TORCH_FUNCTIONS:
+            return TORCH_FUNCTIONS[name]
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 

@@ -15,7 +15,8 @@ from ._tensor import Tensor
 __all__ = ["tensor", "as_tensor", "asarray", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand",
            "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
-           "scalar_tensor", "bernoulli", "multinomial", "normal"]
+           "scalar_tensor", "bernoulli", "multinomial", "normal", "poisson", "empty_strided",
+           "tril_indices", "triu_indices"]
 
 
 def _size(size) -> tuple:
@@ -151,12 +152,30 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
         if requires_grad:
             t.requires_grad_(True)
         return t
-    arr = _infer_np(data)
-    if dtype is not None:
-        arr = arr.astype(to_dtype(dtype).np)
+    arr = _direct_float(data, dtype) if dtype is not None else None
+    if arr is None:
+        arr = _infer_np(data)
+        if dtype is not None:
+            arr = arr.astype(to_dtype(dtype).np)
     if arr is data or arr.base is not None or not arr.flags.c_contiguous:
         arr = arr.copy()
     return _finish(arr, device, requires_grad)
+
+
+def _direct_float(data, dtype):
+    """Python numbers converted straight to an explicit float/complex dtype (not through
+    the default dtype first, which would round ``0.1`` to float32 for a float64 tensor)."""
+    if not isinstance(data, (float, complex, list, tuple)) or (
+            isinstance(data, (list, tuple)) and _has_tensor(data)):
+        return None
+    d = to_dtype(dtype)
+    if d.np.kind not in "fc" or d is _dtype.bfloat16:
+        return None
+    try:
+        arr = np.array(data, dtype=d.np)
+    except (ValueError, TypeError):
+        return None
+    return arr if arr.dtype != object else None
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -401,13 +420,58 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     """0/1 draws with probabilities ``input`` (or the scalar ``p``), in ``input``'s dtype."""
-    rng = _random.generator_for(input.device, generator)
-    probs = input._data if p is None else p
-    if p is None and input._data.dtype.kind not in "fV":
-        raise NotImplementedError(f"\"bernoulli_tensor_cpu_self_\" not implemented for "
-                                  f"'{input.dtype}'")
-    u = rng.random(tuple(input.shape))
-    return Tensor._make((u < probs).astype(input._data.dtype))
+    from .ops.random_ops import bernoulli as _b
+
+    return _b(input, p, generator=generator)
+
+
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """Poisson draws with rates ``input``."""
+    from .ops.random_ops import poisson as _p
+
+    return _p(input, generator)
+
+
+def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool = False,
+                  layout=None, pin_memory: bool = False) -> Tensor:
+    """An uninitialised tensor with the given sizes and strides (in elements)."""
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} sizes and "
+                           f"{len(stride)} strides")
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+    n = 1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0
+    store = empty(n, dtype=dtype, device=device)
+    from .ops.shape import as_strided
+
+    t = Tensor._make(as_strided(store, size, stride, 0)._data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _tri_indices(row: int, col: int, offset: int, lower: bool, dtype, device) -> Tensor:
+    d = to_dtype(dtype) if dtype is not None else _dtype.int64
+    if row < 0 or col < 0:
+        raise RuntimeError(f"row must be non-negative, got {row}" if row < 0 else
+                           f"col must be non-negative, got {col}")
+    xp, dev = _xp(device)
+    r, c = (xp.tril_indices if lower else xp.triu_indices)(int(row), int(offset), int(col))
+    return Tensor._make(xp.stack([r, c]).astype(d.np).reshape(2, -1))
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle of a ``row x col`` matrix (row-major)."""
+    return _tri_indices(row, col, offset, True, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None,
+                 layout=None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle of a ``row x col`` matrix (row-major)."""
+    return _tri_indices(row, col, offset, False, dtype, device)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,

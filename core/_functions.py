@@ -4,7 +4,6 @@ modules where each op is defined."""
 from __future__ import annotations
 
 from ._creation import bernoulli, multinomial, normal
-from .linalg._torch_api import TORCH_FUNCTIONS as _LA_TORCH
 from .ops.compare import *  # noqa: F403
 from .ops.compare import __all__ as _c
 from .ops.elementwise import *  # noqa: F403
@@ -76,5 +75,33 @@ def numel(input) -> int:
     return input.numel()
 
 
-__all__ = __all__ + list(_sp) + list(_LA_TORCH)
-globals().update(_LA_TORCH)
+__all__ = __all__ + list(_sp)
+
+# -- the rest of the op surface: scans, order statistics, special functions, sparse ----------
+from ._creation import empty_strided, poisson, tril_indices, triu_indices  # noqa: E402
+from .ops.elementwise import arccosh, arcsinh, arctanh  # noqa: E402
+from .ops.scan import *  # noqa: E402,F403
+from .ops.scan import __all__ as _scan  # noqa: E402
+from .ops.sort import *  # noqa: E402,F403
+from .ops.sort import __all__ as _sort  # noqa: E402
+from .ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma, xlogy  # noqa: E402
+
+
+def sparse_coo_tensor(indices, values, size=None, **kwargs):
+    """A COO sparse tensor (see ``ember.sparse``)."""
+    from .sparse import sparse_coo_tensor as f
+
+    return f(indices, values, size, **kwargs)
+
+
+def spmm(input, mat2):
+    """Sparse @ dense (``ember.sparse.mm``)."""
+    from .sparse import mm
+
+    return mm(input, mat2)
+
+
+__all__ = __all__ + list(_scan) + list(_sort) + [
+    "empty_strided", "poisson", "tril_indices", "triu_indices", "arccosh", "arcsinh",
+    "arctanh", "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma", "xlogy",
+    "sparse_coo_tensor", "spmm"]

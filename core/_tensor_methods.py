@@ -8,7 +8,6 @@ import numpy as np
 from . import _device, _dtype
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
-from .linalg._torch_api import TENSOR_METHODS as _LA_TENSOR_METHODS
 from .ops import compare as C
 from .ops import elementwise as E
 from .ops import index as I
@@ -489,42 +488,7 @@ Tensor.new_full = new_full
 Tensor.new_tensor = new_tensor
 
 
-def _rand_fill(kind: str):
-    def f(self, *args, generator=None, **kwargs):
-        from . import _random
-
-        rng = _random.generator_for(self.device, generator)
-        shape = self._data.shape
-        dt = self._data.dtype
-        if kind == "uniform":
-            lo = args[0] if args else kwargs.get("from", kwargs.get("a", 0.0))
-            hi = args[1] if len(args) > 1 else kwargs.get("to", kwargs.get("b", 1.0))
-            arr = rng.uniform(lo, hi, size=shape)
-        elif kind == "normal":
-            mean = args[0] if args else kwargs.get("mean", 0.0)
-            std = args[1] if len(args) > 1 else kwargs.get("std", 1.0)
-            arr = rng.normal(mean, std, size=shape)
-        else:
-            raise AssertionError(kind)
-        with _no_graph():
-            self._data[...] = arr.astype(dt, copy=False)
-        self._vc[0] += 1
-        return self
-    f.__name__ = kind + "_"
-    f.__doc__ = f"Fills the tensor in place with {kind} random values."
-    return f
-
-
-class _no_graph:
-    def __enter__(self):
-        self.prev = _State.enabled
-
-    def __exit__(self, *exc):
-        _State.enabled = self.prev
-
-
-Tensor.uniform_ = _rand_fill("uniform")
-Tensor.normal_ = _rand_fill("normal")
+# uniform_, normal_ and the other random fills are attached by _surface() below
 
 
 def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
@@ -574,14 +538,29 @@ Tensor.stft = _method(_spectral.stft)
 Tensor.istft = _method(_spectral.istft)
 Tensor.angle = _method(_spectral.angle)
 
-for _name, _fn in _LA_TENSOR_METHODS.items():
-    setattr(Tensor, _name, _method(_fn))
+def _lazy_method(self, name: str):
+    """Resolves methods whose modules load on first use (the linalg spellings such as
+    ``det`` or ``cholesky``), so that ``import ember`` stays light."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    from .linalg._torch_api import TENSOR_METHODS
+
+    fn = TENSOR_METHODS.get(name)
+    if fn is None:
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+    setattr(Tensor, name, _method(fn))
+    return getattr(self, name)
+
+
+Tensor.__getattr__ = _lazy_method
 
 
 def nonzero(self, *, as_tuple: bool = False):
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D tensors."""
     xp = xp_of(self._data)
     idx = xp.nonzero(self._data) if self.ndim else xp.nonzero(self._data.reshape(1))
+    if self.ndim == 0 and not as_tuple:
+        return Tensor._make(xp.zeros((int(bool(self._data)), 0), dtype=np.int64))
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in idx)
     return Tensor._make(xp.stack(idx, axis=1).astype(np.int64) if len(idx) else
@@ -618,3 +597,89 @@ class _Storage:
 
     def size(self) -> int:
         return int(self._arr.nbytes)
+
+
+# -- the rest of the op surface ------------------------------------------------------------
+def _surface() -> None:
+    from .ops import random_ops, scan, sort
+    from .ops import special as SP
+
+    plain = {
+        "asinh": E.asinh, "acosh": E.acosh, "atanh": E.atanh, "arcsinh": E.asinh,
+        "arccosh": E.acosh, "arctanh": E.atanh, "deg2rad": E.deg2rad, "rad2deg": E.rad2deg,
+        "sinc": E.sinc, "logit": E.logit, "hypot": E.hypot, "fmax": E.fmax, "fmin": E.fmin,
+        "copysign": E.copysign, "logaddexp": E.logaddexp, "logaddexp2": E.logaddexp2,
+        "heaviside": E.heaviside, "float_power": E.float_power, "xlogy": SP.xlogy,
+        "lgamma": SP.lgamma, "digamma": SP.digamma, "mvlgamma": SP.mvlgamma,
+        "erfinv": SP.erfinv, "i0": SP.i0,
+        "bitwise_left_shift": C.bitwise_left_shift,
+        "bitwise_right_shift": C.bitwise_right_shift, "isreal": C.isreal,
+        "nanmean": R.nanmean, "count_nonzero": R.count_nonzero, "aminmax": R.aminmax,
+        "trace": R.trace, "renorm": R.renorm, "cov": R.cov, "corrcoef": R.corrcoef,
+        "cumprod": scan.cumprod, "cummax": scan.cummax, "cummin": scan.cummin,
+        "logcumsumexp": scan.logcumsumexp, "diff": scan.diff, "median": sort.median,
+        "nanmedian": sort.nanmedian, "mode": sort.mode, "quantile": sort.quantile,
+        "nanquantile": sort.nanquantile, "msort": sort.msort, "kthvalue": sort.kthvalue,
+        "unique": sort.unique, "unique_consecutive": sort.unique_consecutive,
+        "histc": sort.histc, "histogram": sort.histogram, "bincount": sort.bincount,
+        "as_strided": S.as_strided, "unfold": S.unfold,
+        "repeat_interleave": S.repeat_interleave, "tensor_split": S.tensor_split,
+        "hsplit": S.hsplit, "vsplit": S.vsplit, "dsplit": S.dsplit, "fliplr": S.fliplr,
+        "flipud": S.flipud, "rot90": S.rot90, "diag": S.diag, "diag_embed": S.diag_embed,
+        "diagonal": S.diagonal, "index_copy": I.index_copy, "index_fill": I.index_fill,
+        "scatter_reduce": I.scatter_reduce, "masked_scatter": I.masked_scatter,
+        "take": I.take, "put": I.put, "vdot": L.vdot, "inner": L.inner,
+        "baddbmm": L.baddbmm, "addmv": L.addmv, "addbmm": L.addbmm, "addr": L.addr,
+        "kron": L.kron, "positive": lambda self: self,
+    }
+    for name, fn in plain.items():
+        setattr(Tensor, name, _method(fn))
+    _PLAIN.update(plain)
+    _PLAIN["polygamma"] = lambda self, n: SP.polygamma(n, self)
+    Tensor.polygamma = lambda self, n: SP.polygamma(n, self)
+    for name in ("asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad",
+                 "rad2deg", "sinc", "logit", "hypot", "copysign", "heaviside", "float_power",
+                 "xlogy", "lgamma", "digamma", "polygamma", "mvlgamma", "erfinv", "i0",
+                 "bitwise_left_shift", "bitwise_right_shift", "renorm", "cumprod", "cumsum",
+                 "index_copy", "index_fill", "scatter_reduce", "masked_scatter", "baddbmm",
+                 "addmv", "addbmm", "addr", "addmm", "fix", "sgn", "square", "fmod",
+                 "remainder", "tan"):
+        setattr(Tensor, name + "_", _make_inplace(name, _PLAIN[name]))
+    Tensor.put_ = I.put_
+    Tensor.__lshift__ = lambda self, other: C.bitwise_left_shift(self, other)
+    Tensor.__rlshift__ = lambda self, other: C.bitwise_left_shift(other, self)
+    Tensor.__rshift__ = lambda self, other: C.bitwise_right_shift(self, other)
+    Tensor.__rrshift__ = lambda self, other: C.bitwise_right_shift(other, self)
+    Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
+    Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
+
+    def random_fill(kind):
+        def f(self, *args, generator=None, **kwargs):
+            if _State.enabled and self.requires_grad and self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            arr = random_ops.fill_random(self, kind, args, kwargs, generator)
+            if needs_graph(self):
+                return commit_inplace(self, _Fill.apply(self, Tensor._make(arr)), kind + "_")
+            xp_of(self._data).copyto(self._data, arr, casting="unsafe")
+            self._vc[0] += 1
+            return self
+        f.__name__ = kind + "_"
+        f.__doc__ = f"Fills the tensor in place with {kind.replace('_', ' ')} random values."
+        return f
+
+    for kind in ("uniform", "normal", "exponential", "geometric", "cauchy", "log_normal",
+                 "random"):
+        setattr(Tensor, kind + "_", random_fill(kind))
+
+    def to_sparse(self, sparse_dim=None, **kwargs):
+        from .sparse import to_sparse as f
+
+        return f(self, sparse_dim)
+
+    Tensor.to_sparse = to_sparse
+    Tensor.to_sparse_coo = to_sparse
+    Tensor.to_dense = lambda self, dtype=None, **kw: self if dtype is None else to(self, dtype)
+
+
+_surface()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import anomaly_mode, functional, profiler  # noqa: E402,F401
+from . import anomaly_mode, profiler  # noqa: E402,F401
 from .anomaly_mode import (  # noqa: E402
     detect_anomaly,
     is_anomaly_check_nan_enabled,
@@ -19,7 +19,6 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from .graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
@@ -111,3 +110,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         res = tuple(g if g is not None else zeros_like(i) for g, i in zip(res, inputs))
     del single_input
     return res
+
+
+def __getattr__(name: str):
+    # ``functional`` and ``gradcheck`` load on first use, keeping ``import ember`` light
+    import importlib
+
+    if name == "functional":
+        return importlib.import_module(".functional", __name__)
+    if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
+        # as in PyTorch, the function gradcheck shadows its module's name on this package
+        mod = importlib.import_module(".gradcheck", __name__)
+        for n in ("gradcheck", "gradgradcheck", "GradcheckError"):
+            globals()[n] = getattr(mod, n)
+        return globals()[name]
+    raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

@@ -6,7 +6,6 @@ Each works as a context manager and as a decorator, as in PyTorch.
 from __future__ import annotations
 
 import functools
-import inspect
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -33,6 +32,8 @@ class _DecoratorContextManager:
     """Base for grad-mode contexts that also decorate functions and generators."""
 
     def __call__(self, func):
+        import inspect
+
         if inspect.isclass(func):
             raise TypeError("grad-mode decorators apply to functions, not classes")
         if inspect.isgeneratorfunction(func):

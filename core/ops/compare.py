@@ -124,14 +124,13 @@ def _shift(xp, a, b, left: bool):
     """Shifts with PyTorch's results for out-of-range counts (negative or at least the bit
     width: 0, or the sign fill for a right shift)."""
     bits = a.dtype.itemsize * 8
+    if b.size == 0 or (0 <= int(b.min()) and int(b.max()) < bits):  # the common case
+        return xp.left_shift(a, b) if left else xp.right_shift(a, b)
     big = (b < 0) | (b >= bits)
     s = xp.where(big, 0, b).astype(a.dtype, copy=False)
     if left:
-        r = xp.left_shift(a, s)
-        return xp.where(big, a.dtype.type(0), r) if big.any() else r
+        return xp.where(big, a.dtype.type(0), xp.left_shift(a, s))
     r = xp.right_shift(a, s)
-    if not big.any():
-        return r
     fill = xp.where(a < 0, a.dtype.type(-1), a.dtype.type(0)) if a.dtype.kind == "i" else \
         a.dtype.type(0)
     return xp.where(big, fill, r)

@@ -422,8 +422,8 @@ frac = _unary("frac", lambda x: _frac(x), lambda g, _, n: g, save=None, floating
 
 def _frac(x):
     if x.dtype.kind not in "fc":
-        from .compare import _pt_name
         from .._dtype import _FROM_NP
+        from .compare import _pt_name
 
         raise NotImplementedError(f"\"frac_cpu\" not implemented for "
                                   f"'{_pt_name(_FROM_NP[x.dtype])}'")
@@ -446,6 +446,8 @@ def _relu(x):
 
 def _sigmoid(x):
     xp = _np(x)
+    if x.dtype == np.float32 or x.dtype == np.float64:
+        return special_module(x).expit(x)  # stable on both tails, one pass
     if x.dtype.kind == "c":
         return 1 / (1 + xp.exp(-x))
     # stable on both tails: exp of a non-positive argument only
@@ -478,6 +480,9 @@ class Clamp(Op):
     def forward(self, x):
         lo, hi = self.min, self.max
         xp = xp_of(x)
+        if x.dtype.kind in "fiu" and (lo is None or hi is None or lo <= hi):
+            t = x.dtype.type
+            return xp.clip(x, None if lo is None else t(lo), None if hi is None else t(hi))
         r = x
         if lo is not None:
             r = xp.maximum(r, x.dtype.type(lo) if x.dtype.kind != "V" else lo)

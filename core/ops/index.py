@@ -182,11 +182,10 @@ class IndexPut(Op):
 
 def _add_at(xp, out, index, v):
     if xp is np:
-        sel = out[index]
         if _unique_index(index):
-            out[index] = sel + v
+            out[index] = out[index] + v
         else:
-            np.add.at(out, index, np.broadcast_to(v, sel.shape))
+            np.add.at(out, index, v)
     else:  # pragma: no cover - cuda
         import cupyx
 
@@ -311,6 +310,7 @@ class Scatter(Op):
         out = x.copy()
         _put_along(xp, out, idx, src, self.dim, reduce=None)
         self.idx = idx
+        self.src_shape = src.shape
         return out
 
     def backward(self, g):
@@ -318,7 +318,7 @@ class Scatter(Op):
         gx = scatter(g, self.dim, idx, 0.0) if self.next_functions[0][0] else None
         gs = None
         if self.next_functions[2][0]:
-            gs = gather(g, self.dim, idx)
+            gs = _pad_to(gather(g, self.dim, idx), self.src_shape)
         return gx, None, gs
 
 
@@ -330,12 +330,26 @@ class ScatterAdd(Op):
         out = x.copy()
         _put_along(xp, out, idx, src, self.dim, reduce="add")
         self.saved_idx_arr = idx
+        self.src_shape = src.shape
         return out
 
     def backward(self, g):
         idx = Tensor._make(self.saved_idx_arr)
-        gs = gather(g, self.dim, idx) if self.next_functions[2][0] else None
+        gs = _pad_to(gather(g, self.dim, idx), self.src_shape) if self.next_functions[2][0] \
+            else None
         return g, None, gs
+
+
+def _pad_to(g: Tensor, shape) -> Tensor:
+    """A gradient for a source larger than its index: zeros beyond the index's extent."""
+    if tuple(g.shape) == tuple(shape) or len(shape) != g.ndim:
+        return g
+    from .shape import _pad_dim
+
+    for k in range(g.ndim):
+        if g.shape[k] != shape[k]:
+            g = _pad_dim(g, k, 0, shape[k] - g.shape[k])
+    return g
 
 
 def _put_along(xp, out, idx, src, dim, reduce):
@@ -350,9 +364,7 @@ def _put_along(xp, out, idx, src, dim, reduce):
         src = xp.broadcast_to(src, idx.shape)
     else:
         src = src[tuple(slice(0, s) for s in idx.shape)]
-    grids = list(xp.ogrid[tuple(slice(0, s) for s in idx.shape)]) if idx.ndim else []
-    grids[dim] = idx
-    full = tuple(grids)
+    full = _full_index(xp, idx, dim)
     if reduce == "add":
         if xp is np:
             np.add.at(out, full, src)
@@ -547,10 +559,10 @@ def _check_vector_index(index: Tensor, op: str) -> None:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
 
 
-def _check_range(idx, n: int, dim: int) -> None:
+def _check_range(idx, n: int, dim: int, exc=IndexError, op: str = "") -> None:
     if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
         bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+        raise exc(f"{op}index {bad} is out of bounds for dimension {dim} with size {n}")
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -563,7 +575,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to "
                          f"source.size(dim) ({ns})")
     if input.ndim:
-        _check_range(idx, input.shape[d], d)
+        _check_range(idx, input.shape[d], d, op="index_copy_(): ")
     if source.dtype != input.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, "
                            f"but got (self) {input.dtype} and (source) {source.dtype}")
@@ -611,7 +623,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     n = input.numel()
     idx = index._data.reshape(-1)
     if idx.size != source.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {idx.size}")
     if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
@@ -704,9 +716,13 @@ _REDUCE_UFUNC = {"sum": "add", "prod": "multiply", "amax": "maximum", "amin": "m
 
 
 def _full_index(xp, idx, dim):
-    grids = list(xp.ogrid[tuple(slice(0, s) for s in idx.shape)]) if idx.ndim else []
-    grids[dim] = idx
-    return tuple(grids)
+    """The advanced index addressing ``out[..., idx, ...]`` along ``dim`` element by element:
+    ``idx`` itself at ``dim``, broadcasting ranges elsewhere."""
+    nd = idx.ndim
+    if nd == 0:
+        return ()
+    return tuple(idx if k == dim else xp.arange(s).reshape((1,) * k + (s,) + (1,) * (nd - k - 1))
+                 for k, s in enumerate(idx.shape))
 
 
 def _ufunc_at(xp, name, out, index, src):
@@ -732,14 +748,14 @@ class ScatterReduce(Op):
         self.idx = idx
         if idx.size == 0:
             return x.copy()
-        _check_range(idx, x.shape[d], d)
+        _check_range(idx, x.shape[d], d, RuntimeError)
         src = src[tuple(slice(0, s) for s in idx.shape)]
         full = _full_index(xp, idx, d)
         out = x.copy()
-        hit = xp.zeros(x.shape, dtype=bool)
-        hit[full] = True
-        self.hit = hit
         if not self.include_self:
+            hit = xp.zeros(x.shape, dtype=bool)
+            hit[full] = True
+            self.hit = hit
             if reduce in ("sum", "mean"):
                 ident = 0
             elif reduce == "prod":
@@ -770,8 +786,9 @@ class ScatterReduce(Op):
 
         x, src = self.saved_tensors
         d, reduce = self.dim, self.reduce
+        if self.idx.size == 0:
+            return g, None, src.new_zeros(src.shape) if self.next_functions[2][0] else None
         idx = Tensor._make(self.idx)
-        hit = Tensor._make(self.hit)
         zero = g.new_zeros(())
         n = src.shape
         src = src[tuple(slice(0, s) for s in self.idx.shape)] if self.idx.ndim else src
@@ -804,7 +821,7 @@ class ScatterReduce(Op):
             gx = where(x_is, gd, zero)
             gs = where(src_is, gather(gd, d, idx), zero)
         if not self.include_self:
-            gx = where(hit, zero, gx)
+            gx = where(Tensor._make(self.hit), zero, gx)
         if gs is not None and tuple(gs.shape) != tuple(n):
             from .shape import _pad_dim
 
@@ -824,6 +841,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     """Reduces ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` (``'sum'``,
     ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``), ``input``'s own values included unless
     ``include_self=False``."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     if reduce not in _REDUCE_UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, "
                            f"got {reduce}")

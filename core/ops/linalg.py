@@ -365,8 +365,10 @@ def _add_scaled(input: Tensor, prod: Tensor, beta, alpha, name: str, out=None) -
                            f"but got {_pt(input.dtype)} and {_pt(prod.dtype)}")
     if prod._data.dtype.kind in "iub" and (isinstance(alpha, float) or
                                            isinstance(beta, float)):
-        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
-                           "point number.")
+        if name == "addr":
+            raise RuntimeError("For integral input tensors, argument alpha must not be a "
+                               "floating point number.")
+        alpha, beta = int(alpha), int(beta)  # PyTorch truncates them for the others
     try:
         shape = np.broadcast_shapes(tuple(input.shape), tuple(prod.shape))
     except ValueError:

@@ -1,5 +1,6 @@
 """Fused loss ops: cross entropy over class indices (log_softmax and gather in one op),
-negative log likelihood, and binary cross entropy.
+negative log likelihood, binary cross entropy and the connectionist temporal
+classification loss (CTC).
 
 Inputs put classes on dim 1: (N, C) or (N, C, d1, d2, ...), with targets (N,) or
 (N, d1, d2, ...). No Python loop touches the batch. The backward of each op uses the
@@ -13,7 +14,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _State
 from .op import Op, xp_of
 
-__all__ = ["cross_entropy_indices", "nll_loss_indices", "binary_cross_entropy"]
+__all__ = ["cross_entropy_indices", "nll_loss_indices", "binary_cross_entropy", "ctc_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -231,3 +232,124 @@ class _errstate:
 def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
     """Elementwise binary cross entropy of probabilities ``input`` against ``target``."""
     return BinaryCrossEntropy.apply(input, target)
+
+
+_NEG_INF = float("-inf")
+
+
+class CTCLoss(Op):
+    """The per-sample CTC negative log likelihood of ``log_probs`` (T, N, C) for padded
+    ``targets`` (N, S) (attributes, with the lengths and ``blank``).
+
+    Forward: the alpha recursion in log space, one vectorised step per time step over the
+    batch and the 2S+1 positions of the blank-extended labels. Backward: the beta recursion
+    the same way, then PyTorch's gradient ``exp(lp) - sum_s exp(alpha + beta + nll - lp)``
+    (the gradient as if ``log_probs`` came from a ``log_softmax``, which is what PyTorch
+    computes), zero at ``t >= input_length`` and, with ``zero_infinity``, for infinite
+    losses.
+    """
+
+    _name = "ctc_loss"
+    save_inputs = (0,)
+
+    def _extended(self, xp, lp):
+        tgt, tl, blank = self.targets, self.target_lengths, self.blank
+        n, s = tgt.shape
+        width = 2 * s + 1
+        pos = xp.arange(width)
+        ext = xp.full((n, width), blank, dtype=xp.int64)
+        if s:
+            ext[:, 1::2] = tgt
+        valid = pos[None, :] < (2 * tl + 1)[:, None]
+        ext = xp.where(valid, ext, blank)
+        prev2 = xp.concatenate([xp.full((n, 2), -1, dtype=xp.int64), ext[:, :-2]], axis=1)
+        skip = (pos[None, :] > 1) & (prev2 != ext)
+        t_len = lp.shape[0]
+        lp_ext = xp.take_along_axis(lp, xp.broadcast_to(ext[None], (t_len, n, width)), axis=2)
+        return ext, skip, lp_ext
+
+    def forward(self, lp):
+        xp = xp_of(lp)
+        t_len, n, _ = lp.shape
+        il, tl = self.input_lengths, self.target_lengths
+        ext, skip, lp_ext = self._extended(xp, lp)
+        width = ext.shape[1]
+        ninf = xp.asarray(_NEG_INF, dtype=lp.dtype)
+        rows = xp.arange(n)
+        alpha = xp.full((t_len, n, width), _NEG_INF, dtype=lp.dtype)
+        alpha[0, :, 0] = lp_ext[0, :, 0]
+        if width > 1:
+            alpha[0, :, 1] = xp.where(tl > 0, lp_ext[0, :, 1], ninf)
+        with _errstate(xp):
+            for t in range(1, t_len):
+                a = alpha[t - 1]
+                s1 = xp.concatenate([xp.full((n, 1), _NEG_INF, dtype=lp.dtype), a[:, :-1]], 1)
+                s2 = xp.concatenate([xp.full((n, 2), _NEG_INF, dtype=lp.dtype), a[:, :-2]], 1)
+                s2 = xp.where(skip, s2, ninf)
+                new = xp.logaddexp(xp.logaddexp(a, s1), s2) + lp_ext[t]
+                alpha[t] = xp.where((t < il)[:, None], new, a)
+            last = alpha[t_len - 1]
+            end = last[rows, 2 * tl]
+            end1 = xp.where(tl > 0, last[rows, xp.maximum(2 * tl - 1, 0)], ninf)
+            nll = -xp.logaddexp(end, end1)
+        self.alpha = alpha
+        self.nll = nll
+        if self.zero_infinity:
+            nll = xp.where(xp.isinf(nll), xp.zeros_like(nll), nll)
+        return nll.astype(lp.dtype, copy=False)
+
+    def _occupation(self, lp):
+        """(sum over positions with label c of exp(alpha + beta + nll - lp), the mask of
+        the entries that get a gradient), both (T, N, C)."""
+        xp = xp_of(lp)
+        t_len, n, c = lp.shape
+        il, tl = self.input_lengths, self.target_lengths
+        ext, skip, lp_ext = self._extended(xp, lp)
+        width = ext.shape[1]
+        ninf = xp.asarray(_NEG_INF, dtype=lp.dtype)
+        rows = xp.arange(n)
+        pos = xp.arange(width)
+        skip_b = xp.concatenate([skip[:, 2:], xp.zeros((n, 2), dtype=bool)], axis=1)
+        is_end = (pos[None, :] == (2 * tl)[:, None]) | \
+            ((pos[None, :] == (2 * tl - 1)[:, None]) & (tl > 0)[:, None])
+        beta = xp.full((t_len, n, width), _NEG_INF, dtype=lp.dtype)
+        b = beta[t_len - 1]
+        with _errstate(xp):
+            for t in range(t_len - 1, -1, -1):
+                s1 = xp.concatenate([b[:, 1:], xp.full((n, 1), _NEG_INF, dtype=lp.dtype)], 1)
+                s2 = xp.concatenate([b[:, 2:], xp.full((n, 2), _NEG_INF, dtype=lp.dtype)], 1)
+                s2 = xp.where(skip_b, s2, ninf)
+                rec = xp.logaddexp(xp.logaddexp(b, s1), s2) + lp_ext[t]
+                init = xp.where(is_end, lp_ext[t], ninf)
+                first = (t == il - 1)[:, None]
+                b = xp.where(first, init, xp.where((t < il - 1)[:, None], rec, ninf))
+                beta[t] = b
+            q = xp.exp(self.alpha + beta + self.nll[None, :, None] - lp_ext)
+        idx = ((xp.arange(t_len)[:, None, None] * n + rows[None, :, None]) * c + ext[None])
+        occ = xp.bincount(idx.reshape(-1), weights=q.reshape(-1), minlength=t_len * n * c)
+        occ = occ.reshape(t_len, n, c).astype(lp.dtype, copy=False)
+        keep = xp.arange(t_len)[:, None] < il[None, :]  # (T, N)
+        if self.zero_infinity:
+            keep = keep & ~xp.isinf(self.nll)[None, :]
+            occ = xp.where(keep[:, :, None], occ, 0)  # no NaN from the infinite losses
+        return occ, keep[:, :, None]
+
+    def backward(self, g):
+        (lp,) = self.saved_tensors
+        occ, keep = self._occupation(lp._data)
+        dt = lp._data.dtype
+        mask = Tensor._make(keep.astype(dt))
+        return (lp.exp() - Tensor._make(occ)) * mask * g.reshape(1, -1, 1)
+
+    def _release(self) -> None:
+        super()._release()
+        self.alpha = None
+
+
+def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: int,
+             zero_infinity: bool) -> Tensor:
+    """Per-sample CTC losses (N,) of batched ``log_probs`` (T, N, C); ``targets`` (N, S)
+    padded, ``input_lengths``/``target_lengths`` int64 arrays of the log_probs' module."""
+    return CTCLoss.apply(log_probs, targets=targets, input_lengths=input_lengths,
+                         target_lengths=target_lengths, blank=int(blank),
+                         zero_infinity=bool(zero_infinity))

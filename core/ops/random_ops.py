@@ -117,7 +117,9 @@ def fill_random(self: Tensor, kind: str, args: tuple, kwargs: dict, generator=No
         median, sigma = arg(0, "median", 0.0), arg(1, "sigma", 1.0)
         return median + sigma * xp_of(self._data).tan(math.pi * (rng.random(shape) - 0.5))
     if kind == "log_normal":
-        _check_float(self, "LogNormal distribution")
+        if self._data.dtype.kind not in "fV":
+            raise NotImplementedError(f"\"log_normal_cpu\" not implemented for "
+                                      f"'{_pt_name(self.dtype)}'")
         mean, std = arg(0, "mean", 1.0), arg(1, "std", 2.0)
         if std <= 0:
             raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")

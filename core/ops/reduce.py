@@ -358,7 +358,7 @@ class Var(Op):
         if x.dtype.kind == "c":
             sq = (dev * dev.conj()).real
         else:
-            sq = dev * dev
+            sq = xp.multiply(dev, dev, out=dev)
         s = sq.sum(axis=ax, keepdims=self.keepdim)
         denom = n - self.correction
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -566,7 +566,31 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
     if isinstance(p, str) and p != "fro":
         raise RuntimeError(f"norm: invalid norm type {p!r}")
     ord = 2 if p in ("fro", None) else p
+    if ord == 2 and dim is None and dtype is None and input._data.dtype.kind == "f" and \
+            input._data.dtype.itemsize >= 4 and input.numel():
+        return Norm2.apply(input, keepdim=keepdim)
     return vector_norm(input, ord, dim, keepdim, dtype=dtype)
+
+
+class Norm2(Op):
+    """The 2-norm of all elements of a real tensor, as one BLAS dot product; the gradient
+    is 0 at the origin, as in PyTorch."""
+
+    _name = "norm"
+    save_inputs = (0,)
+    save_output = True
+
+    def forward(self, x):
+        xp = xp_of(x)
+        f = x.reshape(-1)
+        r = xp.sqrt(xp.dot(f, f))
+        return r.reshape((1,) * x.ndim) if self.keepdim else xp.asarray(r)
+
+    def backward(self, g):
+        (x,) = self.saved_tensors
+        nrm = self.saved_output()
+        zero = nrm == 0
+        return x * (g / nrm.masked_fill(zero, 1)).masked_fill(zero, 0)
 
 
 # -- sorting -------------------------------------------------------------------------------
@@ -578,15 +602,57 @@ class ArgSort(Op):
 
     def forward(self, x):
         xp = xp_of(x)
-        d = self.dim
         if x.ndim == 0:
             return xp.zeros((), dtype=np.int64)
-        if not self.descending:
+        return stable_argsort(x, self.dim, self.descending)
+
+
+_ORDER_KEY = {np.dtype(np.float32): np.uint32, np.dtype(np.float16): np.uint16,
+              np.dtype(np.int32): np.uint32, np.dtype(np.int16): np.uint16,
+              np.dtype(np.int8): np.uint8, np.dtype(np.uint32): np.uint32,
+              np.dtype(np.uint16): np.uint16, np.dtype(np.uint8): np.uint8,
+              np.dtype(np.bool_): np.uint8}
+
+
+def _order_key(x):
+    """Unsigned integers that sort like ``x`` (NaN last, -0.0 equal to 0.0), or None for
+    dtypes wider than 32 bits."""
+    xp = xp_of(x)
+    ut = _ORDER_KEY.get(x.dtype)
+    if ut is None:
+        return None
+    bits = np.dtype(ut).itemsize * 8
+    top = ut(1 << (bits - 1))
+    if x.dtype.kind == "f":
+        b = (x + x.dtype.type(0)).view(ut)  # -0.0 + 0.0 is +0.0
+        k = b ^ xp.where(b >= top, ut(~ut(0)), top)
+        return xp.where(xp.isnan(x), ut(~ut(0)), k)
+    if x.dtype.kind == "i":
+        return x.view(ut) ^ top
+    return x.view(ut) if x.dtype != np.bool_ else x.view(np.uint8)
+
+
+def stable_argsort(x, d: int, descending: bool = False):
+    """Indices that sort ``x`` along ``d``, ties in their original order (NaN largest).
+
+    For dtypes up to 32 bits the order key and the position are packed into one uint64 and
+    sorted with the array module's fast (unstable) sort, which is stable by construction and
+    several times faster than a merge sort; wider dtypes use the stable sort."""
+    xp = xp_of(x)
+    n = x.shape[d]
+    key = _order_key(x) if n < 2 ** 31 else None
+    if key is None:
+        if not descending:
             return xp.argsort(x, axis=d, kind="stable").astype(np.int64, copy=False)
-        # stable descending: sort the reversed array ascending, then reverse back
-        n = x.shape[d]
         a = xp.argsort(xp.flip(x, d), axis=d, kind="stable")
         return (n - 1 - xp.flip(a, d)).astype(np.int64, copy=False)
+    if descending:
+        key = ~key
+    key = xp.moveaxis(key, d, -1).astype(np.uint64) << np.uint64(32)
+    key |= xp.arange(n, dtype=np.uint64)
+    key.sort(axis=-1)
+    idx = (key & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return xp.moveaxis(idx, -1, d)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
@@ -613,6 +679,9 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"selected index k out of range (k={k}, size of dim {d} is {n})")
+    if input.ndim and 0 < k and 4 * k < n and input._data.dtype.kind in "fiu":
+        idx = Tensor._make(_topk_indices(input._data, k, d, largest))
+        return _topk_rt((gather(input, d, idx), idx))
     idx = argsort(input, d, descending=largest)
     if input.ndim:
         idx = idx.narrow(d, 0, k).contiguous()
@@ -639,8 +708,8 @@ class CountNonzero(Op):
     differentiable = False
 
     def forward(self, x):
-        r = (x != 0).sum(axis=_axis(self.dims, x.ndim))
-        return xp_of(x).asarray(r, dtype=np.int64)
+        xp = xp_of(x)
+        return xp.asarray(xp.count_nonzero(x, axis=_axis(self.dims, x.ndim)), dtype=np.int64)
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
@@ -663,13 +732,27 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     return _rt((amin(input, dim, keepdim), amax(input, dim, keepdim)))
 
 
-def trace(input: Tensor) -> Tensor:
-    """The sum of the main diagonal of a 2-D tensor."""
-    from .shape import diagonal
+class Trace(Op):
+    _name = "trace"
 
+    def forward(self, x):
+        self.shape = x.shape
+        r = xp_of(x).trace(x)
+        return xp_of(x).asarray(r, dtype=np.int64 if x.dtype.kind in "biu" else x.dtype)
+
+    def backward(self, g):
+        from .shape import DiagScatter
+
+        a, b = self.shape
+        n = a if a < b else b  # (``min`` is the op of this module)
+        return DiagScatter.apply(g.expand((n,)), out_shape=self.shape, offset=0, d1=0, d2=1)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor (int64 for integer inputs)."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return diagonal(input).sum()
+    return Trace.apply(input)
 
 
 def renorm(input: Tensor, p, dim: int, maxnorm) -> Tensor:
@@ -755,3 +838,25 @@ def corrcoef(input: Tensor) -> Tensor:
     c = c / std.unsqueeze(1)
     c = c / std.unsqueeze(0)
     return clamp(c, -1, 1) if not c.is_complex() else c
+
+
+def _topk_indices(x, k: int, d: int, largest: bool):
+    """The positions of the ``k`` largest (smallest) elements along ``d``, in sorted order
+    (ties by position): a partition, then a sort of the ``k`` candidates only."""
+    xp = xp_of(x)
+    xm = xp.moveaxis(x, d, -1)
+    n = xm.shape[-1]
+    kth = n - k if largest else k - 1
+    thr = xp.partition(xm, kth, axis=-1)[..., kth:kth + 1]  # the k-th largest (smallest)
+    mask = xm >= thr if largest else xm <= thr
+    if largest and xm.dtype.kind == "f":
+        mask |= xp.isnan(xm)  # NaN counts as the largest
+    if bool((mask.sum(axis=-1) == k).all()):  # no ties at the threshold: the mask is it
+        cand = (xp.flatnonzero(mask) % n).reshape(xm.shape[:-1] + (k,))  # row-major
+    elif largest:
+        cand = xp.sort(xp.argpartition(xm, n - k, axis=-1)[..., n - k:], axis=-1)
+    else:
+        cand = xp.sort(xp.argpartition(xm, k - 1, axis=-1)[..., :k], axis=-1)
+    vals = xp.take_along_axis(xm, cand, axis=-1)
+    order = stable_argsort(vals, vals.ndim - 1, descending=largest)
+    return xp.moveaxis(xp.take_along_axis(cand, order, axis=-1), -1, d).astype(np.int64)

@@ -6,6 +6,8 @@ and applies the gate nonlinearities in a few vectorised array ops. Backward thro
 walks the steps in reverse collecting the gate gradients of all steps, then forms the
 weight gradients with one product each (``dgates^T @ h_prev`` and ``dgates^T @ x``) and
 the input gradient with one product (``dgates @ W_ih``). No loop touches the batch.
+An LSTM with a projection (``proj_size > 0``) multiplies each step's hidden state by
+``W_hr^T``; its gradient is again one product over all steps.
 
 Variable-length batches (packed sequences) pass per-sequence ``lengths``: a step leaves
 the state of finished sequences unchanged and writes zeros to their outputs.
@@ -46,10 +48,14 @@ class RNNLayer(Op):
         lstm = mode == "LSTM"
         if lstm:
             c0, rest = rest[0], rest[1:]
+        w_hr = None
+        if self.proj:
+            rest, w_hr = rest[:-1], rest[-1]
         w_ih, w_hh = rest[0], rest[1]
         b_ih, b_hh = (rest[2], rest[3]) if len(rest) > 2 else (None, None)
         t_len, b, _ = x.shape
-        h_size = w_hh.shape[1]
+        h_size = w_hh.shape[0] // _GATES[mode]  # the gates' (and the cell's) size
+        s_size = w_hh.shape[1]  # the state's: the projection size with proj_size > 0
         xw = xp.matmul(x.reshape(t_len * b, -1), w_ih.T).reshape(t_len, b, -1)
         if b_ih is not None:
             xw += b_ih
@@ -60,8 +66,9 @@ class RNNLayer(Op):
         mask = None
         if self.lengths is not None:
             mask = xp.arange(t_len)[:, None] < xp.asarray(self.lengths)[None, :]  # (T, B)
-        hs = xp.empty((t_len, b, h_size), dtype=x.dtype)
-        h_prev = xp.empty((t_len, b, h_size), dtype=x.dtype)  # the state each step read
+        hs = xp.empty((t_len, b, s_size), dtype=x.dtype)
+        h_prev = xp.empty((t_len, b, s_size), dtype=x.dtype)  # the state each step read
+        h_raw = xp.empty((t_len, b, h_size), dtype=x.dtype) if w_hr is not None else None
         acts = xp.empty((t_len, b, _GATES[mode] * h_size), dtype=x.dtype)
         cs = xp.empty((t_len, b, h_size), dtype=x.dtype) if lstm else None
         c_prev = xp.empty((t_len, b, h_size), dtype=x.dtype) if lstm else None
@@ -81,6 +88,9 @@ class RNNLayer(Op):
                 i, f, g, o = (a[:, k * h_size:(k + 1) * h_size] for k in range(4))
                 c_new = f * c + i * g
                 h_new = o * xp.tanh(c_new)
+                if w_hr is not None:
+                    h_raw[t] = h_new
+                    h_new = xp.matmul(h_new, w_hr.T)
             elif mode == "GRU":
                 if b_hh is not None:
                     hw += b_hh
@@ -107,7 +117,7 @@ class RNNLayer(Op):
                 cs[t] = c_new
                 c = c_new
             h = h_new
-        self.state = (hs, h_prev, acts, cs, c_prev, hn_gru, mask)
+        self.state = (hs, h_prev, acts, cs, c_prev, hn_gru, mask, h_raw)
         outs = (hs, xp.array(h, copy=True))
         if lstm:
             outs = outs + (xp.array(c, copy=True),)
@@ -130,22 +140,27 @@ def _bptt(op, grads):
     mode = op.mode
     lstm = mode == "LSTM"
     rest = data[3:] if lstm else data[2:]
+    w_hr = None
+    if op.proj:
+        rest, w_hr = rest[:-1], rest[-1]
     w_ih, w_hh = rest[0], rest[1]
     has_bias = len(rest) > 2
     xp = xp_of(x)
-    hs, h_prev, acts, cs, c_prev, hn_gru, mask = op.state
+    hs, h_prev, acts, cs, c_prev, hn_gru, mask, h_raw = op.state
     t_len, b, _ = x.shape
-    h_size = w_hh.shape[1]
+    h_size = w_hh.shape[0] // _GATES[mode]
+    s_size = w_hh.shape[1]
     dt = x.dtype
 
     def arr(g, shape):
         return g._data if g is not None else xp.zeros(shape, dtype=dt)
 
     d_out = arr(grads[0], hs.shape)
-    dh = arr(grads[1], (b, h_size)).copy()
+    dh = arr(grads[1], (b, s_size)).copy()
     dc = arr(grads[2], (b, h_size)).copy() if lstm else None
     ng = _GATES[mode]
     dgates = xp.empty((t_len, b, ng * h_size), dtype=dt)
+    dproj = xp.empty((t_len, b, s_size), dtype=dt) if w_hr is not None else None
     dgh = xp.empty((t_len, b, h_size), dtype=dt) if mode == "GRU" else None
     order = range(t_len) if op.reverse else range(t_len - 1, -1, -1)
     for t in order:
@@ -156,12 +171,13 @@ def _bptt(op, grads):
         if lstm:
             i, f, g, o = (a[:, k * h_size:(k + 1) * h_size] for k in range(4))
             tc = xp.tanh(cs[t])
-            dc_t = dc + dh_t * o * (1 - tc * tc)
+            dh_act = dh_t * m if m is not None else dh_t
+            if w_hr is not None:
+                dproj[t] = dh_act
+                dh_act = xp.matmul(dh_act, w_hr)
+            dc_t = dc + dh_act * o * (1 - tc * tc)
             if m is not None:
                 dc_t = dc_t * m
-                dh_act = dh_t * m
-            else:
-                dh_act = dh_t
             dg[:, :h_size] = dc_t * g * i * (1 - i)
             dg[:, h_size:2 * h_size] = dc_t * c_prev[t] * f * (1 - f)
             dg[:, 2 * h_size:3 * h_size] = dc_t * i * (1 - g * g)
@@ -204,7 +220,7 @@ def _bptt(op, grads):
     out.append(Tensor._make(dh))
     if lstm:
         out.append(Tensor._make(dc))
-    hprev2 = h_prev.reshape(tb, h_size)
+    hprev2 = h_prev.reshape(tb, s_size)
     if mode == "GRU":
         dgh_all = xp.concatenate([dgates[:, :, :2 * h_size], dgh], axis=2).reshape(tb, -1)
     else:
@@ -215,6 +231,9 @@ def _bptt(op, grads):
     if has_bias:
         out.append(Tensor._make(dg2.sum(axis=0)))
         out.append(Tensor._make(dgh_all.sum(axis=0)))
+    if w_hr is not None:
+        out.append(Tensor._make(xp.matmul(dproj.reshape(tb, s_size).T,
+                                          h_raw.reshape(tb, h_size))) if nf[-1][0] else None)
     return tuple(out)
 
 
@@ -225,7 +244,7 @@ def _recompute_backward(op, grads):
 
     inputs = op.saved_tensors
     with enable_grad():
-        outs = reference_layer(op.mode, inputs, op.reverse, op.lengths)
+        outs = reference_layer(op.mode, inputs, op.reverse, op.lengths, op.proj)
         pairs = [(o, g) for o, g in zip(outs, grads) if g is not None]
         want = [t for t in inputs if t.requires_grad]
         got = autograd_grad([o for o, _ in pairs], want, [g for _, g in pairs],
@@ -234,7 +253,7 @@ def _recompute_backward(op, grads):
     return tuple(next(it) if t.requires_grad else None for t in inputs)
 
 
-def reference_layer(mode: str, inputs, reverse: bool, lengths):
+def reference_layer(mode: str, inputs, reverse: bool, lengths, proj: bool = False):
     """The same layer in ember ops (used for double backward)."""
     from .elementwise import sigmoid, tanh, where
     from .shape import stack
@@ -243,10 +262,13 @@ def reference_layer(mode: str, inputs, reverse: bool, lengths):
     x, h = inputs[0], inputs[1]
     c = inputs[2] if lstm else None
     rest = inputs[3:] if lstm else inputs[2:]
+    w_hr = None
+    if proj:
+        rest, w_hr = rest[:-1], rest[-1]
     w_ih, w_hh = rest[0], rest[1]
     b_ih, b_hh = (rest[2], rest[3]) if len(rest) > 2 else (None, None)
     t_len = x.shape[0]
-    h_size = w_hh.shape[1]
+    h_size = w_hh.shape[0] // _GATES[mode]
     xw = x.matmul(w_ih.t())
     if b_ih is not None:
         xw = xw + b_ih
@@ -268,6 +290,8 @@ def reference_layer(mode: str, inputs, reverse: bool, lengths):
             o = sigmoid(gates[:, 3 * h_size:])
             c_new = f * c + i * g
             h_new = o * tanh(c_new)
+            if w_hr is not None:
+                h_new = h_new.matmul(w_hr.t())
         elif mode == "GRU":
             if b_hh is not None:
                 hw = hw + b_hh
@@ -295,13 +319,17 @@ def reference_layer(mode: str, inputs, reverse: bool, lengths):
 
 def rnn_layer(mode: str, x: Tensor, h0: Tensor, c0: Tensor | None, w_ih: Tensor,
               w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, reverse: bool = False,
-              lengths=None):
+              lengths=None, w_hr: Tensor | None = None):
     """Runs one layer (``mode`` in LSTM, GRU, RNN_TANH, RNN_RELU) over (T, B, I) input;
-    returns (outputs (T, B, H), h_T) and c_T for LSTM."""
+    returns (outputs (T, B, H), h_T) and c_T for LSTM. ``w_hr`` (P, H), LSTM only,
+    projects the hidden state: ``h_t = (o_t * tanh(c_t)) @ w_hr^T`` of size P."""
     inputs = [x, h0] + ([c0] if mode == "LSTM" else []) + [w_ih, w_hh]
     if b_ih is not None:
         inputs += [b_ih, b_hh]
-    node_attrs = {"mode": mode, "reverse": bool(reverse), "lengths": lengths}
+    if w_hr is not None:
+        inputs.append(w_hr)
+    node_attrs = {"mode": mode, "reverse": bool(reverse), "lengths": lengths,
+                  "proj": w_hr is not None}
     return _apply_layer(inputs, node_attrs)
 
 

@@ -745,9 +745,6 @@ class DiagScatter(Op):
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """A view of the diagonal over ``dim1``/``dim2`` (appended as the last dimension)."""
     nd = input.ndim
-    if nd < 2:
-        raise RuntimeError(f"diagonal(): expected a tensor with at least 2 dimensions, got "
-                           f"{nd}")
     d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -899,7 +896,7 @@ class Unfold(Op):
         self.in_shape = x.shape
         d, size, step = self.dim, self.size, self.step
         if x.ndim == 0:
-            return x.reshape(1)
+            return x.reshape(1)[:size]
         st = [s // x.itemsize for s in x.strides]
         n = (x.shape[d] - size) // step + 1
         shape = list(x.shape)
@@ -910,7 +907,7 @@ class Unfold(Op):
 
     def backward(self, g):
         if len(self.in_shape) == 0:
-            return g.reshape(())
+            return g.sum().reshape(())
         d, size, step = self.dim, self.size, self.step
         xp = xp_of(g._data)
         nw = g.shape[d]

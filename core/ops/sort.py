@@ -12,7 +12,7 @@ import numpy as np
 from .. import return_types as _rt
 from .._tensor import Tensor, _wrap_dim
 from .op import Op, xp_of
-from .reduce import sort
+from .reduce import sort, stable_argsort
 
 _histogram_rt = _rt._rt("histogram", "hist bin_edges")
 
@@ -23,7 +23,7 @@ __all__ = ["median", "nanmedian", "mode", "kthvalue", "quantile", "nanquantile",
 
 def _sorted_order(x, d):
     """Stable ascending argsort along ``d`` (NaN last)."""
-    return xp_of(x).argsort(x, axis=d, kind="stable")
+    return stable_argsort(x, d)
 
 
 def _select(input: Tensor, d: int, pos, keepdim: bool):
@@ -43,6 +43,34 @@ def _select(input: Tensor, d: int, pos, keepdim: bool):
 def _check_nonempty(input: Tensor, d: int, name: str) -> None:
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _rank_index(x, v, k: int):
+    """Along the last axis of ``x``: the index of the element a stable ascending sort puts
+    at position ``k``, given its value ``v`` (keepdims). O(n): the ties before it are
+    counted instead of sorting."""
+    xp = xp_of(x)
+    eq = x == v
+    first = xp.argmax(eq, axis=-1, keepdims=True)
+    if bool((eq.sum(axis=-1) == 1).all()):  # no ties: the only match
+        return first
+    less = (x < v).sum(axis=-1, keepdims=True)
+    if x.dtype.kind == "f":
+        vnan = xp.isnan(v)
+        if bool(vnan.any()):
+            xnan = xp.isnan(x)
+            eq = eq | (xnan & vnan)
+            less = xp.where(vnan, x.shape[-1] - xnan.sum(axis=-1, keepdims=True), less)
+    cs = xp.cumsum(eq, axis=-1, dtype=np.int64)
+    return xp.argmax(eq & (cs == k - less + 1), axis=-1, keepdims=True)
+
+
+def _kth_indices(x, ks):
+    """Indices (keepdims, along the last axis) of the elements at stable-sorted positions
+    ``ks`` (the same for every slice), found by one partition."""
+    xp = xp_of(x)
+    part = xp.partition(x, sorted(set(ks)), axis=-1)
+    return {k: _rank_index(x, part[..., k:k + 1], k) for k in set(ks)}
 
 
 class EvenSelect(Op):
@@ -70,7 +98,6 @@ def _median_all(input: Tensor, ignore_nan: bool) -> Tensor:
     flat = input._data.reshape(-1)
     if flat.size == 0:
         return Tensor._make(xp.asarray(np.nan, dtype=flat.dtype))
-    order = _sorted_order(flat, 0)
     n = flat.size
     if flat.dtype.kind == "f":
         nn = int(xp.isnan(flat).sum())
@@ -81,7 +108,8 @@ def _median_all(input: Tensor, ignore_nan: bool) -> Tensor:
         k = (c - 1) // 2 if c else 0
     else:
         k = n - nn if nn else (n - 1) // 2
-    return EvenSelect.apply(input, flat_index=int(order[k]))
+    idx = _kth_indices(flat, [k])[k]
+    return EvenSelect.apply(input, flat_index=int(idx[0]))
 
 
 def _median_dim(input: Tensor, dim: int, keepdim: bool, ignore_nan: bool, name: str):
@@ -92,8 +120,17 @@ def _median_dim(input: Tensor, dim: int, keepdim: bool, ignore_nan: bool, name: 
     x = input._data
     xp = xp_of(x)
     n = x.shape[d]
-    nn = xp.isnan(x).sum(axis=d, keepdims=True) if x.dtype.kind == "f" else \
-        xp.zeros((1,) * x.ndim, dtype=np.int64)
+    nan = xp.isnan(x) if x.dtype.kind == "f" else None
+    if nan is None or not bool(nan.any()) or not ignore_nan:
+        xm = xp.moveaxis(x, d, -1)
+        k = (n - 1) // 2
+        idx = _kth_indices(xm, [k])[k]
+        if nan is not None:  # median: a slice with NaN gives its first NaN
+            nm = xp.moveaxis(nan, d, -1)
+            idx = xp.where(nm.any(axis=-1, keepdims=True),
+                           xp.argmax(nm, axis=-1, keepdims=True), idx)
+        return _gathered(input, d, xp.moveaxis(idx, -1, d), keepdim)
+    nn = nan.sum(axis=d, keepdims=True)
     if ignore_nan:
         c = n - nn
         pos = xp.where(c > 0, (c - 1) // 2, 0)
@@ -101,6 +138,16 @@ def _median_dim(input: Tensor, dim: int, keepdim: bool, ignore_nan: bool, name: 
         pos = xp.where(nn > 0, n - nn, (n - 1) // 2)
     pos = xp.broadcast_to(pos, tuple(1 if i == d else s for i, s in enumerate(x.shape)))
     return _select(input, d, pos, keepdim)
+
+
+def _gathered(input: Tensor, d: int, idx, keepdim: bool):
+    from .index import gather
+
+    it = Tensor._make(idx.astype(np.int64, copy=False))
+    vals = gather(input, d, it)
+    if not keepdim:
+        vals, it = vals.squeeze(d), Tensor._make(it._data.squeeze(d))
+    return vals, it
 
 
 def median(input: Tensor, dim=None, keepdim: bool = False):
@@ -131,9 +178,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     x = input._data
     xp = xp_of(x)
-    shape = tuple(1 if i == d else s for i, s in enumerate(x.shape))
-    pos = xp.full(shape, k - 1, dtype=np.int64)
-    return _rt.kthvalue(_select(input, d, pos, keepdim))
+    idx = _kth_indices(xp.moveaxis(x, d, -1), [k - 1])[k - 1]
+    return _rt.kthvalue(_gathered(input, d, xp.moveaxis(idx, -1, d), keepdim))
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
@@ -149,8 +195,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     x = xp_of(input._data).moveaxis(input._data, d, -1)
     xp = xp_of(x)
     n = x.shape[-1]
-    order = _sorted_order(x, -1)
-    s = xp.take_along_axis(x, order, axis=-1)
+    s = xp.sort(x, axis=-1)
     ar = xp.arange(n, dtype=np.int64)
     diff = s[..., 1:] != s[..., :-1]
     true = xp.ones(s.shape[:-1] + (1,), dtype=bool)
@@ -160,7 +205,9 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
         _running_max(xp, xp.where(is_start, ar, 0))
     counts = xp.where(is_end, ar - starts + 1, 0)
     best = xp.argmax(counts, axis=-1)[..., None]
-    idx = xp.moveaxis(xp.take_along_axis(order, best, axis=-1), -1, d)
+    v = xp.take_along_axis(s, best, axis=-1)
+    last = n - 1 - xp.argmax((x == v)[..., ::-1], axis=-1)[..., None]  # its last occurrence
+    idx = xp.moveaxis(last, -1, d)
     it = Tensor._make(idx.astype(np.int64, copy=False))
     vals = gather(input, d, it)
     if not keepdim:
@@ -213,29 +260,46 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, ignore_n
     if x.ndim == 0:
         x = x.reshape(1)
     _check_nonempty(x, d, name)
-    srt = sort(x, d).values.movedim(d, -1)  # (..., n), NaN last
-    n = srt.shape[-1]
-    nan = xp.isnan(srt._data)
-    dt = srt._data.dtype
-    if ignore_nan:  # ranks in the input's dtype, as PyTorch computes them
-        c = (n - nan.sum(axis=-1, keepdims=True)).astype(dt)
-        rank = qa * xp.maximum(c - 1, 0)
-    else:
+    xm = x.movedim(d, -1)  # (..., n)
+    n = xm.shape[-1]
+    dt = xm._data.dtype
+    nan = xp.isnan(xm._data)
+    if not bool(nan.any()):  # the same ranks in every slice: one partition finds them
         rank = qa * dt.type(n - 1)
-        rank = xp.where(nan.any(axis=-1, keepdims=True), dt.type(n - 1), rank)
-    if interpolation == "nearest":
-        rank = xp.round(rank)
-    lo = xp.floor(rank).astype(np.int64)
-    hi = xp.ceil(rank).astype(np.int64)
-    v_lo = gather(srt, -1, Tensor._make(lo))
+        if interpolation == "nearest":
+            rank = xp.round(rank)
+        lo = xp.floor(rank).astype(np.int64)
+        hi = xp.ceil(rank).astype(np.int64)
+        los, his = [int(v) for v in lo.tolist()], [int(v) for v in hi.tolist()]
+        found = _kth_indices(xm._data, los + his)
+        src = xm
+        lo_i = xp.concatenate([found[k] for k in los], axis=-1)
+        hi_i = xp.concatenate([found[k] for k in his], axis=-1)
+        rank = xp.broadcast_to(rank, lo_i.shape)
+        lo = xp.broadcast_to(lo, lo_i.shape)
+        hi = xp.broadcast_to(hi, lo_i.shape)
+    else:
+        src = sort(xm, -1).values  # NaN last
+        nan = xp.isnan(src._data)
+        if ignore_nan:  # ranks in the input's dtype, as PyTorch computes them
+            c = (n - nan.sum(axis=-1, keepdims=True)).astype(dt)
+            rank = qa * xp.maximum(c - 1, 0)
+        else:
+            rank = qa * dt.type(n - 1)
+            rank = xp.where(nan.any(axis=-1, keepdims=True), dt.type(n - 1), rank)
+        if interpolation == "nearest":
+            rank = xp.round(rank)
+        lo_i = lo = xp.floor(rank).astype(np.int64)
+        hi_i = hi = xp.ceil(rank).astype(np.int64)
+    v_lo = gather(src, -1, Tensor._make(lo_i))
     if interpolation == "lower" or interpolation == "nearest":
         r = v_lo
     elif interpolation == "higher":
-        r = gather(srt, -1, Tensor._make(hi))
+        r = gather(src, -1, Tensor._make(hi_i))
     else:
-        v_hi = gather(srt, -1, Tensor._make(hi))
-        w = Tensor._make((rank - lo).astype(srt._data.dtype) if interpolation == "linear"
-                         else xp.full(rank.shape, 0.5, dtype=srt._data.dtype))
+        v_hi = gather(src, -1, Tensor._make(hi_i))
+        w = Tensor._make((rank - lo).astype(dt) if interpolation == "linear"
+                         else xp.full(rank.shape, 0.5, dtype=dt))
         if interpolation == "midpoint":
             w = Tensor._make(xp.where(lo == hi, 0, w._data).astype(w._data.dtype))
         from .elementwise import where
@@ -301,9 +365,17 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
 def _unique(input: Tensor, return_inverse: bool, return_counts: bool, dim):
     x = input._data
     xp = xp_of(x)
+    inv = cnt = None
     if dim is None:
-        vals, inv, cnt = xp.unique(x.reshape(-1), return_inverse=True, return_counts=True)
-        inv = inv.reshape(x.shape)
+        r = xp.unique(x.reshape(-1), return_inverse=return_inverse,
+                      return_counts=return_counts)
+        if not isinstance(r, tuple):
+            r = (r,)
+        vals = r[0]
+        if return_inverse:
+            inv = r[1].reshape(x.shape)
+        if return_counts:
+            cnt = r[-1]
     else:
         d = _wrap_dim(dim, input.ndim)
         if x.shape[d] == 0:
@@ -367,9 +439,7 @@ def _batched_search(xp, seq, vals, right: bool):
         active = lo < hi
         mid = (lo + hi) // 2
         v = xp.take_along_axis(seq, xp.minimum(mid, n - 1), axis=-1)
-        go_right = (v <= vals) if right else (v < vals)
-        if seq.dtype.kind == "f":
-            go_right = go_right | (xp.isnan(vals) & ~xp.isnan(v))
+        go_right = ~(v > vals) if right else ~(v >= vals)  # PyTorch's comparisons (NaN)
         lo = xp.where(active & go_right, mid + 1, lo)
         hi = xp.where(active & ~go_right, mid, hi)
     return lo
@@ -399,8 +469,14 @@ def searchsorted(sorted_sequence: Tensor, input, *, out_int32: bool = False,
     if seq.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive "
                            "dimension")
-    if seq.ndim == 1:
+    nan = (seq.dtype.kind == "f" and bool(xp.isnan(seq).any())) or (
+        vals.dtype.kind == "f" and bool(xp.isnan(vals).any()))
+    if seq.ndim == 1 and not nan:
         r = xp.searchsorted(seq, vals, side="right" if right else "left")
+    elif seq.ndim == 1:
+        dt = np.promote_types(seq.dtype, vals.dtype)
+        v = vals.astype(dt).reshape(1, -1)
+        r = _batched_search(xp, seq.astype(dt).reshape(1, -1), v, right).reshape(vals.shape)
     else:
         if scalar or vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]:
             raise RuntimeError(
@@ -430,14 +506,18 @@ def _bin_positions(xp, x, lo, hi, bins: int, dtype):
     """The bin of each element for ``bins`` equal bins over [lo, hi] (the last one closed),
     -1 outside; as PyTorch computes it (then corrected against the edges)."""
     edges = xp.linspace(lo, hi, bins + 1).astype(dtype)
+    keep = (x >= edges[0]) & (x <= edges[-1])
+    if not bool(keep.all()):
+        x = x[keep]
+    else:
+        keep = None
+    t = dtype.type
     with np.errstate(invalid="ignore", divide="ignore"):
-        pos = xp.floor((x - dtype.type(lo)) * dtype.type(bins) / (dtype.type(hi) -
-                                                                  dtype.type(lo)))
-    inside = (x >= edges[0]) & (x <= edges[-1])
-    pos = xp.clip(xp.where(inside, pos, 0), 0, bins - 1).astype(np.int64)
-    pos = pos - ((x < edges[pos]) & (pos > 0))
-    pos = pos + ((x >= edges[xp.minimum(pos + 1, bins)]) & (pos < bins - 1))
-    return xp.where(inside, pos, -1), edges
+        pos = ((x - t(lo)) * t(bins) / (t(hi) - t(lo))).astype(np.int64)  # x >= lo: floor
+    xp.minimum(pos, bins - 1, out=pos)
+    pos -= (x < edges[pos]) & (pos > 0)
+    pos += (x >= edges[pos + 1]) & (pos < bins - 1)
+    return pos, keep, edges
 
 
 def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor:
@@ -462,8 +542,8 @@ def histc(input: Tensor, bins: int = 100, min=0, max=0, *, out=None) -> Tensor:
             lo, hi = float(finite.min()), float(finite.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    pos, _ = _bin_positions(xp, x.reshape(-1), lo, hi, int(bins), x.dtype)
-    counts = xp.bincount(pos[pos >= 0], minlength=int(bins))
+    pos, _, _ = _bin_positions(xp, x.reshape(-1), lo, hi, int(bins), x.dtype)
+    counts = xp.bincount(pos, minlength=int(bins))
     return _out(Tensor._make(counts.astype(x.dtype)), out)
 
 
@@ -482,9 +562,9 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
     if isinstance(bins, Tensor):
         edges = bins._data.astype(x.dtype)
         nb = edges.size - 1
-        pos = xp.searchsorted(edges, x, side="right") - 1
-        pos = xp.where(x == edges[-1], nb - 1, pos)
-        pos = xp.where((x < edges[0]) | (x > edges[-1]) | xp.isnan(x), -1, pos)
+        keep = (x >= edges[0]) & (x <= edges[-1])
+        pos = xp.searchsorted(edges, x[keep], side="right") - 1
+        pos = xp.minimum(pos, nb - 1)
     else:
         nb = int(bins)
         if range is not None:
@@ -495,9 +575,10 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
             lo, hi = 0.0, 0.0
         if lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
-        pos, edges = _bin_positions(xp, x, lo, hi, nb, x.dtype)
-    keep = pos >= 0
-    hist = xp.bincount(pos[keep], weights=None if w is None else w[keep], minlength=nb)
+        pos, keep, edges = _bin_positions(xp, x, lo, hi, nb, x.dtype)
+    if w is not None and keep is not None:
+        w = w[keep]
+    hist = xp.bincount(pos, weights=w, minlength=nb)
     hist = hist.astype(x.dtype)
     if density:
         total = hist.sum()
@@ -509,19 +590,29 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:
     """Occurrences of each value in a 1-D non-negative integer tensor (sums of ``weights``
     when given)."""
+    if weights is not None and weights.shape != input.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
     x = input._data
     xp = xp_of(x)
-    if input.ndim != 1 or x.dtype.kind not in "iub" or (x.size and int(x.min()) < 0):
+    if input.ndim != 1 or x.dtype.kind not in "iub" or (
+            xp is not np and x.size and int(x.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
+    try:
+        return _bincount(xp, x, weights, minlength)
+    except ValueError:  # numpy refuses negative values
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.") \
+            from None
+
+
+def _bincount(xp, x, weights, minlength):
+    x = x.astype(np.int64, copy=False)
     if weights is not None:
-        if weights.shape != input.shape:
-            raise RuntimeError("weights should be 1-d and have the same length as input")
         w = weights._data
         dt = w.dtype if w.dtype in (np.float32, np.float64) else np.float64
-        r = xp.bincount(x.astype(np.int64), weights=w.astype(np.float64), minlength=minlength)
+        r = xp.bincount(x, weights=w, minlength=minlength)
         return Tensor._make(r.astype(dt))
-    r = xp.bincount(x.astype(np.int64), minlength=minlength)
+    r = xp.bincount(x, minlength=minlength)
     return Tensor._make(r.astype(np.int64, copy=False))
 

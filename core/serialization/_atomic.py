@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import uuid
 
 __all__ = ["atomic_path", "atomic_open"]
 
@@ -34,6 +33,8 @@ def atomic_path(path):
     is replaced."""
     path = os.path.realpath(os.fspath(path))
     folder = os.path.dirname(path)
+    import uuid  # loaded on first save: keeps `import ember` light
+
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
     os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     try:

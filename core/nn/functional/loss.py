@@ -24,7 +24,7 @@ __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss",
            "poisson_nll_loss", "gaussian_nll_loss", "margin_ranking_loss",
            "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
            "triplet_margin_with_distance_loss", "multilabel_soft_margin_loss",
-           "multi_margin_loss", "soft_margin_loss", "multilabel_margin_loss"]
+           "multi_margin_loss", "soft_margin_loss", "multilabel_margin_loss", "ctc_loss"]
 
 
 def _size_warning(input: Tensor, target: Tensor) -> None:
@@ -416,6 +416,88 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     if input.ndim < 2:
         loss = loss.reshape(())
     return reduce_loss(loss, reduction)
+
+
+def _lengths(xp, lengths, name: str):
+    if isinstance(lengths, Tensor):
+        arr = lengths._data
+        if arr.dtype.kind not in "iu":
+            raise RuntimeError(f"ctc_loss(): {name} must be an integer tensor, got "
+                               f"{lengths.dtype}")
+        return xp.asarray(arr, dtype=xp.int64).reshape(-1)
+    if isinstance(lengths, int):
+        return xp.asarray([lengths], dtype=xp.int64)
+    return xp.asarray([int(v) for v in lengths], dtype=xp.int64)
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
+             blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """The connectionist temporal classification loss of ``log_probs`` (T, N, C) (or (T, C)
+    unbatched) against ``targets``: padded (N, S) or the concatenation of all targets
+    (sum(target_lengths),). 'mean' divides each loss by its target length, then averages
+    over the batch. ``zero_infinity`` zeroes infinite losses (inputs too short for their
+    targets) and their gradients.
+
+    The gradient with respect to ``log_probs`` is PyTorch's: the one that is exact when
+    ``log_probs`` comes from ``log_softmax`` (through which it is then propagated).
+    """
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    xp = _xp(log_probs._data)
+    unbatched = log_probs.ndim == 2
+    if log_probs.ndim not in (2, 3):
+        raise RuntimeError(f"ctc_loss(): log_probs must be 2-D (unbatched) or 3-D, got "
+                           f"{log_probs.ndim}-D")
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    t_len, n, c = lp.shape
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    il = _lengths(xp, input_lengths, "input_lengths")
+    tl = _lengths(xp, target_lengths, "target_lengths")
+    if il.shape[0] != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.shape[0] != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    tg = targets._data
+    if tg.dtype.kind not in "iu":
+        raise RuntimeError(f"ctc_loss(): targets must be an integer tensor, got "
+                           f"{targets.dtype}")
+    if unbatched:
+        tg = tg.reshape(1, -1)
+    if n and int(il.max()) > t_len:
+        raise RuntimeError(f"Expected input_lengths to have value at most {t_len}, but got "
+                           f"value {int(il.max())} (while checking arguments for "
+                           "ctc_loss_allocate_outputs)")
+    if n and (int(tl.min()) < 0 or int(il.min()) < 0):
+        raise RuntimeError("ctc_loss(): input_lengths and target_lengths must be "
+                           "non-negative")
+    smax = int(tl.max()) if n else 0
+    if tg.ndim == 1:
+        total = int(tl.sum())
+        if tg.shape[0] < total:
+            raise RuntimeError(f"Expected tensor to have size {total} at dimension 0, but got "
+                               f"size {tg.shape[0]} for argument #2 'targets' (while checking "
+                               "arguments for ctc_loss_allocate_outputs)")
+        starts = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(tl)[:-1]])
+        k = xp.arange(max(smax, 1))
+        idx = xp.minimum(starts[:, None] + k[None, :], max(total - 1, 0))
+        padded = tg.astype(xp.int64)[idx] if total else xp.zeros(idx.shape, dtype=xp.int64)
+        padded = padded[:, :smax]
+    elif tg.ndim == 2:
+        if tg.shape[1] < smax:
+            raise RuntimeError(f"Expected tensor to have size at least {smax} at dimension 1, "
+                               f"but got size {tg.shape[1]} for argument #2 'targets' (while "
+                               "checking arguments for ctc_loss_allocate_outputs)")
+        padded = tg[:, :smax].astype(xp.int64)
+    else:
+        raise RuntimeError(f"ctc_loss(): targets must be 1-D or 2-D, got {targets.ndim}-D")
+    loss = L.ctc_loss(lp, padded, il, tl, blank, zero_infinity)
+    if reduction == "none":
+        return loss.reshape(()) if unbatched else loss
+    if reduction == "sum":
+        return loss.sum()
+    denom = Tensor._make(xp.maximum(tl, 1).astype(loss._data.dtype))
+    return (loss / denom).mean()
 
 
 def _xp(arr):

@@ -114,6 +114,47 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, sf):
     return m
 
 
+def _aa_filter(mode: str):
+    if mode == "bilinear":
+        return lambda x: np.maximum(0.0, 1.0 - np.abs(x))
+    a = -0.5  # PyTorch's antialiased bicubic uses Keys' a = -0.5 (as PIL)
+
+    def cubic(x):
+        x = np.abs(x)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x < 1.0, near, np.where(x < 2.0, far, 0.0))
+
+    return cubic
+
+
+def _aa_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, sf):
+    """The (n_out, n_in) matrix of PyTorch's antialiased resampling along one dim: the
+    filter (triangle or Keys cubic) stretched by the downscale factor, each row normalised
+    to sum 1."""
+    scale = _scale(n_in, n_out, align_corners, sf)
+    interp = 2 if mode == "bilinear" else 4
+    support = interp * 0.5 * scale if scale >= 1.0 else interp * 0.5
+    max_size = int(math.ceil(support)) * 2 + 1
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    i = np.arange(n_out, dtype=np.float64)
+    center = scale * (i + 0.5)
+    xmin = np.maximum((center - support + 0.5).astype(np.int64), 0)
+    xmax = np.minimum((center + support + 0.5).astype(np.int64), n_in)
+    xsize = np.clip(xmax - xmin, 0, max_size)
+    j = np.arange(max_size)
+    valid = j[None, :] < xsize[:, None]
+    w = _aa_filter(mode)((j[None, :] + xmin[:, None] - center[:, None] + 0.5) * invscale)
+    w = np.where(valid, w, 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total != 0.0, w / np.where(total != 0.0, total, 1.0), w)
+    m = np.zeros((n_out, n_in))
+    rows = np.broadcast_to(np.arange(n_out)[:, None], w.shape)
+    cols = np.minimum(xmin[:, None] + j[None, :], n_in - 1)
+    np.add.at(m, (rows[valid], cols[valid]), w[valid])
+    return m
+
+
 def _nearest_index(n_in: int, n_out: int, sf, exact: bool):
     scale = (1.0 / sf) if sf is not None and sf > 0 else n_in / n_out
     dst = np.arange(n_out, dtype=np.float32)
@@ -137,7 +178,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     """Resizes (N, C, *spatial) input to ``size`` or by ``scale_factor``; modes 'nearest',
     'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'.
 
-    Departure from PyTorch: ``antialias=True`` raises ``NotImplementedError``.
+    ``antialias=True`` (4-D bilinear or bicubic) resamples with PyTorch's antialiased
+    separable kernels: the filter widens by the downscale factor, so downsampling averages
+    every input pixel (one resampling matrix product per axis).
     """
     nd = input.ndim - 2
     if nd < 1 or nd > 3:
@@ -155,8 +198,9 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         align_corners = bool(align_corners)
     else:
         raise NotImplementedError(f"Input Error: unknown interpolation mode {mode}")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not implemented in ember")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
+                         "requires a 4-D tensor as input")
     out_sp, sfs = _sizes(input, nd, size, scale_factor, recompute_scale_factor)
     if mode == "area":
         from .pooling import _adaptive_avg
@@ -171,6 +215,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                 continue
             idx = _nearest_index(n_in, n_out, sf, mode == "nearest-exact")
             x = x.index_select(2 + i, Tensor._make(_xp(x).asarray(idx)))
+        elif antialias:
+            x = _along(x, 2 + i, _aa_matrix(n_in, n_out, mode, align_corners, sf))
         else:
             m = _interp_matrix(n_in, n_out, "cubic" if mode == "bicubic" else "linear",
                                align_corners, sf)

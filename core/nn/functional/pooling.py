@@ -15,7 +15,9 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
            "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
            "adaptive_max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-           "lp_pool1d", "lp_pool2d", "lp_pool3d"]
+           "lp_pool1d", "lp_pool2d", "lp_pool3d", "fractional_max_pool2d",
+           "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
+           "fractional_max_pool3d_with_indices"]
 
 
 def _batched(input: Tensor, nd: int, name: str):
@@ -339,3 +341,111 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """3-D power-average pooling."""
     return _lp_pool(3, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _fractional_intervals(xp, sample, n_in: int, n_out: int, pool: int):
+    """PyTorch's pseudo-random window starts (N, C, n_out), computed in the samples' dtype
+    (as PyTorch does, so the windows are the same)."""
+    dt = sample.dtype
+    seq = xp.empty(sample.shape + (n_out,), dtype=np.int64)
+    if n_out > 1:
+        alpha = dt.type(n_in - pool) / dt.type(n_out - 1)
+        i = xp.arange(n_out - 1).astype(dt)
+        a = ((i + sample[..., None]) * alpha).astype(np.int64)
+        b = (sample * alpha).astype(np.int64)[..., None]
+        seq[..., :-1] = a - b
+    if n_out > 0:
+        seq[..., -1] = n_in - pool
+    return seq
+
+
+def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, _random_samples,
+                         name):
+    from ..._creation import rand
+
+    k = _ntuple(nd)(kernel_size)
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an "
+                         "output_ratio")
+    if output_size is None:
+        ratio = _ntuple(nd)(output_ratio)
+        if len(ratio) != nd:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple "
+                             "of Ints.")
+        output_size = [int(input.shape[-nd + i] * ratio[i]) for i in range(nd)]
+    out_sp = tuple(int(o) for o in _ntuple(nd)(output_size))
+    if input.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: expected {nd + 1}D or {nd + 2}D input, but got "
+                           f"{input.ndim}D")
+    x = input.unsqueeze(0) if input.ndim == nd + 1 else input
+    n, c = x.shape[:2]
+    in_sp = tuple(x.shape[2:])
+    for d in range(nd):
+        if out_sp[d] + k[d] - 1 > in_sp[d]:
+            raise RuntimeError(f"{name}(): pool size {k[d]} too large relative to input size "
+                               f"{in_sp[d]} and output size {out_sp[d]} at dim {d}")
+    if _random_samples is None:
+        _random_samples = rand(n, c, nd, dtype=input.dtype, device=input.device)
+    samples = _random_samples._data
+    if tuple(samples.shape) != (n, c, nd):
+        raise RuntimeError(f"{name}(): expected _random_samples of shape {[n, c, nd]}, got "
+                           f"{list(samples.shape)}")
+    xp = _xp(x)
+    # 2-D: sample 0 drives the width, 1 the height; 3-D: 0, 1, 2 drive T, H, W
+    order = [1, 0] if nd == 2 else list(range(nd))
+    flat = None
+    for d in range(nd):
+        seq = _fractional_intervals(xp, samples[..., order[d]], in_sp[d], out_sp[d], k[d])
+        idx = seq[..., :, None] + xp.arange(k[d])  # (N, C, o_d, k_d)
+        shape = [n, c] + [1] * (2 * nd)
+        shape[2 + 2 * d], shape[3 + 2 * d] = out_sp[d], k[d]
+        idx = idx.reshape(shape)
+        flat = idx if flat is None else flat * in_sp[d] + idx
+    full = tuple([n, c] + [v for pair in zip(out_sp, k) for v in pair])
+    flat = xp.broadcast_to(flat, full)
+    perm = [0, 1] + [2 + 2 * i for i in range(nd)] + [3 + 2 * i for i in range(nd)]
+    cand = xp.ascontiguousarray(flat.transpose(perm)).reshape((n, c) + out_sp + (-1,))
+    xf = x._data.reshape(n, c, -1)
+    vals = xp.take_along_axis(xf, cand.reshape(n, c, -1), axis=2).reshape(cand.shape)
+    pick = vals.argmax(axis=-1)[..., None]
+    best = xp.take_along_axis(cand, pick, axis=-1)[..., 0].astype(np.int64)
+    idx = Tensor._make(xp.ascontiguousarray(best))
+    out = x.flatten(2).gather(2, idx.flatten(2)).reshape(idx.shape)
+    if input.ndim == nd + 1:
+        out, idx = out.squeeze(0), idx.squeeze(0)
+    return out, idx
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """2-D fractional max pooling (Graham), returning (values, indices)."""
+    return _fractional_max_pool(2, input, kernel_size, output_size, output_ratio,
+                                _random_samples, "fractional_max_pool2d")
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """2-D fractional max pooling: windows of ``kernel_size`` at pseudo-random steps chosen
+    so that the output has ``output_size`` (or ``output_ratio`` times the input size);
+    ``_random_samples`` (N, C, 2) in [0, 1) fixes the steps."""
+    out, idx = fractional_max_pool2d_with_indices(input, kernel_size, output_size,
+                                                  output_ratio, True, _random_samples)
+    return (out, idx) if return_indices else out
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None,
+                                       output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """3-D fractional max pooling, returning (values, indices)."""
+    return _fractional_max_pool(3, input, kernel_size, output_size, output_ratio,
+                                _random_samples, "fractional_max_pool3d")
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None,
+                          return_indices=False, _random_samples=None):
+    """3-D fractional max pooling (see ``fractional_max_pool2d``); ``_random_samples`` is
+    (N, C, 3)."""
+    out, idx = fractional_max_pool3d_with_indices(input, kernel_size, output_size,
+                                                  output_ratio, True, _random_samples)
+    return (out, idx) if return_indices else out

@@ -1,6 +1,6 @@
 """Spatial transformer functions of ``ember.nn.functional``: ``affine_grid`` and
-``grid_sample`` (4-D input: bilinear or nearest sampling; zeros, border or reflection
-padding). Composed of ember ops, so input and grid both get gradients."""
+``grid_sample`` (4-D input: bilinear, nearest or bicubic sampling; zeros, border or
+reflection padding). Composed of ember ops, so input and grid both get gradients."""
 
 from __future__ import annotations
 
@@ -95,8 +95,6 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                          f"'border', or 'reflection', but got: '{padding_mode}'")
     if input.ndim != 4:
         raise NotImplementedError("grid_sample is implemented for 4-D input in ember")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample(mode='bicubic') is not implemented in ember")
     align = bool(align_corners)
     n, c, h, w = input.shape
     if grid.ndim != 4 or grid.shape[0] != n or grid.shape[-1] != 2:
@@ -105,6 +103,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     ho, wo = grid.shape[1], grid.shape[2]
     ix = _unnormalize(grid[..., 0], w, align).reshape(n, ho * wo)
     iy = _unnormalize(grid[..., 1], h, align).reshape(n, ho * wo)
+    if mode == "bicubic":
+        return _bicubic(input, ix, iy, padding_mode, align).reshape(n, c, ho, wo)
     if padding_mode == "border":
         ix, iy = ix.clamp(0, w - 1), iy.clamp(0, h - 1)
     elif padding_mode == "reflection":
@@ -145,3 +145,66 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         term = vals * (wgt * valid).unsqueeze(1)
         out = term if out is None else out + term
     return out.reshape(n, c, ho, wo)
+
+
+def _tap_coords(xp, coord, n: int, padding_mode: str, align: bool):
+    """PyTorch's ``compute_coordinates`` on the integer taps of bicubic sampling: border
+    clamps, reflection reflects then clamps, zeros leaves them (out of range reads 0)."""
+    c = coord.astype(np.float64)
+    if padding_mode == "border":
+        c = xp.clip(c, 0, n - 1)
+    elif padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (n - 1)) if align else (-1, 2 * n - 1)
+        if lo2 == hi2:
+            c = xp.zeros_like(c)
+        else:
+            lo, span = lo2 / 2, (hi2 - lo2) / 2
+            a = xp.abs(c - lo)
+            extra = xp.fmod(a, span)
+            flips = xp.floor(a / span)
+            c = xp.where(flips % 2 == 0, extra + lo, span - extra + lo)
+        c = xp.clip(c, 0, n - 1)
+    return xp.trunc(c).astype(np.int64)
+
+
+def _cubic_coeffs(t: Tensor):
+    """Keys' cubic convolution weights (a = -0.75) of the four taps around ``t`` in [0, 1)."""
+    a = -0.75
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1.0), near(t), near(1.0 - t), far(2.0 - t)]
+
+
+def _bicubic(input: Tensor, ix: Tensor, iy: Tensor, padding_mode: str, align: bool) -> Tensor:
+    """Bicubic sampling at pixel coordinates ``ix``, ``iy`` (N, P): 16 taps weighted by
+    Keys' kernel; gradients reach the input (through the gathers) and the grid (through the
+    weights)."""
+    xp = xp_of(input._data)
+    n, c, h, w = input.shape
+    dt = input._data.dtype
+    x0 = xp.floor(ix._data)
+    y0 = xp.floor(iy._data)
+    wx = _cubic_coeffs(ix - Tensor._make(x0.astype(dt)))
+    wy = _cubic_coeffs(iy - Tensor._make(y0.astype(dt)))
+    flat = input.reshape(n, c, h * w)
+    p = ix.shape[1]
+    out = None
+    for i in range(4):
+        yi = _tap_coords(xp, y0 - 1 + i, h, padding_mode, align)
+        row = None
+        for j in range(4):
+            xi = _tap_coords(xp, x0 - 1 + j, w, padding_mode, align)
+            valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+            lin = xp.clip(yi, 0, h - 1) * w + xp.clip(xi, 0, w - 1)
+            idx = Tensor._make(xp.broadcast_to(lin[:, None, :], (n, c, p)))
+            vals = flat.gather(2, idx)
+            term = vals * (wx[j] * Tensor._make(valid.astype(dt))).unsqueeze(1)
+            row = term if row is None else row + term
+        term = row * wy[i].unsqueeze(1)
+        out = term if out is None else out + term
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .activation import *
+from .adaptive import *
 from .attention import *
 from .batchnorm import *
 from .channelshuffle import *

@@ -1,6 +1,7 @@
 """Convolution layers: ``Conv1d/2d/3d`` (stride, padding incl. 'same'/'valid', dilation,
-groups, padding_mode zeros/reflect/replicate/circular) and ``ConvTranspose1d/2d/3d``
-(stride, padding, output_padding or output_size, dilation, groups)."""
+groups, padding_mode zeros/reflect/replicate/circular), ``ConvTranspose1d/2d/3d``
+(stride, padding, output_padding or output_size, dilation, groups) and their ``Lazy``
+forms, which infer ``in_channels`` from the first input."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import math
 
 from ..._creation import empty
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from .. import functional as F
 from .. import init
 from ..functional._utils import _ntuple
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-           "ConvTranspose3d"]
+           "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+           "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -216,3 +220,88 @@ class ConvTranspose3d(_ConvTranspose):
     """3-D transposed convolution over (N, C_in, D, H, W) input."""
 
     _nd = 3
+
+
+class _LazyConvXdMixin(LazyModuleMixin):
+    groups: int
+    transposed: bool
+    in_channels: int
+    out_channels: int
+    kernel_size: tuple
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input: Tensor, *args, **kwargs) -> None:
+        if self.has_uninitialized_params():
+            self.in_channels = self._get_in_channels(input)
+            if self.in_channels % self.groups != 0:
+                raise ValueError("in_channels must be divisible by groups")
+            with no_grad():
+                if self.transposed:
+                    self.weight.materialize((self.in_channels, self.out_channels // self.groups,
+                                             *self.kernel_size))
+                else:
+                    self.weight.materialize((self.out_channels, self.in_channels // self.groups,
+                                             *self.kernel_size))
+                if self.bias is not None:
+                    self.bias.materialize((self.out_channels,))
+                self.reset_parameters()
+
+    def _get_in_channels(self, input: Tensor) -> int:
+        no_batch = self._nd + 1
+        batch = no_batch + 1
+        if input.ndim not in (no_batch, batch):
+            raise RuntimeError(f"Expected {no_batch}D (unbatched) or {batch}D (batched) input "
+                               f"to {self.__class__.__name__}, but got input of size: "
+                               f"{input.shape}")
+        return input.shape[1] if input.ndim == batch else input.shape[0]
+
+
+def _lazy_conv(base, nd: int):
+    class LazyConv(_LazyConvXdMixin, base):
+        cls_to_become = base
+
+        def __init__(self, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                     groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                     device=None, dtype=None) -> None:
+            super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
+                             padding_mode, device=device, dtype=dtype)
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            self.out_channels = out_channels
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    LazyConv.__name__ = LazyConv.__qualname__ = f"LazyConv{nd}d"
+    LazyConv.__doc__ = (f"A ``Conv{nd}d`` whose ``in_channels`` is inferred from the first "
+                        f"input; it becomes a ``Conv{nd}d`` after the first call.")
+    return LazyConv
+
+
+def _lazy_conv_transpose(base, nd: int):
+    class LazyConvTranspose(_LazyConvXdMixin, base):
+        cls_to_become = base
+
+        def __init__(self, out_channels: int, kernel_size, stride=1, padding=0,
+                     output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                     padding_mode: str = "zeros", device=None, dtype=None) -> None:
+            super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                             dilation, padding_mode, device=device, dtype=dtype)
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            self.out_channels = out_channels
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    LazyConvTranspose.__name__ = LazyConvTranspose.__qualname__ = f"LazyConvTranspose{nd}d"
+    LazyConvTranspose.__doc__ = (f"A ``ConvTranspose{nd}d`` whose ``in_channels`` is "
+                                 "inferred from the first input.")
+    return LazyConvTranspose
+
+
+LazyConv1d = _lazy_conv(Conv1d, 1)
+LazyConv2d = _lazy_conv(Conv2d, 2)
+LazyConv3d = _lazy_conv(Conv3d, 3)
+LazyConvTranspose1d = _lazy_conv_transpose(ConvTranspose1d, 1)
+LazyConvTranspose2d = _lazy_conv_transpose(ConvTranspose2d, 2)
+LazyConvTranspose3d = _lazy_conv_transpose(ConvTranspose3d, 3)

@@ -26,11 +26,8 @@ _GATE_SIZE = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 class RNNBase(Module):
-    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU``.
-
-    Departure from PyTorch: ``LSTM(proj_size > 0)`` builds its parameters but raises
-    ``NotImplementedError`` when called.
-    """
+    """The shared machinery of ``RNN``, ``LSTM`` and ``GRU`` (and ``LSTM``'s projections,
+    ``proj_size > 0``: parameters ``weight_hr_l{k}``, hidden state of size ``proj_size``)."""
 
     __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first",
                      "dropout", "bidirectional", "proj_size"]
@@ -148,8 +145,6 @@ class RNNBase(Module):
 
     def _run(self, x: Tensor, h0: Tensor, c0: Tensor | None, lengths):
         """All layers over time-major ``x`` (T, B, I); returns (output, h_n, c_n)."""
-        if self.proj_size > 0:
-            raise NotImplementedError("LSTM with proj_size > 0 is not implemented in ember")
         nd = 2 if self.bidirectional else 1
         lstm = self.mode == "LSTM"
         h_out, c_out = [], []
@@ -159,8 +154,11 @@ class RNNBase(Module):
             for d in range(nd):
                 k = layer * nd + d
                 w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, d)
+                w_hr = getattr(self, f"weight_hr_l{layer}{'_reverse' if d else ''}") \
+                    if self.proj_size > 0 else None
                 res = R.rnn_layer(self.mode, layer_in, h0[k], c0[k] if lstm else None, w_ih,
-                                  w_hh, b_ih, b_hh, reverse=d == 1, lengths=lengths)
+                                  w_hh, b_ih, b_hh, reverse=d == 1, lengths=lengths,
+                                  w_hr=w_hr)
                 outs.append(res[0])
                 h_out.append(res[1])
                 if lstm:
@@ -203,10 +201,12 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[-1]}")
         b = x.shape[1]
-        hshape = (self.num_layers * nd, b, self.hidden_size)
+        hshape = (self.num_layers * nd, b,
+                  self.proj_size if self.proj_size > 0 else self.hidden_size)
+        cshape = (self.num_layers * nd, b, self.hidden_size)
         if hx is None:
             h0 = zeros(hshape, dtype=x.dtype, device=x.device)
-            c0 = zeros(hshape, dtype=x.dtype, device=x.device) if lstm else None
+            c0 = zeros(cshape, dtype=x.dtype, device=x.device) if lstm else None
         else:
             if lstm:
                 h0, c0 = hx
@@ -227,7 +227,7 @@ class RNNBase(Module):
             self._check_hidden(h0, hshape, "Expected hidden[0] size {}, got {}" if lstm
                                else "Expected hidden size {}, got {}")
             if lstm:
-                self._check_hidden(c0, hshape, "Expected hidden[1] size {}, got {}")
+                self._check_hidden(c0, cshape, "Expected hidden[1] size {}, got {}")
         out, h_n, c_n = self._run(x, h0, c0, lengths)
         if packed:
             from ..utils.rnn import pack_padded_sequence

@@ -1,9 +1,10 @@
-"""``ember.nn.utils``: gradient clipping, parameter/vector conversion and the ``rnn``
-sequence helpers."""
+"""``ember.nn.utils``: gradient clipping, parameter/vector conversion, the ``rnn``
+sequence helpers, ``parametrize``/``parametrizations``, ``prune``, legacy ``weight_norm``
+and ``spectral_norm``, conv/linear-batchnorm ``fusion``, ``stateless`` and ``skip_init``."""
 
 from __future__ import annotations
 
-from . import rnn
+from . import fusion, memory_format, parametrizations, parametrize, prune, rnn, stateless
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -12,3 +13,16 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
+from .init import skip_init
+from .memory_format import (
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
+from .spectral_norm import remove_spectral_norm, spectral_norm
+from .weight_norm import remove_weight_norm, weight_norm

@@ -1,0 +1,91 @@
+"""``functional_call``: running a module with some of its parameters and buffers replaced
+by given tensors (the module is restored afterwards), as
+``torch.nn.utils.stateless`` / ``torch.func.functional_call``."""
+
+from __future__ import annotations
+
+import contextlib
+
+__all__ = ["functional_call"]
+
+
+def _owner(module, name: str):
+    prefix, _, attr = name.rpartition(".")
+    return (module.get_submodule(prefix) if prefix else module), attr
+
+
+@contextlib.contextmanager
+def _reparametrize_module(module, parameters_and_buffers, *, tie_weights: bool = False,
+                          strict: bool = False):
+    values = dict(parameters_and_buffers)
+    if tie_weights:
+        # a tensor shared under several names follows the value given for any of them
+        by_id: dict = {}
+        for name, t in list(module.named_parameters(remove_duplicate=False)) + \
+                list(module.named_buffers(remove_duplicate=False)):
+            by_id.setdefault(id(t), []).append(name)
+        for names in by_id.values():
+            given = [n for n in names if n in values]
+            if given:
+                for n in names:
+                    values.setdefault(n, values[given[0]])
+    if strict:
+        expected = {n for n, _ in module.named_parameters(remove_duplicate=False)} | \
+            {n for n, _ in module.named_buffers(remove_duplicate=False)}
+        missing = sorted(expected - set(values))
+        unexpected = sorted(set(values) - expected)
+        if missing or unexpected:
+            msg = []
+            if unexpected:
+                msg.append("Unexpected key(s): " + ", ".join(repr(k) for k in unexpected) + ".")
+            if missing:
+                msg.append("Missing key(s): " + ", ".join(repr(k) for k in missing) + ".")
+            raise RuntimeError("Error(s) in reparametrizing for " + module._get_name() +
+                               ":\n\t" + "\n\t".join(msg))
+    saved = []
+    try:
+        for name, value in values.items():
+            owner, attr = _owner(module, name)
+            for store in (owner._parameters, owner._buffers):
+                if attr in store:
+                    saved.append((store, attr, store[attr]))
+                    store[attr] = value
+                    break
+            else:
+                saved.append((owner.__dict__, attr, owner.__dict__.get(attr, _MISSING)))
+                owner.__dict__[attr] = value
+        yield
+    finally:
+        for store, attr, old in reversed(saved):
+            if old is _MISSING:
+                store.pop(attr, None)
+            else:
+                store[attr] = old
+
+
+_MISSING = object()
+
+
+def functional_call(module, parameters_and_buffers, args=None, kwargs=None, *,
+                    tie_weights: bool = True, strict: bool = False):
+    """Calls ``module(*args, **kwargs)`` with the tensors of ``parameters_and_buffers``
+    (a dict keyed by dotted names, or a tuple of such dicts) in place of the module's own;
+    gradients flow to the given tensors."""
+    if isinstance(parameters_and_buffers, (list, tuple)):
+        merged: dict = {}
+        for d in parameters_and_buffers:
+            for k, v in d.items():
+                if k in merged:
+                    raise ValueError(f"{k} appeared in multiple dictionaries; behavior of "
+                                     "functional call is ambiguous")
+                merged[k] = v
+        parameters_and_buffers = merged
+    if kwargs is None:
+        kwargs = {}
+    if args is None:
+        args = ()
+    elif not isinstance(args, tuple):
+        args = (args,)
+    with _reparametrize_module(module, parameters_and_buffers, tie_weights=tie_weights,
+                               strict=strict):
+        return module(*args, **kwargs)
