@@ -19,6 +19,9 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+
+# as in PyTorch, the functions gradcheck/gradgradcheck rebind their module's name here
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from .graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
@@ -113,15 +116,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
 
 def __getattr__(name: str):
-    # ``functional`` and ``gradcheck`` load on first use, keeping ``import ember`` light
+    # ``functional`` loads on first use, keeping ``import ember`` light
     import importlib
 
     if name == "functional":
         return importlib.import_module(".functional", __name__)
-    if name in ("gradcheck", "gradgradcheck", "GradcheckError"):
-        # as in PyTorch, the function gradcheck shadows its module's name on this package
-        mod = importlib.import_module(".gradcheck", __name__)
-        for n in ("gradcheck", "gradgradcheck", "GradcheckError"):
-            globals()[n] = getattr(mod, n)
-        return globals()[name]
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")
