@@ -446,8 +446,16 @@ def _relu(x):
 
 def _sigmoid(x):
     xp = _np(x)
-    if x.dtype == np.float32 or x.dtype == np.float64:
-        return special_module(x).expit(x)  # stable on both tails, one pass
+    if x.dtype.kind == "f":
+        # 1 / (1 + exp(-x)) in place: exp overflows to inf only where the result is 0
+        r = xp.negative(x)
+        if xp is np:
+            with np.errstate(over="ignore"):
+                xp.exp(r, out=r)
+        else:
+            xp.exp(r, out=r)
+        r += 1
+        return xp.reciprocal(r, out=r)
     if x.dtype.kind == "c":
         return 1 / (1 + xp.exp(-x))
     # stable on both tails: exp of a non-positive argument only
