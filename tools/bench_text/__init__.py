@@ -1,0 +1,1 @@
+"""ember.text against transformers: BERT-base inference and GPT-2 small generation."""
