@@ -166,10 +166,7 @@ def test_ember_checkpoints_load_in_torch(tmp_path, zip_format):
 
 
 def test_ember_parameters_load_in_torch_as_parameters(tmp_path):
-    Parameter = getattr(ember.nn, "Parameter", None)
-    if Parameter is None:
-        pytest.skip("ember.nn.Parameter is not available yet")
-    p = Parameter(ember.ones(2, 3))
+    p = ember.nn.Parameter(ember.ones(2, 3))
     path = tmp_path / "p.pt"
     ember.save({"p": p}, path)
     got = torch.load(path, weights_only=True)
