@@ -172,7 +172,7 @@ def test_ember_parameters_load_in_torch_as_parameters(tmp_path):
     got = torch.load(path, weights_only=True)
     assert isinstance(got["p"], torch.nn.Parameter) and got["p"].requires_grad
     back = ember.load(path)
-    assert isinstance(back["p"], Parameter) and back["p"].requires_grad
+    assert isinstance(back["p"], ember.nn.Parameter) and back["p"].requires_grad
 
 
 @FORMATS
