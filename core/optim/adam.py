@@ -86,15 +86,15 @@ class Adam(Optimizer):
 
     def __setstate__(self, state) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("amsgrad", False), ("maximize", False), ("foreach", None),
-                               ("capturable", False), ("differentiable", False),
-                               ("decoupled_weight_decay", False), ("fused", None)):
-                group.setdefault(key, value)
-            for p in group["params"]:
-                st = self.state.get(p, {})
-                if st and not isinstance(st["step"], Tensor):
-                    st["step"] = _step_tensor(float(st["step"]))
+        self._upgrade_state((
+            ("amsgrad", False),
+            ("maximize", False),
+            ("foreach", None),
+            ("capturable", False),
+            ("differentiable", False),
+            ("decoupled_weight_decay", False),
+            ("fused", None),
+        ))
 
     def step(self, closure=None):
         """Performs one optimization step; ``closure`` (optional) re-evaluates the loss."""

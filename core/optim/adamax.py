@@ -67,14 +67,12 @@ class Adamax(Optimizer):
 
     def __setstate__(self, state) -> None:
         super().__setstate__(state)
-        for group in self.param_groups:
-            for key, value in (("foreach", None), ("maximize", False),
-                               ("differentiable", False), ("capturable", False)):
-                group.setdefault(key, value)
-            for p in group["params"]:
-                st = self.state.get(p, {})
-                if st and not isinstance(st["step"], Tensor):
-                    st["step"] = _step_tensor(float(st["step"]))
+        self._upgrade_state((
+            ("foreach", None),
+            ("maximize", False),
+            ("differentiable", False),
+            ("capturable", False),
+        ))
 
     def step(self, closure=None):
         """Performs one optimization step; ``closure`` (optional) re-evaluates the loss."""

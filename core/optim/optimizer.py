@@ -145,6 +145,17 @@ class Optimizer:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._init_hooks()
+
+    def _upgrade_state(self, group_defaults: tuple) -> None:
+        """After unpickling an older optimizer: fills group keys it lacked and turns float
+        ``step`` counts into 0-dim tensors, as PyTorch's ``__setstate__`` does."""
+        for group in self.param_groups:
+            for key, value in group_defaults:
+                group.setdefault(key, value)
+            for p in group["params"]:
+                st = self.state.get(p, {})
+                if st and not isinstance(st["step"], Tensor):
+                    st["step"] = _step_tensor(float(st["step"]))
         self.defaults.setdefault("differentiable", False)
 
     def __repr__(self) -> str:
