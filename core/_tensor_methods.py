@@ -149,10 +149,16 @@ def _make_inplace(name: str, fn):
 
     def inplace(self, *args, **kwargs):
         if not needs_graph(self, *args):
-            if ufunc_name is not None and not kwargs and len(args) == 1:
-                other = args[0]
-                if _fast_inplace(self, ufunc_name, other):
-                    return self
+            if ufunc_name is not None and len(args) == 1:
+                if not kwargs:
+                    if _fast_inplace(self, ufunc_name, args[0]):
+                        return self
+                elif ufunc_name in ("add", "sub") and kwargs.keys() == {"alpha"}:
+                    alpha = kwargs["alpha"]
+                    if ufunc_name == "sub" and isinstance(alpha, (int, float)):
+                        alpha = -alpha
+                    if _fast_axpy(self, args[0], alpha):
+                        return self
             result = fn(self, *args, **kwargs)
             check_result_fits(self, result._data, name + "_")
             if not self._data.flags.writeable:
@@ -186,6 +192,26 @@ def _fast_inplace(self: Tensor, name: str, other) -> bool:
     _INPLACE_UFUNC[name](a, b, out=a)
     self._vc[0] += 1
     return True
+
+
+def _fast_axpy(self: Tensor, other, alpha) -> bool:
+    """``self += alpha * other`` in self's memory for same-shape floating tensors of one
+    dtype, through one scaled temporary (scipy's BLAS axpy would start a second OpenBLAS
+    thread pool that fights numpy's for the cores). This is the optimizers'
+    ``param.add_(grad, alpha=-lr)``."""
+    a = self._data
+    if not isinstance(other, Tensor) or isinstance(alpha, bool) or \
+            not isinstance(alpha, (int, float)):
+        return False
+    b = other._data
+    if b.dtype != a.dtype or type(b) is not type(a) or b.shape != a.shape or \
+            a.dtype.kind != "f" or not a.flags.writeable:
+        return False
+    a += b * a.dtype.type(alpha)
+    self._vc[0] += 1
+    return True
+
+
 
 
 _INPLACE = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "rsqrt", "abs",

@@ -347,3 +347,30 @@ def test_inplace_self_product_is_allowed(device):
             return y
         return y * y
     compare([(3,)], f, device=device)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_add_sub_alpha_fast_path_without_graph(dtype, device):
+    """add_/sub_ with alpha outside the graph (the optimizers' update): values as torch's
+    for contiguous, transposed, view and self-aliasing operands; the base of a view sees
+    the update; the version counter moves."""
+    def f(m, x, o):
+        x, o = x.to(getattr(m, dtype)), o.to(getattr(m, dtype))
+        a = x.clone()
+        a.add_(o, alpha=-0.1)
+        b = x.clone()
+        b.sub_(o, alpha=2.5)
+        c = x.clone().t()
+        c.add_(o.t(), alpha=0.5)  # non-contiguous operands
+        d = x.clone()
+        d[1].add_(o[0], alpha=3)  # a row view: the base changes too
+        e = x.clone()
+        v0 = e._version
+        e.add_(e, alpha=2)  # other aliases self
+        return a, b, c, d, e, e._version - v0
+    compare([(3, 4), (3, 4)], f, device=device, grad=False)
+
+
+def test_add_alpha_float_on_int_raises(device):
+    """A float alpha on integer tensors raises as torch does, fast path or not."""
+    compare_raises([(3,)], lambda m, x: x.long().add_(x.long(), alpha=0.5), device=device)
