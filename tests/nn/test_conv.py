@@ -70,6 +70,10 @@ TRANSPOSED = [
     dict(in_channels=4, out_channels=2, kernel_size=3, dilation=2, stride=2, bias=False),
     dict(in_channels=4, out_channels=4, kernel_size=2, stride=2),
     dict(in_channels=4, out_channels=3, kernel_size=1, stride=2),
+    dict(in_channels=3, out_channels=2, kernel_size=3, padding=1),  # runs as a plain conv
+    dict(in_channels=3, out_channels=2, kernel_size=3, dilation=2, output_padding=1),
+    dict(in_channels=3, out_channels=2, kernel_size=(2, 3), padding=(1, 3)),  # pad > extent
+    dict(in_channels=3, out_channels=2, kernel_size=1, dilation=2, output_padding=1),
 ]
 
 
@@ -159,3 +163,42 @@ def test_unfold_fold(device):
     check_module(nn.Unfold(3, padding=1), torch.nn.Unfold(3, padding=1), x, device=device)
     check_module(nn.Fold((4, 5), 2), torch.nn.Fold((4, 5), 2), randn(2, 12, 12),
                  device=device)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Makes every gather run in blocks of one or a few samples (conv.CHUNK_BYTES)."""
+    import ember.ops.conv as conv_ops
+
+    def set_bytes(n):
+        monkeypatch.setattr(conv_ops, "CHUNK_BYTES", n)
+    return set_bytes
+
+
+@pytest.mark.parametrize("chunk", [1, 1500])
+@pytest.mark.parametrize("kw", CONV2D[:9], ids=[str(i) for i in range(9)])
+def test_conv2d_in_sample_blocks(device, kw, chunk, small_chunks):
+    """Gathering windows a block of samples at a time (5 samples: blocks of 1, or of 2 with
+    a short last block) gives torch's outputs and gradients."""
+    small_chunks(chunk)
+    e, t = nn.Conv2d(**kw), torch.nn.Conv2d(**kw)
+    check_module(e, t, randn(5, kw["in_channels"], 9, 11), device=device)
+
+
+def test_conv1d_3d_transpose_in_sample_blocks(device, small_chunks):
+    small_chunks(1)
+    check_module(nn.Conv1d(2, 3, 4, padding=3, dilation=2), torch.nn.Conv1d(2, 3, 4, padding=3,
+                 dilation=2), randn(3, 2, 13), device=device)
+    check_module(nn.Conv3d(2, 3, 3, padding=1), torch.nn.Conv3d(2, 3, 3, padding=1),
+                 randn(3, 2, 4, 5, 3), device=device)
+    check_module(nn.ConvTranspose2d(3, 2, 3, padding=1), torch.nn.ConvTranspose2d(3, 2, 3,
+                 padding=1), randn(4, 3, 5, 6), device=device)
+
+
+def test_conv2d_double_backward_in_sample_blocks(small_chunks):
+    """Second derivatives through the blocked gather and the flipped-kernel input gradient,
+    by float64 gradgradcheck."""
+    small_chunks(1)
+    x = ember.randn(3, 2, 5, 6, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(4, 2, 3, 3, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, b: F.conv2d(a, b, padding=1), (x, w))

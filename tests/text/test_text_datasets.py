@@ -102,8 +102,27 @@ def test_sst2(server, monkeypatch, tmp_path):
 def test_resources_are_declared_in_one_place():
     for res in (R.WIKITEXT2, R.WIKITEXT103, R.IMDB, R.SST2, *R.PENN_TREEBANK.values(),
                 *R.AG_NEWS.values()):
-        url, name, md5 = res
-        assert url.startswith("http") and name and len(md5) == 32
+        urls, name, md5 = res
+        urls = [urls] if isinstance(urls, str) else urls
+        assert all(u.startswith("http") and u.endswith(name) for u in urls)
+        assert name and len(md5) == 32
+    # WikiText's original S3 address answers 403: the author's mirror comes first
+    assert R.WIKITEXT2[0][0] == "https://wikitext.smerity.com/wikitext-2-v1.zip"
+    assert R.WIKITEXT103[0][0] == "https://wikitext.smerity.com/wikitext-103-v1.zip"
+
+
+def test_wikitext_falls_back_to_the_next_mirror(server, monkeypatch, tmp_path):
+    """A mirror answering 403 (as WikiText's old S3 bucket does) is skipped; the digest is
+    checked on the file the next mirror serves."""
+    import hashlib
+
+    data = _zip({f"wikitext-2/wiki.{s}.tokens": WIKI + s for s in ("train", "valid", "test")})
+    dead = server.add("/dead/wikitext-2-v1.zip", status=403)
+    good = server.add("/good/wikitext-2-v1.zip", data)
+    monkeypatch.setattr(D.WikiText2, "resources",
+                        [([dead, good], "wikitext-2-v1.zip", hashlib.md5(data).hexdigest())])
+    ds = D.WikiText2(root=tmp_path, split="test", download=True)
+    assert ds[3] == "test" and len(server.hits("/dead/wikitext-2-v1.zip")) == 1
 
 
 def test_batchify_and_bptt():

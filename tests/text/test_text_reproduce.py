@@ -87,3 +87,57 @@ def test_bert_sst2_runs(tmp_path, capsys):
     bert_sst2.main(["--model", str(folder), "--root", str(tmp_path / "data"),
                     "--batch-size", "8", "--lr", "1e-3"])
     assert "dev accuracy" in capsys.readouterr().out
+
+
+def _hf_sliding_window_ppl(hf_model, ids, max_length, stride, exact_counts):
+    """Hugging Face's documented protocol ("Perplexity of fixed-length models"): windows of
+    ``max_length`` every ``stride`` tokens, labels masked to -100 except the tokens no
+    earlier window scored, ``outputs.loss`` weighted by the window's token count. The
+    documentation weights by (valid labels - 1); ``exact_counts`` weights by the labels the
+    shifted loss really averaged (the two agree when windows do not overlap)."""
+    import torch
+
+    seq_len = ids.shape[1]
+    nll_sum, n_tokens, prev_end = 0.0, 0, 0
+    with torch.no_grad():
+        for begin in range(0, seq_len, stride):
+            end = min(begin + max_length, seq_len)
+            trg_len = end - prev_end
+            input_ids = ids[:, begin:end]
+            target = input_ids.clone()
+            target[:, :-trg_len] = -100
+            loss = hf_model(input_ids, labels=target).loss
+            count = int((target[:, 1:] != -100).sum()) if exact_counts else \
+                int((target != -100).sum()) - target.shape[0]
+            nll_sum += float(loss) * count
+            n_tokens += count
+            prev_end = end
+            if end == seq_len:
+                break
+    return math.exp(nll_sum / n_tokens), n_tokens
+
+
+@pytest.mark.parametrize("max_length,stride", [(32, 32), (32, 8), (24, 16)])
+def test_gpt2_perplexity_matches_transformers_protocol(tmp_path, max_length, stride):
+    """The same weights in transformers' GPT2LMHeadModel, the same token stream and
+    windows: the same perplexity and token count."""
+    transformers = pytest.importorskip("transformers")
+    import gpt2_perplexity
+    import torch
+
+    _tiny_gpt2(tmp_path / "m")
+    model = M.GPT2LMHeadModel.from_pretrained(tmp_path / "m").eval()
+    hf = transformers.GPT2LMHeadModel.from_pretrained(tmp_path / "m").eval()
+    ids = ember.from_numpy(np.random.default_rng(0).integers(0, model.config.vocab_size,
+                                                             (1, 101)))
+    ppl, n = gpt2_perplexity.perplexity(model, ids, max_length, stride)
+    ref, n_ref = _hf_sliding_window_ppl(hf, torch.from_numpy(ids.numpy()), max_length,
+                                        stride, exact_counts=True)
+    assert n == n_ref and math.isclose(ppl, ref, rel_tol=1e-5)
+    # overlapping windows score every token but the first; disjoint ones miss each
+    # window's first token
+    assert n == (100 if stride < max_length else 100 - (101 - 1) // max_length)
+    if stride == max_length:  # no overlap: the documentation's weighting is exact too
+        doc, _ = _hf_sliding_window_ppl(hf, torch.from_numpy(ids.numpy()), max_length,
+                                        stride, exact_counts=False)
+        assert math.isclose(ppl, doc, rel_tol=1e-5)

