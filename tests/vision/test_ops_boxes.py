@@ -126,15 +126,153 @@ def test_batched_nms_matches_torchvision(ops_golden, thr):
     np.testing.assert_array_equal(keep.numpy(), ops_golden[f"batched_nms_{thr}"])
 
 
-def test_nms_blockwise_equals_single_block(monkeypatch, ops_golden):
+def _small_nms_blocks(monkeypatch):
+    """Tiny blocks and tiles, so that small inputs cross many of them."""
     from ember.vision.ops import boxes as boxes_mod
 
     monkeypatch.setattr(boxes_mod, "_NMS_BLOCK", 7)
+    monkeypatch.setattr(boxes_mod, "_NMS_MAX_BLOCK", 23)
+    monkeypatch.setattr(boxes_mod, "_NMS_TILE", 50)
+
+
+def test_nms_blockwise_equals_single_block(monkeypatch, ops_golden):
+    _small_nms_blocks(monkeypatch)
     keep = ops.nms(T(ops_golden["nms_boxes"]), T(ops_golden["nms_scores"]), 0.5)
     np.testing.assert_array_equal(keep.numpy(), ops_golden["nms_0.5"])
     keep = ops.batched_nms(T(ops_golden["nms_boxes"]), T(ops_golden["nms_scores"]),
                            T(ops_golden["nms_idxs"]), 0.5)
     np.testing.assert_array_equal(keep.numpy(), ops_golden["batched_nms_0.5"])
+
+
+def _reference_nms(b, s, thr):
+    """torchvision's CPU kernel, written plainly: a stable sort by decreasing score, then each
+    box not yet suppressed is kept and suppresses the later boxes whose IoU with it (in the
+    boxes' dtype, areas without +1) is greater than ``thr`` (compared as a double)."""
+    order = np.argsort(-s, kind="stable")
+    b = b[order]
+    x1, y1, x2, y2 = b.T
+    area = (x2 - x1) * (y2 - y1)
+    zero = b.dtype.type(0)
+    suppressed = np.zeros(len(b), dtype=bool)
+    keep = []
+    for i in range(len(b)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        j = slice(i + 1, None)
+        w = np.maximum(zero, np.minimum(x2[i], x2[j]) - np.maximum(x1[i], x1[j]))
+        h = np.maximum(zero, np.minimum(y2[i], y2[j]) - np.maximum(y1[i], y1[j]))
+        inter = w * h
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ovr = inter / (area[i] + area[j] - inter)
+        suppressed[j] |= ovr.astype(np.float64) > thr
+    return order[keep].astype(np.int64)
+
+
+def _reference_batched_nms(b, s, idxs, thr):
+    """NMS per category; the kept indices by decreasing score, equal scores by index."""
+    keep = np.zeros(len(b), dtype=bool)
+    for c in np.unique(idxs):
+        (sel,) = np.nonzero(idxs == c)
+        keep[sel[_reference_nms(b[sel], s[sel], thr)]] = True
+    (kept,) = np.nonzero(keep)
+    return kept[np.argsort(-s[kept], kind="stable")]
+
+
+def _nms_case(seed, n=None, dtype=np.float32):
+    """Random boxes on a coarse grid (many exact duplicates, equal scores on odd seeds,
+    zero-area boxes), fractional on every third seed, or sparse boxes in a 1000x1000 image."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400)) if n is None else n
+    if seed % 5 == 4:
+        xy = rng.uniform(0, 1000, (n, 2))
+        b = np.concatenate([xy, xy + rng.uniform(10, 200, (n, 2))], 1)
+    else:
+        xy = rng.integers(0, 20, (n, 2))
+        b = np.concatenate([xy, xy + rng.integers(0, 8, (n, 2))], 1).astype(np.float64)
+        if seed % 3 == 0:
+            b += rng.random((n, 4)) * [1, 1, 3, 3]
+        b[rng.integers(0, n, n // 4)] = b[rng.integers(0, n, n // 4)]  # duplicates
+    s = rng.integers(0, 5, n) if seed % 2 else rng.random(n)
+    return b.astype(dtype), s.astype(dtype)
+
+
+_THRESHOLDS = [-0.5, 0.0, 0.25, 0.3, 1 / 3, 0.5, 0.7, 1.0]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_nms_matches_reference(seed):
+    b, s = _nms_case(seed)
+    for thr in _THRESHOLDS:
+        keep = ops.nms(T(b), T(s), thr)
+        assert keep.dtype == ember.int64
+        np.testing.assert_array_equal(keep.numpy(), _reference_nms(b, s, thr), err_msg=thr)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nms_matches_reference_across_blocks(monkeypatch, seed):
+    _small_nms_blocks(monkeypatch)
+    b, s = _nms_case(seed)
+    for thr in _THRESHOLDS:
+        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).numpy(),
+                                      _reference_nms(b, s, thr), err_msg=thr)
+
+
+@pytest.mark.parametrize("seed,n", [(0, 3000), (1, 2000), (4, 3000)])
+def test_nms_matches_reference_for_thousands_of_boxes(seed, n):
+    b, s = _nms_case(seed, n)
+    for thr in (0.0, 0.5, 0.7):
+        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).numpy(),
+                                      _reference_nms(b, s, thr), err_msg=thr)
+
+
+def test_nms_float64_matches_reference():
+    b, s = _nms_case(3, dtype=np.float64)
+    for thr in (0.3, 1 / 3, 0.5):
+        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).numpy(),
+                                      _reference_nms(b, s, thr))
+
+
+def test_nms_compares_iou_with_the_threshold_as_a_double():
+    # IoU 30 / 100 is float32(0.3) = 0.30000001..., above the double 0.3: suppressed, as in
+    # torchvision (rounding the threshold to float32 first would keep both boxes)
+    b = T([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 3.0]])
+    assert ops.nms(b, T([1.0, 0.5]), 0.3).tolist() == [0]
+    assert ops.nms(b, T([1.0, 0.5]), 0.30000002).tolist() == [0, 1]
+
+
+def test_nms_edge_cases():
+    same = T([[1.0, 1.0, 5.0, 5.0]] * 4)
+    assert ops.nms(same, T([0.5, 0.9, 0.9, 0.1]), 0.99).tolist() == [1]  # ties: lower index
+    assert ops.nms(same, T([0.5, 0.9, 0.9, 0.1]), 1.0).tolist() == [1, 2, 0, 3]  # IoU 1 !> 1
+    flat = T([[1.0, 1.0, 1.0, 5.0], [1.0, 1.0, 1.0, 5.0]])  # zero area: IoU 0/0, never above
+    assert ops.nms(flat, T([0.2, 0.3]), 0.0).tolist() == [1, 0]
+    apart = T([[0.0, 0.0, 1.0, 1.0], [1.0, 0.0, 2.0, 1.0]])  # touching: IoU 0, not > 0
+    assert ops.nms(apart, T([0.2, 0.3]), 0.0).tolist() == [1, 0]
+    assert ops.nms(apart, T([0.2, 0.3]), -0.1).tolist() == [1]
+    assert ops.nms(T([[0.0, 0.0, 1.0, 1.0]]), T([0.5]), 0.5).tolist() == [0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_batched_nms_matches_reference(monkeypatch, seed):
+    rng = np.random.default_rng(seed)
+    # 1,200 boxes: an exact NMS per category; 300: the coordinate trick
+    for n in (1200, 300):
+        b, s = _nms_case(seed, n)
+        idxs = rng.integers(0, (1, 3, 80)[seed % 3], n)
+        for thr in (0.0, 0.5, 1.0):
+            keep = ops.batched_nms(T(b), T(s), T(idxs), thr).numpy()
+            if n > 1000:
+                expected = _reference_batched_nms(b, s, idxs, thr)
+            else:  # torchvision's shift of each category, then one NMS
+                shifted = b + (idxs.astype(b.dtype) * (b.max() + b.dtype.type(1)))[:, None]
+                expected = _reference_nms(shifted, s, thr)
+            np.testing.assert_array_equal(keep, expected, err_msg=(n, thr))
+    _small_nms_blocks(monkeypatch)
+    b, s = _nms_case(seed, 1100)
+    idxs = rng.integers(0, 5, 1100)
+    np.testing.assert_array_equal(ops.batched_nms(T(b), T(s), T(idxs), 0.5).numpy(),
+                                  _reference_batched_nms(b, s, idxs, 0.5))
 
 
 def test_nms_empty_and_bad_shapes():

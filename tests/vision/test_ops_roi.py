@@ -1,6 +1,8 @@
 """RoI Align / RoI Pool / PS RoI Align / MultiScaleRoIAlign / FPN against torchvision
 goldens, float64 gradchecks and double backward."""
 
+import importlib
+import math
 from collections import OrderedDict
 
 import ember
@@ -77,6 +79,78 @@ def test_roi_pool_gradcheck_float64():
     fn = lambda v: ops.roi_pool(v, rois, 2, 1.0)  # noqa: E731
     assert ember.autograd.gradcheck(fn, (x,))
     assert ember.autograd.gradgradcheck(fn, (x,))
+
+
+def _reference_roi_pool(x, rois, ph, pw, scale):
+    """torchvision's CPU roi_pool kernel, loop for loop: the output and each bin's argmax
+    (``y * W + x``, -1 where nothing is taken)."""
+    n, c, h, w = x.shape
+    dt = x.dtype.type
+    out = np.zeros((len(rois), c, ph, pw), x.dtype)
+    arg = np.full((len(rois), c, ph, pw), -1, np.int64)
+
+    def rnd(v):  # std::round (halves away from zero) of the product in the boxes' dtype
+        v = float(dt(v) * dt(scale))
+        return int(math.copysign(math.floor(abs(v) + 0.5), v))
+
+    for k, roi in enumerate(rois):
+        b = int(roi[0])
+        sw, sh, ew, eh = (rnd(v) for v in roi[1:])
+        bsh = dt(max(eh - sh + 1, 1)) / dt(ph)
+        bsw = dt(max(ew - sw + 1, 1)) / dt(pw)
+        for i in range(ph):
+            for j in range(pw):
+                hs = min(max(int(math.floor(dt(i) * bsh)) + sh, 0), h)
+                he = min(max(int(math.ceil(dt(i + 1) * bsh)) + sh, 0), h)
+                ws = min(max(int(math.floor(dt(j) * bsw)) + sw, 0), w)
+                we = min(max(int(math.ceil(dt(j + 1) * bsw)) + sw, 0), w)
+                for ch in range(c):
+                    mx = dt(0) if (he <= hs or we <= ws) else dt(-np.finfo(np.float32).max)
+                    at = -1
+                    for yy in range(hs, he):
+                        for xx in range(ws, we):
+                            if x[b, ch, yy, xx] > mx:  # NaN never wins; first maximum wins
+                                mx, at = x[b, ch, yy, xx], yy * w + xx
+                    out[k, ch, i, j], arg[k, ch, i, j] = mx, at
+    return out, arg
+
+
+def _roi_pool_case(seed, dtype):
+    """Small integer values (ties), zeros of both signs, NaNs and -infs; RoIs of all sizes,
+    partly or wholly outside the map, reversed, and on rounding edges."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-2, 3, (2, 3, 9, 11)).astype(dtype)
+    x[rng.random(x.shape) < 0.2] = -0.0
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x[rng.random(x.shape) < 0.05] = -np.inf
+    xy = rng.uniform(-8, 14, (30, 2))
+    rois = np.concatenate([rng.integers(0, 2, (30, 1)), xy, xy + rng.uniform(-2, 14, (30, 2))],
+                          1).astype(dtype)
+    rois[:3, 1:] = [0.5, 1.5, 2.5, 3.4999999]
+    return x, rois
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_roi_pool_matches_reference(monkeypatch, seed, dtype):
+    if seed % 2:  # chunks of a few RoIs (the module, shadowed by the function in ops)
+        roi_pool_mod = importlib.import_module("ember.vision.ops.roi_pool")
+        monkeypatch.setattr(roi_pool_mod, "_TILE", 40)
+    x, rois = _roi_pool_case(seed, dtype)
+    for ph, pw, scale in ((3, 2, 1.0), (2, 4, 0.5), (4, 4, 0.7)):
+        ref, arg = _reference_roi_pool(x, rois, ph, pw, scale)
+        xt = T(x, requires_grad=True)
+        out = ops.roi_pool(xt, T(rois), (ph, pw), scale)
+        got = out.detach().numpy()
+        np.testing.assert_array_equal(got, ref)  # NaN where NaN
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))  # -0.0 where -0.0
+        g = np.random.default_rng(seed).standard_normal(ref.shape).astype(dtype)
+        out.backward(T(g))
+        expected = np.zeros(x.size)
+        flat = (rois[:, 0].astype(np.int64)[:, None, None, None] * 3
+                + np.arange(3)[None, :, None, None]) * x[0, 0].size + arg
+        np.add.at(expected, flat[arg >= 0], g[arg >= 0])
+        assert_close(xt.grad, expected.reshape(x.shape).astype(dtype))
 
 
 def test_ps_roi_align_matches_torchvision(ops_golden):

@@ -238,49 +238,154 @@ def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
 
 # ---------------------------------------------------------------------------------------------
 # non-maximum suppression
+#
+# torchvision's CPU kernel sorts the scores in decreasing order with a stable sort and walks
+# the boxes in that order: a box not yet suppressed is kept, and suppresses every later box
+# whose IoU with it, ``inter / (area_i + area_j - inter)`` computed in the boxes' dtype, is
+# greater than the threshold (a double). Here the sorted boxes are resolved a block at a time
+# with the same float operations: one array expression (tiled to stay in cache) suppresses the
+# block's boxes that overlap a box kept so far, then the block's remaining boxes are resolved
+# among themselves from their (m, m) overlap matrix, on the host, by one pass over the few rows
+# that overlap anything; never a Python loop over pairs of boxes.
 
-_NMS_BLOCK = 2048  # rows of the IoU matrix computed at once: memory is _NMS_BLOCK * N
-
-
-def _iou_rows(xp, b, lo, hi):
-    """IoU of boxes ``b[lo:hi]`` against ``b[lo:]`` (arrays), as torchvision's kernel does."""
-    rows, cols = b[lo:hi], b[lo:]
-    area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    xx1 = xp.maximum(rows[:, None, 0], cols[None, :, 0])
-    yy1 = xp.maximum(rows[:, None, 1], cols[None, :, 1])
-    xx2 = xp.minimum(rows[:, None, 2], cols[None, :, 2])
-    yy2 = xp.minimum(rows[:, None, 3], cols[None, :, 3])
-    zero = b.dtype.type(0)
-    inter = xp.maximum(zero, xx2 - xx1) * xp.maximum(zero, yy2 - yy1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return inter / (area[lo:hi, None] + area[None, lo:] - inter)
+_NMS_BLOCK = 256  # sorted boxes resolved at once, to start with
+_NMS_MAX_BLOCK = 2048  # blocks grow while few of their boxes outlive the kept ones
+_NMS_TILE = 1 << 16  # elements of one pairwise temporary (about a cache's worth)
 
 
-def _greedy_nms(xp, b, iou_threshold, groups=None):
-    """Greedy suppression of score-sorted boxes ``b`` (array (N, 4)); returns a keep mask.
+def _to_host(a):
+    """``a`` as a numpy array (a copy from the device for cupy arrays)."""
+    return a.get() if hasattr(a, "get") else a
 
-    The IoU matrix is computed blockwise (``_NMS_BLOCK`` rows at a time), each block as one
-    vectorised array expression; the greedy pass then walks the rows of the precomputed
-    suppression matrix, skipping rows already suppressed.
-    """
-    n = b.shape[0]
-    removed = np.zeros(n, dtype=bool)
-    for lo in range(0, n, _NMS_BLOCK):
-        hi = min(n, lo + _NMS_BLOCK)
-        over = _iou_rows(xp, b, lo, hi) > iou_threshold  # (hi - lo, n - lo)
-        if groups is not None:
-            over &= groups[lo:hi, None] == groups[None, lo:]
-        over = np.asarray(over.get() if hasattr(over, "get") else over)
-        tail = removed[lo:]
-        for i in range(hi - lo):
-            if not tail[i]:
-                row = over[i]
-                row[: i + 1] = False
-                tail |= row
+
+def _iou_threshold(dtype, iou_threshold: float):
+    """The value ``t`` of ``dtype`` such that ``x > t`` exactly when ``float(x) >
+    iou_threshold`` for every ``x`` of ``dtype``: torchvision compares the IoU (in the boxes'
+    dtype) with the threshold as a double, which a plain ``iou > threshold`` on float32 arrays
+    would round to float32 first."""
+    with np.errstate(over="ignore"):
+        t = dtype.type(iou_threshold)  # beyond the dtype's range: +-inf, which compares the same
+    if float(t) > iou_threshold:  # rounded up: the largest value below it compares the same
+        t = np.nextafter(t, dtype.type(-np.inf))
+    return t
+
+
+def _overlaps(xp, rows, cols, t):
+    """``IoU > t`` for every pair of ``rows`` (array (5, R): x1, y1, x2, y2, area) and
+    ``cols`` (array (5, C)), as an (R, C) boolean array, with torchvision's float operations
+    (all symmetric in the two boxes)."""
+    rx1, ry1, rx2, ry2, ra = (v[:, None] for v in rows)
+    cx1, cy1, cx2, cy2, ca = (v[None, :] for v in cols)
+    w = xp.minimum(rx2, cx2)
+    w -= xp.maximum(rx1, cx1)
+    h = xp.minimum(ry2, cy2)
+    h -= xp.maximum(ry1, cy1)
+    if t >= 0:
+        # torchvision clamps w and h at 0; a pair with w <= 0 or h <= 0 then has IoU 0 (or
+        # NaN), never above t: masking those pairs out is the same, and cheaper
+        keep = w > 0
+        keep &= h > 0
+    else:
+        zero = xp.zeros_like(w)
+        xp.maximum(w, zero, out=w)
+        xp.maximum(h, zero, out=h)
+    w *= h  # intersection
+    xp.add(ra, ca, out=h)
+    h -= w  # union
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        w /= h
+    over = w > t
+    if t >= 0:
+        over &= keep
+    return over
+
+
+def _suppressed_by(xp, rows, kept, t):
+    """Host boolean mask of the boxes ``rows`` (array (5, R)) whose IoU with any of ``kept``
+    (array (5, K)) is greater than ``t``."""
+    r = rows.shape[1]
+    sup = xp.zeros(r, dtype=bool)
+    rstep = min(r, 4096)
+    kstep = max(1, _NMS_TILE // rstep)
+    for r0 in range(0, r, rstep):  # the block's boxes along the fast axis
+        part = sup[r0:r0 + rstep]
+        for k0 in range(0, kept.shape[1], kstep):
+            part |= _overlaps(xp, kept[:, k0:k0 + kstep], rows[:, r0:r0 + rstep], t).any(axis=0)
+    return _to_host(sup)
+
+
+def _block_overlaps(xp, cc, t, groups=None):
+    """Host (m, m) boolean matrix of ``IoU > t`` between the boxes ``cc`` (array (5, m)),
+    filled on and above the diagonal of each group's square (``groups``: sorted host array,
+    or None for one group), False elsewhere."""
+    m = cc.shape[1]
+    ov = np.zeros((m, m), dtype=bool)
+    cuts = [0, m] if groups is None else [0, *(np.flatnonzero(np.diff(groups)) + 1), m]
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        step = max(1, min(b - a, _NMS_TILE // (b - a)))
+        for r0 in range(a, b - 1, step):  # row tiles, each against the columns from its first
+            r1 = min(b, r0 + step)
+            ov[r0:r1, r0:b] = _to_host(_overlaps(xp, cc[:, r0:r1], cc[:, r0:b], t))
+    return ov
+
+
+def _resolve_block(ov):
+    """Keep mask of greedy NMS among ``m`` score-sorted boxes from their host (m, m) boolean
+    overlap matrix, of which only the part above the diagonal counts (below it, an entry
+    (i, j) is either False or ``ov[j, i]``: a kept ``j`` has removed ``i`` before ``i`` could
+    remove ``j``). Only the rows that overlap some box are visited."""
+    np.fill_diagonal(ov, False)
+    removed = np.zeros(ov.shape[0], dtype=bool)
+    for i in np.flatnonzero(ov.any(axis=1)).tolist():
+        if not removed[i]:
+            np.logical_or(removed, ov[i], out=removed)
     return ~removed
 
 
-def _nms_impl(boxes: Tensor, scores: Tensor, iou_threshold: float, idxs=None) -> Tensor:
+def _greedy_nms(xp, b, iou_threshold: float, groups=None):
+    """Positions (host int64 array, increasing) of the boxes kept by greedy NMS of the
+    score-sorted boxes ``b`` (array (N, 4)). ``groups`` (host array, sorted, so each group is
+    contiguous) keeps boxes of different groups from suppressing each other."""
+    n = b.shape[0]
+    t = _iou_threshold(b.dtype, iou_threshold)
+    x1, y1, x2, y2 = (b[:, i] for i in range(4))
+    coords = xp.stack([x1, y1, x2, y2, (x2 - x1) * (y2 - y1)])  # (5, N)
+    kept_coords = xp.empty_like(coords)  # (5, N), the first nk columns used
+    kept = np.empty(n, dtype=np.int64)
+    nk = 0
+    lo, block = 0, _NMS_BLOCK
+    while lo < n:
+        hi = min(n, lo + block)
+        alive = np.ones(hi - lo, dtype=bool)
+        # 1. suppression by the boxes kept so far (of the block's first group: the kept boxes
+        #    all come before the block, so no other group of the block has any)
+        k0, r = 0, hi - lo
+        if groups is not None and nk:
+            g0 = groups[lo]
+            k0 = int(np.searchsorted(groups[kept[:nk]], g0, side="left"))
+            r = int(np.searchsorted(groups[lo:hi], g0, side="right"))
+        if nk > k0:
+            alive[:r] = ~_suppressed_by(xp, coords[:, lo:lo + r], kept_coords[:, k0:nk], t)
+        cand = np.flatnonzero(alive) + lo
+        m = cand.size
+        # the next block: about _NMS_BLOCK boxes left to resolve among themselves
+        block = min(_NMS_MAX_BLOCK, max(_NMS_BLOCK, (hi - lo) * _NMS_BLOCK // max(m, 1)))
+        lo = hi
+        if m == 0:
+            continue
+        # 2. the block's survivors among themselves
+        if m > 1:
+            ov = _block_overlaps(xp, coords[:, xp.asarray(cand)], t,
+                                 None if groups is None else groups[cand])
+            cand = cand[_resolve_block(ov)]
+            m = cand.size
+        kept[nk:nk + m] = cand
+        kept_coords[:, nk:nk + m] = coords[:, xp.asarray(cand)]
+        nk += m
+    return kept[:nk]
+
+
+def _check_nms_args(boxes: Tensor, scores: Tensor) -> None:
     if boxes.ndim != 2 or boxes.shape[-1] != 4:
         raise RuntimeError(f"boxes should be a 2d tensor of shape (N, 4), got "
                            f"{list(boxes.shape)}")
@@ -291,18 +396,27 @@ def _nms_impl(boxes: Tensor, scores: Tensor, iou_threshold: float, idxs=None) ->
     if boxes.dtype != scores.dtype:
         raise RuntimeError(f"boxes and scores must have the same dtype, got {boxes.dtype} and "
                            f"{scores.dtype}")
-    dev = boxes.device
+
+
+def _nms_impl(boxes: Tensor, scores: Tensor, iou_threshold: float, idxs=None) -> Tensor:
+    _check_nms_args(boxes, scores)
     if boxes.shape[0] == 0:
-        return ember.zeros(0, dtype=ember.int64, device=dev)
+        return ember.zeros(0, dtype=ember.int64, device=boxes.device)
     b = boxes.detach()._data
     s = scores.detach()._data
-    xp = np if isinstance(b, np.ndarray) else _xp(b)
-    order = xp.argsort(-s, kind="stable")
-    bs = b[order]
-    groups = None if idxs is None else idxs.detach()._data[order]
-    keep = _greedy_nms(xp, bs, float(iou_threshold), groups)
-    kept = order[xp.asarray(keep)].astype(np.int64)
-    return Tensor._make(kept, False, None, 0)
+    xp = _xp(b)
+    order = xp.argsort(-s, kind="stable")  # decreasing scores, ties by index
+    groups = None
+    if idxs is not None:  # each category contiguous, by decreasing score inside it
+        g = idxs.detach()._data
+        order = order[xp.argsort(g[order], kind="stable")]
+        groups = _to_host(g[order])
+    pos = _greedy_nms(xp, b[order], float(iou_threshold), groups)
+    kept = order[xp.asarray(pos)]
+    if idxs is not None:  # as torchvision: the kept indices, increasing, by decreasing score
+        kept = xp.sort(kept)
+        kept = kept[xp.argsort(-s[kept], kind="stable")]
+    return Tensor._make(kept.astype(np.int64), False, None, 0)
 
 
 def _xp(arr):
@@ -328,8 +442,7 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
         Tensor: int64 tensor with the indices of the elements that have been kept by NMS,
         sorted in decreasing order of scores
 
-    Equal scores are ordered by index (a stable sort); torchvision leaves their order to
-    its unstable sort.
+    Equal scores are ordered by index (a stable sort), as torchvision's CPU kernel does.
     """
     return _nms_impl(boxes, scores, iou_threshold)
 
@@ -351,13 +464,23 @@ def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: floa
         Tensor: int64 tensor with the indices of the elements that have been kept by NMS,
         sorted in decreasing order of scores
 
-    Boxes of different categories never suppress each other: the suppression matrix is
-    masked by category (exact, unlike the coordinate-offset trick, which can round).
+    As torchvision does, up to 1,000 boxes (25,000 on CUDA) go through one NMS after shifting
+    each category's boxes by ``idx * (boxes.max() + 1)`` (the coordinate trick, whose rounding
+    can nudge an IoU), more boxes through an exact NMS per category (all categories in one
+    pass here, not one call per category). In that second case, kept boxes of equal scores
+    are ordered by index; torchvision leaves their order to its unstable sort.
     """
     if idxs.ndim != 1 or idxs.shape[0] != boxes.shape[0]:
         raise RuntimeError(f"batched_nms: idxs must have shape [{boxes.shape[0]}], got "
                            f"{list(idxs.shape)}")
-    return _nms_impl(boxes, scores, iou_threshold, idxs)
+    if boxes.numel() > (4000 if boxes.device.type == "cpu" else 100_000):
+        return _nms_impl(boxes, scores, iou_threshold, idxs)
+    _check_nms_args(boxes, scores)
+    if boxes.numel() == 0:
+        return ember.zeros(0, dtype=ember.int64, device=boxes.device)
+    b = boxes.detach()._data
+    offsets = idxs.detach()._data.astype(b.dtype) * (b.max() + b.dtype.type(1))
+    return _nms_impl(Tensor._make(b + offsets[:, None], False, None, 0), scores, iou_threshold)
 
 
 def masks_to_boxes(masks: Tensor) -> Tensor:

@@ -1,9 +1,13 @@
 """RoI Pool (Fast R-CNN), as ``torchvision.ops.roi_pool``.
 
-The bins of all RoIs are reduced together, one vectorised pass per window offset (windows
-are padded to the largest bin and masked), keeping the running maximum and its offset; the
-backward adds the output gradient at each maximum with one ``bincount``. Bin edges follow
-torchvision's kernel: rounded box corners, ``floor``/``ceil`` bin bounds, empty bins give 0.
+Bin edges follow torchvision's kernel: box corners rounded half away from zero, ``floor`` /
+``ceil`` bin bounds clipped to the map, empty bins give 0, and a bin's maximum starts at
+``-FLT_MAX`` and moves on a strictly greater value (so the first maximum in row-major order
+wins and NaNs are skipped). The RoIs are grouped by the size of their largest bin and reduced
+a cache-sized chunk at a time, all bins of a chunk together: one pass per offset inside the
+window (gather one pixel of every bin, keep the running maximum and its offset), never a loop
+over RoIs or bins. The backward adds the output gradient at each maximum with one
+``bincount``.
 """
 
 from __future__ import annotations
@@ -16,11 +20,15 @@ from ._utils import pair, rois_array, xp_of
 
 __all__ = ["roi_pool", "RoIPool"]
 
-_MAX_GATHER = 1 << 24  # elements gathered at once
+_TILE = 1 << 17  # elements of one chunk's (rois, PH, PW, C) arrays: about a cache's worth
+_FLT_MAX = 3.4028234663852886e38  # torchvision starts every bin's maximum at -FLT_MAX
 
 
 def _round_half_away(xp, v):
-    return xp.sign(v) * xp.floor(xp.abs(v) + 0.5)
+    """``std::round``: to the nearest integer, halves away from zero (exactly: ``v - trunc(v)``
+    has no rounding error)."""
+    t = xp.trunc(v)
+    return t + xp.sign(v) * (xp.abs(v - t) >= 0.5)
 
 
 def _bins(xp, start, end, n_bins, size, dt):
@@ -34,59 +42,92 @@ def _bins(xp, start, end, n_bins, size, dt):
 
 
 def _roi_pool_forward(xp, x, rois, ph_n, pw_n, spatial_scale):
+    """The pooled (K, C, PH, PW) output and the (K, C, PH, PW) int32 position (``y * W + x``
+    in the RoI's image, -1 where no value was taken) of each bin's maximum."""
     n, c, h, w = x.shape
     k = rois.shape[0]
     dt = rois.dtype if rois.dtype.itemsize >= 4 else np.dtype("f4")
     r = rois.astype(dt)
     scale = dt.type(spatial_scale)
     batch = r[:, 0].astype(np.int64)
-    sw = _round_half_away(xp, r[:, 1] * scale).astype(np.int64)
-    sh = _round_half_away(xp, r[:, 2] * scale).astype(np.int64)
-    ew = _round_half_away(xp, r[:, 3] * scale).astype(np.int64)
-    eh = _round_half_away(xp, r[:, 4] * scale).astype(np.int64)
+    sw, sh, ew, eh = (_round_half_away(xp, r[:, i] * scale).astype(np.int64)
+                      for i in (1, 2, 3, 4))
     hlo, hhi = _bins(xp, sh, eh, ph_n, h, dt)  # (K, PH)
     wlo, whi = _bins(xp, sw, ew, pw_n, w, dt)  # (K, PW)
     out = xp.zeros((k, c, ph_n, pw_n), dtype=x.dtype)
-    arg = xp.full((k, c, ph_n, pw_n), -1, dtype=np.int64)
-    if k == 0:
+    arg = xp.full((k, c, ph_n, pw_n), -1, dtype=np.int32)
+    if k == 0 or c == 0:
         return out, arg
-    bh = max(int((hhi - hlo).max()), 1)
-    bw = max(int((whi - wlo).max()), 1)
-    fill = -xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    rows = xp.ascontiguousarray(xp.moveaxis(x, 1, -1)).reshape(-1, c)  # (N*H*W, C) rows
-    step = max(1, _MAX_GATHER // max(1, ph_n * pw_n * c))
-    for lo in range(0, k, step):  # chunks of RoIs; within a chunk, one pass per window offset
-        s = slice(lo, min(k, lo + step))
-        b = batch[s][:, None, None]
-        y0 = hlo[s][:, :, None]  # (k, PH, 1)
-        x0 = wlo[s][:, None, :]  # (k, 1, PW)
-        best = off = m = None
-        for i in range(bh):  # bh * bw passes (like pooling's kernel offsets), never per RoI
-            yy = y0 + i
-            vy = yy < hhi[s][:, :, None]
-            for j in range(bw):
-                xx = x0 + j
-                invalid = ~(vy & (xx < whi[s][:, None, :]))[..., None]  # (k, PH, PW, 1)
-                pix = (b * h + xp.minimum(yy, h - 1)) * w + xp.minimum(xx, w - 1)
-                v = xp.take(rows, pix.reshape(-1), axis=0).reshape(pix.shape + (c,))
-                if invalid.any():
-                    xp.copyto(v, fill, where=invalid)  # (k, PH, PW, C)
-                if best is None:
-                    best = v
-                    off = xp.zeros(v.shape, dtype=np.int32)  # window offset of the max
-                    m = xp.empty(v.shape, dtype=bool)
-                    continue
-                xp.greater(v, best, out=m)  # strict: the first maximum in row-major order wins
-                xp.copyto(best, v, where=m)
-                xp.copyto(off, i * bw + j, where=m)
-        empty = ~((hhi[s] > hlo[s])[:, :, None] & (whi[s] > wlo[s])[:, None, :])[..., None]
-        best = xp.where(empty, x.dtype.type(0), best)
-        arg_y = y0[..., None] + off // bw
-        arg_x = x0[..., None] + off % bw
-        pos = xp.where(empty, -1, arg_y * w + arg_x)
-        out[s] = xp.moveaxis(best, -1, 1)
-        arg[s] = xp.moveaxis(pos, -1, 1)
+    if x.dtype.kind == "f":  # -FLT_MAX is -inf in float16
+        lowest = x.dtype.type(-_FLT_MAX if x.dtype.itemsize >= 4 else -np.inf)
+        sentinel = -np.inf
+    else:
+        lowest = sentinel = np.iinfo(x.dtype).min
+    # (N*H*W + 1, C) pixel rows; the last one, never above ``lowest``, stands for the window
+    # positions outside a bin
+    rows = xp.empty((n * h * w + 1, c), dtype=x.dtype)
+    rows[:-1].reshape(n, h, w, c)[...] = xp.moveaxis(x, 1, -1)
+    rows[-1] = sentinel
+    pad = n * h * w
+    # RoIs grouped by window (largest bin) size, so small RoIs make few passes
+    win_h = np.asarray(_to_host(xp.maximum(hhi - hlo, 0).max(axis=1)))
+    win_w = np.asarray(_to_host(xp.maximum(whi - wlo, 0).max(axis=1)))
+    order = np.lexsort((win_w, win_h))
+    cuts = np.flatnonzero((np.diff(win_h[order]) != 0) | (np.diff(win_w[order]) != 0)) + 1
+    step = max(1, _TILE // (ph_n * pw_n * c))
+    for group in np.split(order, cuts):
+        bh, bw = int(win_h[group[0]]), int(win_w[group[0]])
+        for lo in range(0, group.size, step):
+            s = xp.asarray(group[lo:lo + step])
+            y0, y1 = hlo[s][:, :, None], hhi[s][:, :, None]  # (k, PH, 1)
+            x0, x1 = wlo[s][:, None, :], whi[s][:, None, :]  # (k, 1, PW)
+            base = batch[s][:, None, None] * (h * w)
+            shape = (s.shape[0], ph_n, pw_n, c)
+            best = xp.full(shape, lowest, dtype=x.dtype)
+            # 1 + the window offset i * bw + j of the maximum, 0 while none is taken: passes go
+            # in increasing offset order, so the maximum of the marks where a pass raised the
+            # maximum is that of the last raise (branch-free, unlike a masked copy)
+            odt = np.dtype(np.uint8 if bh * bw < 255 else np.uint16 if bh * bw < 65535
+                           else np.uint32)
+            off = xp.zeros(shape, dtype=odt)
+            mark = xp.empty(shape, dtype=odt)
+            v = xp.empty(shape, dtype=x.dtype)
+            m = xp.empty(shape, dtype=bool)
+            for i in range(bh):  # bh * bw passes (like pooling's kernel offsets)
+                yy = y0 + i
+                in_y = yy < y1
+                row0 = base + yy * w
+                for j in range(bw):
+                    xx = x0 + j
+                    pix = xp.where(in_y & (xx < x1), row0 + xx, pad)  # (k, PH, PW)
+                    xp.take(rows, pix.reshape(-1), axis=0, out=v.reshape(-1, c))
+                    xp.greater(v, best, out=m)  # strict: the first maximum wins
+                    xp.fmax(best, v, out=best)  # NaNs never raise it, as with ``>``
+                    xp.multiply(m.view(np.uint8), odt.type(i * bw + j + 1), out=mark)
+                    xp.maximum(off, mark, out=off)
+            # position y * W + x of each maximum: a table by window offset, -1 where none
+            o = np.arange(bh * bw)
+            table = np.concatenate([[-(1 << 30)], o // max(bw, 1) * w + o % max(bw, 1)])
+            pos = xp.take(xp.asarray(table.astype(np.int32)), off)
+            pos += (y0 * w + x0)[..., None].astype(np.int32)
+            xp.maximum(pos, -1, out=pos)
+            # fmax may pick either of -0.0 and 0.0: torchvision has the value at the position
+            zero = best == 0
+            zero &= pos >= 0
+            if zero.any():
+                z = xp.flatnonzero(zero)
+                at = (base[..., None] + pos).reshape(-1)[z]
+                best.reshape(-1)[z] = rows[at, z % c]
+            empty = ((y1 <= y0) | (x1 <= x0))[..., None]  # (k, PH, PW, 1)
+            best = xp.where(empty, x.dtype.type(0), best)
+            out[s] = xp.moveaxis(best, -1, 1)
+            arg[s] = xp.moveaxis(pos, -1, 1)
     return out, arg
+
+
+def _to_host(a):
+    """``a`` as a numpy array (a copy from the device for cupy arrays)."""
+    return a.get() if hasattr(a, "get") else a
 
 
 def _scatter_add(xp, size, idx, vals):
