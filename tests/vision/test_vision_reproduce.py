@@ -71,3 +71,30 @@ def test_fashion_mnist_quick_reaches_accuracy(monkeypatch, tmp_path):
 
     monkeypatch.setattr(datasets.FashionMNIST, "files", datasets.FashionMNIST.files)
     assert fashion_mnist.main(["--quick", "--data", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("depth,params", [(20, 269_722), (32, 464_154), (44, 658_586),
+                                          (56, 853_018)])
+def test_cifar_resnet_is_he_et_al_option_a(depth, params):
+    """6n+2 layers, option A shortcuts (no parameters): the parameter counts of the paper's
+    networks (0.27M for ResNet-20 ... 0.85M for ResNet-56)."""
+    from cifar10_resnet import CifarResNet
+
+    model = CifarResNet(depth)
+    assert sum(p.numel() for p in model.parameters()) == params
+    convs = [m for m in model.modules() if isinstance(m, ember.nn.Conv2d)]
+    assert len(convs) + 1 == depth and all(c.kernel_size == (3, 3) for c in convs)
+    assert model(ember.randn(2, 3, 32, 32)).shape == (2, 10)
+
+
+def test_cifar_resnet_option_a_shortcut_pads_zero_channels():
+    from cifar10_resnet import BasicBlock
+
+    block = BasicBlock(16, 32, stride=2)
+    x = ember.randn(2, 16, 8, 8)
+    s = block.shortcut(x)
+    assert s.shape == (2, 32, 4, 4)
+    np.testing.assert_array_equal(s[:, 8:24].numpy(), x[:, :, ::2, ::2].numpy())
+    assert float(s[:, :8].abs().sum()) == 0 and float(s[:, 24:].abs().sum()) == 0
+    with pytest.raises(ValueError, match="6n\\+2"):
+        __import__("cifar10_resnet").CifarResNet(21)
