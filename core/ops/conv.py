@@ -27,8 +27,10 @@ __all__ = ["conv", "conv_transpose", "im2col", "col2im", "unfold", "fold"]
 
 # gathered buffers up to this size are kept from forward for the weight gradient
 KEEP_COL_BYTES = 256 * 1024 * 1024
-# larger gathers are made and multiplied a block of samples at a time (cache-sized blocks)
-CHUNK_BYTES = 4 * 1024 * 1024
+# larger gathers are made and multiplied a block of samples at a time, each block about
+# this size: small enough to stay in the last-level cache between its copy and its product,
+# large enough that a 2-thread BLAS is not slowed by many short calls on a busy machine
+CHUNK_BYTES = 16 * 1024 * 1024
 
 
 def _prod(t) -> int:
@@ -165,10 +167,11 @@ def _forward_rows(xp, x, w, stride, pads, dilation, groups):
         col, _ = im2col(xp, x, k, stride, pads, dilation)
         return _matmul_groups(xp, w, col, groups), out, \
             (col if col.nbytes <= KEEP_COL_BYTES else None)
+    xpad, nopad = _pad(xp, x, pads), ((0, 0),) * len(k)  # padded once, not per block
     y2 = None
     for s in range(0, n, nb):  # blocks of samples, not a loop per sample
         e = min(n, s + nb)
-        col, _ = im2col(xp, x[s:e], k, stride, pads, dilation)
+        col, _ = im2col(xp, xpad[s:e], k, stride, nopad, dilation, out)
         part = _matmul_groups(xp, w, col, groups)
         if y2 is None:
             y2 = xp.empty((o, n * length), dtype=part.dtype)
@@ -313,10 +316,11 @@ def _chunked_weight_grad(xp, x, g2, k, stride, pads, dilation, groups, out):
     n = x.shape[0]
     length = _prod(out)
     nb = _samples_per_chunk(n, x.shape[1] * _prod(k), length, x.dtype.itemsize)
+    xpad, nopad = _pad(xp, x, pads), ((0, 0),) * len(k)  # padded once, not per block
     gw = None
     for s in range(0, n, nb):  # blocks of samples, not a loop per sample
         e = min(n, s + nb)
-        col, _ = im2col(xp, x[s:e], k, stride, pads, dilation, out)
+        col, _ = im2col(xp, xpad[s:e], k, stride, nopad, dilation, out)
         part = _weight_grad(xp, g2[:, s * length:e * length], col, groups)
         gw = part if gw is None else gw.__iadd__(part)
     return gw
