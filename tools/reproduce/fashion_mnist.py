@@ -3,8 +3,9 @@
     python tools/reproduce/fashion_mnist.py --data ~/data --download --epochs 5
     python tools/reproduce/fashion_mnist.py --quick
 
-A two-conv network (about 0.1 M parameters) trained with Adam reaches about 90% test
-accuracy in 5 epochs on the real data. ``--quick`` trains one epoch on 3,000 images and
+A two-conv network (0.42 M parameters) trained with Adam and a cosine learning-rate
+schedule for 12 epochs reaches at least 91% test accuracy on the real data (the run
+recorded in docs/vision.md). ``--quick`` trains one epoch on 3,000 images and
 evaluates on 1,000; when the Fashion-MNIST files are not under ``--data`` it writes a
 learnable stand-in in the official idx format (ten shapes drawn with noise) to a temporary
 folder, so the whole pipeline runs offline, and it exits non-zero below 80% accuracy.
@@ -28,17 +29,22 @@ from ember.vision import datasets, transforms
 
 
 class SmallCNN(nn.Module):
-    """conv(1->16) - pool - conv(16->32) - pool - fc(32*7*7 -> 10)."""
+    """conv(1->32) - pool - conv(32->64) - pool - fc(64*7*7 -> 128) - fc(128 -> 10), with
+    batch norm after each convolution and dropout before each linear layer (0.42 M
+    parameters)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(inplace=True),
-            nn.MaxPool2d(2),  # (N, 16, 14, 14)
-            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
-            nn.MaxPool2d(2),  # (N, 32, 7, 7)
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # (N, 32, 14, 14)
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # (N, 64, 7, 7)
         )
-        self.classifier = nn.Linear(32 * 7 * 7, 10)
+        self.classifier = nn.Sequential(
+            nn.Dropout(0.25), nn.Linear(64 * 7 * 7, 128), nn.ReLU(inplace=True),
+            nn.Dropout(0.25), nn.Linear(128, 10),
+        )
 
     def forward(self, x):
         return self.classifier(ember.flatten(self.features(x), 1))
@@ -87,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None, help="dataset root (default: $EMBER_HOME/datasets)")
     p.add_argument("--download", action="store_true")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--quick", action="store_true")
@@ -118,8 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     test_loader = DataLoader(test, batch_size=500)
     model = SmallCNN()
     opt = ember.optim.Adam(model.parameters(), lr=args.lr)
+    sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss()
     acc = 0.0
+    start = time.time()
     for epoch in range(args.epochs):
         model.train()
         t0, seen, running = time.time(), 0, 0.0
@@ -130,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             opt.step()
             running += float(loss) * y.shape[0]
             seen += y.shape[0]
+        sched.step()
         model.eval()
         correct = total = 0
         with ember.no_grad():
@@ -141,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
               f"test acc {acc * 100:.2f}%  ({time.time() - t0:.0f}s)")
     if tmp is not None:
         tmp.cleanup()
+    print(f"final test accuracy {acc * 100:.2f}% after {args.epochs} epochs "
+          f"({time.time() - start:.0f}s in all)")
     if args.quick and acc < 0.8:
         print(f"FAILED: quick run reached {acc * 100:.1f}% test accuracy (< 80%)")
         return 1
