@@ -7,7 +7,10 @@ is written with ember ops, so double backward works.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
+from . import _parallel
 from .op import Op, xp_of
 
 __all__ = ["linear"]
@@ -19,6 +22,9 @@ class Linear(Op):
 
     def forward(self, x, w, b=None):
         xp = xp_of(x)
+        if xp is np and x.ndim >= 2:  # split over threads (``_parallel.matmul``)
+            y = _parallel.matmul(x.reshape(-1, x.shape[-1]), w.T, b)
+            return y.reshape(x.shape[:-1] + (w.shape[0],))
         if x.ndim == 2:
             y = xp.matmul(x, w.T)
         elif x.ndim == 1:

@@ -13,7 +13,7 @@ learning rate 0.1 divided by 10 at 32k and 48k iterations, stopping at 64k itera
 the 50k training images. Published test error: ResNet-20 8.75%, ResNet-32 7.51%,
 ResNet-44 7.17%, ResNet-56 6.97%.
 
-``--quick`` is a smoke run: a ResNet-20 for one epoch on 2,000 training images, evaluated
+``--quick`` is a smoke run: a ResNet-20 for two epochs on 2,000 training images, evaluated
 on 500. When the real CIFAR-10 files are not under ``--data``, it writes a small learnable
 stand-in in CIFAR's own pickle format (ten classes told apart by colour and stripe
 orientation, with noise) into a temporary folder, so the whole pipeline (parser,
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--workers", type=int, default=0)
-    p.add_argument("--quick", action="store_true", help="one-epoch smoke run (see above)")
+    p.add_argument("--quick", action="store_true", help="two-epoch smoke run (see above)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     ember.manual_seed(args.seed)
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         root = get_datasets_dir()
     tmp = None
     if args.quick:
-        args.depth, args.batch_size, args.lr = 20, 64, 0.05
+        args.depth, args.batch_size, args.lr = 20, 32, 0.05
         have = os.path.isdir(os.path.join(root, datasets.CIFAR10.base_folder))
         if not have and not args.download:
             tmp = tempfile.TemporaryDirectory()
@@ -196,11 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     train_loader, test_loader = loaders(root, args.download, args.batch_size, args.quick,
                                         args.workers)
     if args.quick:
-        args.iterations, args.milestones = len(train_loader), []
+        args.iterations, args.milestones = 2 * len(train_loader), []
     model = CifarResNet(args.depth)
     opt = ember.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=1e-4)
     sched = ember.optim.lr_scheduler.MultiStepLR(opt, milestones=args.milestones, gamma=0.1)
-    if args.quick:  # 32 steps: warm up and anneal, so batch-norm statistics settle
+    if args.quick:  # 126 steps: warm up and anneal, so batch-norm statistics settle
         sched = ember.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr,
                                                     total_steps=args.iterations)
     loss_fn = nn.CrossEntropyLoss()

@@ -1,0 +1,171 @@
+"""``ember.ops._parallel.run_parts``: the split, errors raised in any part, nested calls run
+serially, and a forked child gets its own workers."""
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+from ember.ops import _parallel
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    def set_threads(n, min_part=1, min_part_macs=1000):
+        monkeypatch.setattr(_parallel, "get_num_threads", lambda: n)
+        monkeypatch.setattr(_parallel, "MIN_PART", min_part)
+        monkeypatch.setattr(_parallel, "MIN_PART_MACS", min_part_macs)
+    return set_threads
+
+
+def test_parts_cover_the_range_once(threads):
+    threads(4)
+    seen = []
+    lock = threading.Lock()
+
+    def fn(lo, hi):
+        with lock:
+            seen.append((lo, hi, threading.current_thread().name))
+
+    _parallel.run_parts(fn, 10)
+    spans = sorted((lo, hi) for lo, hi, _ in seen)
+    assert spans == [(0, 2), (2, 5), (5, 7), (7, 10)]
+    names = {name for lo, _, name in seen if lo}
+    assert all(n.startswith("ember-intraop-") for n in names)
+    assert [name for lo, _, name in seen if lo == 0] == [threading.current_thread().name]
+
+
+def test_small_work_and_one_thread_run_in_the_caller(threads):
+    calls = []
+    threads(4, min_part=1000)
+    _parallel.run_parts(lambda lo, hi: calls.append((lo, hi)), 1999)  # under 2 parts' worth
+    threads(1)
+    _parallel.run_parts(lambda lo, hi: calls.append((lo, hi)), 50)
+    assert calls == [(0, 1999), (0, 50)]
+    assert _parallel.parts_for(10, unit=300) == 1  # 3000 elements: 1 thread
+
+
+@pytest.mark.parametrize("failing", [0, 2])
+def test_an_error_in_any_part_is_raised_after_all_parts_ran(threads, failing):
+    threads(3)
+    done = []
+
+    def fn(lo, hi):
+        if lo == [0, 3, 6][failing]:
+            raise ValueError(f"part {lo}")
+        done.append(lo)
+
+    with pytest.raises(ValueError, match=f"part {[0, 3, 6][failing]}"):
+        _parallel.run_parts(fn, 9)
+    assert len(done) == 2
+    out = np.zeros(9)  # the pool still works afterwards
+    _parallel.run_parts(lambda lo, hi: out.__setitem__(slice(lo, hi), 1), 9)
+    assert out.sum() == 9
+
+
+def test_nested_parts_run_serially_in_a_worker(threads):
+    threads(2)
+    inner = []
+
+    def outer(lo, hi):
+        _parallel.run_parts(lambda a, b: inner.append((lo, a, b)), 8)
+
+    _parallel.run_parts(outer, 2)
+    assert sorted(inner) == [(0, 0, 4), (0, 4, 8), (1, 0, 8)]  # the worker's part: one call
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_starts_its_own_workers(threads):
+    threads(2)
+    _parallel.run_parts(lambda lo, hi: None, 4)  # workers running in the parent
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        signal.alarm(60)  # a hang ends the child (and fails the test) instead of the run
+        code = 1
+        try:
+            out = np.zeros(100)
+            _parallel.run_parts(lambda lo, hi: out.__setitem__(slice(lo, hi), lo + 1), 100)
+            code = 0 if set(out) == {1, 51} else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("shapes", [((300, 40), (40, 50)),  # rows
+                                    ((20, 40), (40, 500)),  # columns
+                                    ((6, 30, 40), (6, 40, 20)),  # first batch dim
+                                    ((1, 6, 30, 40), (1, 6, 40, 20)),  # second batch dim
+                                    ((5, 30, 40), (40, 20))])  # broadcast: np.matmul as is
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_splits_agree_with_numpy(threads, shapes, dtype):
+    threads(2)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shapes[0]).astype(dtype)
+    b = rng.standard_normal(shapes[1][::-1]).astype(dtype).T if len(shapes[1]) == 2 else \
+        rng.standard_normal(shapes[1]).astype(dtype)  # a transposed (strided) operand too
+    got = _parallel.matmul(a, b)
+    bias = rng.standard_normal(got.shape[-1]).astype(dtype)
+    got_b = _parallel.matmul(a, b, bias)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, np.matmul(a, b), rtol=tol, atol=tol)
+    np.testing.assert_allclose(got_b, np.matmul(a, b) + bias, rtol=tol, atol=tol)
+    assert got.dtype == dtype
+
+
+def test_matmul_other_cases_are_numpy(threads):
+    threads(2)
+    a = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(_parallel.matmul(a, a.T), a @ a.T)  # integers
+    c = (np.ones((2, 3)) + 1j).astype(np.complex64)
+    np.testing.assert_array_equal(_parallel.matmul(c, c.T), c @ c.T)
+    z = np.zeros((0, 5), np.float32)
+    assert _parallel.matmul(z, np.ones((5, 7), np.float32)).shape == (0, 7)
+
+
+def test_matmul_restores_the_blas_thread_count(threads):
+    threads(2)
+    libs = _parallel._blas_controllers()
+    before = [lib.get_num_threads() for lib in libs]
+    seen = []
+
+    def part(lo, hi):
+        seen.append([lib.get_num_threads() for lib in libs])
+
+    with _parallel._one_blas_thread():
+        _parallel.run_parts(part, 2)
+    assert all(n == 1 for s in seen for n in s)
+    assert [lib.get_num_threads() for lib in libs] == before
+
+
+def test_chunked_parts_cover_the_range_in_steps(threads):
+    threads(2)
+    calls = []
+    lock = threading.Lock()
+
+    def fn(lo, hi):
+        with lock:
+            calls.append((lo, hi))
+
+    _parallel.run_parts(fn, 10, unit=3, chunk=9)  # 3 items a step, within parts [0,5), [5,10)
+    assert sorted(calls) == [(0, 3), (3, 5), (5, 8), (8, 10)]
+    calls.clear()
+    _parallel.run_parts(fn, 4, unit=3, chunk=100)  # under one chunk: one call per part
+    assert sorted(calls) == [(0, 2), (2, 4)]
+
+
+def test_matmul_off_the_main_thread_is_numpy_as_is(threads, monkeypatch):
+    threads(2)
+    libs = _parallel._blas_controllers()
+    before = [lib.get_num_threads() for lib in libs]
+    calls = []
+    monkeypatch.setattr(_parallel, "run_parts", lambda *a, **k: calls.append(a))
+    a = np.ones((300, 40), np.float32)
+    out = []
+    t = threading.Thread(target=lambda: out.append(_parallel.matmul(a, a.T)))
+    t.start()
+    t.join(10)
+    np.testing.assert_array_equal(out[0], a @ a.T)
+    assert calls == []  # not split (OpenBLAS ignores thread counts set off the main thread)
+    assert [lib.get_num_threads() for lib in libs] == before
