@@ -322,7 +322,10 @@ def _chunked_weight_grad(xp, x, g2, k, stride, pads, dilation, groups, out):
         e = min(n, s + nb)
         col, _ = im2col(xp, xpad[s:e], k, stride, nopad, dilation, out)
         part = _weight_grad(xp, g2[:, s * length:e * length], col, groups)
-        gw = part if gw is None else gw.__iadd__(part)
+        if gw is None:
+            gw = part
+        else:
+            gw += part
     return gw
 
 
