@@ -8,6 +8,7 @@ import numpy as np
 from . import _device, _dtype
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
+from .ops import _parallel
 from .ops import compare as C
 from .ops import elementwise as E
 from .ops import index as I
@@ -149,6 +150,8 @@ def _make_inplace(name: str, fn):
 
     def inplace(self, *args, **kwargs):
         if not needs_graph(self, *args):
+            if name == "relu" and not args and not kwargs and _fast_relu_(self):
+                return self
             if ufunc_name is not None and len(args) == 1:
                 if not kwargs:
                     if _fast_inplace(self, ufunc_name, args[0]):
@@ -190,6 +193,19 @@ def _fast_inplace(self: Tensor, name: str, other) -> bool:
     if not a.flags.writeable:
         return False
     _INPLACE_UFUNC[name](a, b, out=a)
+    self._vc[0] += 1
+    return True
+
+
+def _fast_relu_(self: Tensor) -> bool:
+    """``relu_`` in self's memory (threaded over parts of large arrays)."""
+    a = self._data
+    if type(a) is not np.ndarray or a.dtype.kind not in "fiu" or not a.flags.writeable:
+        return False
+    zero = a.dtype.type(0)
+    if not (a.size >= 2 * _parallel.MIN_PART and
+            _parallel.flat_map(lambda x, out: np.maximum(x, zero, out=out), a, a)):
+        np.maximum(a, zero, out=a)
     self._vc[0] += 1
     return True
 

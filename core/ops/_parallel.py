@@ -29,7 +29,8 @@ import numpy as np
 
 from .._threads import get_num_threads
 
-__all__ = ["run_parts", "parts_for", "matmul", "MIN_PART", "MIN_PART_MACS", "CHUNK"]
+__all__ = ["run_parts", "parts_for", "matmul", "flat_map", "MIN_PART", "MIN_PART_MACS",
+           "CHUNK"]
 
 MIN_PART = 1 << 17  # elements: smaller work is not split (a hand-off costs tens of us)
 MIN_PART_MACS = 1 << 25  # multiply-adds: a part of a split product takes ~1 ms at least
@@ -138,6 +139,24 @@ def run_parts(fn, n: int, unit: int = 1, min_part: int | None = None,
             error = p.error
     if error is not None:
         raise error
+
+
+def flat_map(fn, out, *arrays) -> bool:
+    """Calls ``fn(*parts, out=part)`` over consecutive parts of the flattened ``arrays`` and
+    ``out`` (numpy arrays of one shape, all C-contiguous), a cache-sized chunk at a time and
+    in parallel when large; False (nothing done) when the arrays don't qualify."""
+    if not out.flags.c_contiguous or any(
+            type(a) is not np.ndarray or a.shape != out.shape or not a.flags.c_contiguous
+            for a in arrays):
+        return False
+    o = out.reshape(-1)
+    flats = [a.reshape(-1) for a in arrays]
+
+    def part(lo, hi):
+        fn(*[f[lo:hi] for f in flats], out=o[lo:hi])
+
+    run_parts(part, o.size, chunk=CHUNK)
+    return True
 
 
 _blas = None  # the threadpoolctl controllers of the loaded BLAS libraries, found on first use

@@ -12,6 +12,8 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from ..autograd.grad_mode import _State
+from . import _parallel
 from ._prep import binary_operands, cast, special_module, to_float, unbroadcast
 from .op import Op, xp_of
 
@@ -408,7 +410,7 @@ erf = _unary("erf", lambda x: special_module(x).erf(x),
              lambda g, x, n: g * (2.0 / math.sqrt(math.pi)) * exp(-x * x))
 erfc = _unary("erfc", lambda x: special_module(x).erfc(x),
               lambda g, x, n: g * (-2.0 / math.sqrt(math.pi)) * exp(-x * x))
-relu = _unary("relu", lambda x: _relu(x), lambda g, y, n: g * (y > 0), save="output",
+relu = _unary("relu", lambda x: _relu(x), lambda g, y, n: _relu_grad(g, y), save="output",
               floating=False)
 floor = _unary("floor", lambda x: _np(x).floor(x) if x.dtype.kind == "f" else x.copy(),
                lambda g, _, n: g * 0, save=None, floating=False)
@@ -441,7 +443,31 @@ def _sgn(x):
 def _relu(x):
     if x.dtype.kind == "b":
         raise RuntimeError("relu: not implemented for 'Bool'")
-    return _np(x).maximum(x, x.dtype.type(0))
+    zero = x.dtype.type(0)
+    if type(x) is np.ndarray and x.size >= 2 * _parallel.MIN_PART:
+        out = np.empty(x.shape, x.dtype)
+        if _parallel.flat_map(lambda a, out: np.maximum(a, zero, out=out), out, x):
+            return out
+    return _np(x).maximum(x, zero)
+
+
+def _relu_grad(g: Tensor, y: Tensor) -> Tensor:
+    """``g`` where ``y <= 0`` is false (so a NaN passes its gradient, as PyTorch's
+    threshold_backward); without a graph of the gradient, on arrays in one chunked (and,
+    when large, threaded) pass instead of a comparison, a cast and a product."""
+    gd, yd = g._data, y._data
+    if not _State.enabled and type(gd) is np.ndarray and gd.shape == yd.shape and \
+            gd.dtype == yd.dtype and gd.dtype.kind == "f":
+        out = np.empty(gd.shape, gd.dtype)
+
+        def masked(g_part, y_part, out):
+            keep = np.less_equal(y_part, 0)
+            np.logical_not(keep, out=keep)
+            np.multiply(g_part, keep, out=out)
+
+        if _parallel.flat_map(masked, out, gd, yd):
+            return Tensor._make(out)
+    return g * ~(y <= 0)
 
 
 def _sigmoid(x):

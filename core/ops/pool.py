@@ -16,6 +16,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
+from . import pool_max_cpu
 from .conv import _pad
 from .op import Op, xp_of
 
@@ -104,6 +105,15 @@ class MaxPool(Op):
             raise RuntimeError(f"max_pool: Given input size: {tuple(x.shape[1:])}. Calculated "
                                f"output size: {(x.shape[1],) + out}. Output size is too small")
         self.out, self.pads, self.in_shape = out, pads, x.shape
+        self.arg = None
+        if xp is np and x.dtype.kind in "fiu":
+            found = pool_max_cpu.max_pool_forward(x, self.k, self.stride, self.dilation,
+                                                  pads, out, self.need_arg)
+            if found is not None:  # else a NaN in the input: the search below
+                best, self.arg = found
+                if self.need_arg and self.holder is not None:
+                    self.holder.append(self)
+                return best
         fill = -xp.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xpad = _pad(xp, x, pads, value=fill)
         offs = _offsets(self.k)
@@ -152,6 +162,9 @@ class MaxPoolBackward(Op):
 
     def forward(self, g):
         xp = xp_of(g)
+        if xp is np:
+            return pool_max_cpu.max_pool_backward(g, self.arg, self.in_shape, self.k,
+                                                  self.stride, self.dilation, self.pads)
         padded = self.in_shape[:2] + tuple(n + lo + hi for n, (lo, hi) in
                                            zip(self.in_shape[2:], self.pads))
         dxp = xp.zeros(padded, dtype=g.dtype)

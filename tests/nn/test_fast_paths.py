@@ -263,3 +263,39 @@ def test_batch_norm_train_double_backward_float64():
 
     assert ember.autograd.gradcheck(f, (x, w, b))
     assert ember.autograd.gradgradcheck(f, (x, w, b))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_relu_large_arrays_threaded(threads, n_threads):
+    """ReLU's chunked/threaded array paths (forward, the gradient ``g * (y > 0)`` in one
+    pass, in-place ``relu_`` under no_grad) equal torch's, on arrays large enough to split,
+    with NaN, signed zeros and infinities; integers in place; a non-contiguous input takes
+    the plain path; an in-place change of a value saved for backward is still caught."""
+    threads(n_threads)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 8, 96, 96)).astype(np.float32)
+    x.flat[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, 1e-40]
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    ex, tx = em(x, requires_grad=True), th(x, True)
+    ey, ty = F.relu(ex), TF.relu(tx)
+    np.testing.assert_array_equal(ey.detach().numpy(), ty.detach().numpy())
+    ey.backward(em(g))
+    ty.backward(th(g))
+    np.testing.assert_array_equal(ex.grad.numpy(), tx.grad.numpy())
+    with ember.no_grad():
+        a, b = em(x), th(x)
+        a.relu_()
+        b.relu_()
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+        t = em(x).permute(0, 2, 3, 1)
+        np.testing.assert_array_equal(F.relu(t).numpy(), TF.relu(th(x).permute(0, 2, 3, 1)).numpy())
+    ints = rng.integers(-5, 5, x.shape)
+    a = ember.tensor(ints)
+    a.relu_()
+    np.testing.assert_array_equal(a.numpy(), np.maximum(ints, 0))
+    w = em(x[:1], requires_grad=True)
+    h = w * 2
+    y = h.sigmoid()  # saves its output
+    y.relu_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -132,3 +132,54 @@ def test_normalize(device):
         a = F.normalize(em(x, device, True), **kw)
         b = TF.normalize(th(x, True), **kw)
         assert_close(a, b)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_norm_eval_channel_affine(threads, monkeypatch):
+    """Evaluation-mode batch norm (one fused scale-and-shift op, in blocks of one plane
+    over two threads here): values and the gradients of input, weight and bias equal
+    torch's; second derivatives (running statistics included) by float64 gradgradcheck; a
+    non-contiguous input; bfloat16 input with float32 parameters keeps bfloat16."""
+    import ember.ops._parallel as par
+    import ember.ops.channel_affine as ca
+
+    monkeypatch.setattr(ca, "CHUNK", 1)
+    monkeypatch.setattr(par, "MIN_PART", 1)
+    old = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        for shape in [(3, 4, 5, 6), (6, 4), (2, 4, 3)]:
+            x = randn(*shape, seed=4)
+            m, v = randn(4, seed=5), np.abs(randn(4, seed=6)) + 0.5
+            w, b = randn(4, seed=7), randn(4, seed=8)
+            grad = (True, False, False, True, True)  # torch: running stats take no grad
+            ins_e = [em(a, requires_grad=r) for a, r in zip((x, m, v, w, b), grad)]
+            ins_t = [th(a, r) for a, r in zip((x, m, v, w, b), grad)]
+            ey = F.batch_norm(ins_e[0], ins_e[1], ins_e[2], ins_e[3], ins_e[4])
+            ty = TF.batch_norm(ins_t[0], ins_t[1], ins_t[2], ins_t[3], ins_t[4])
+            assert ey.dtype == ember.float32
+            assert_close(ey, ty, 1e-6, 1e-6)
+            g = randn(*shape, seed=9)
+            ey.backward(em(g))
+            ty.backward(th(g))
+            for a, t, r in zip(ins_e, ins_t, grad):
+                if r:
+                    assert_close(a.grad, t.grad, 1e-5, 1e-5)
+        xt = randn(4, 5, 3, 6, seed=1)  # (N, H, C, W) permuted to (N, C, H, W)
+        ey = F.batch_norm(em(xt).permute(0, 2, 1, 3), em(m[:3]), em(v[:3]), em(w[:3]),
+                          em(b[:3]))
+        ty = TF.batch_norm(th(xt).permute(0, 2, 1, 3), th(m[:3]), th(v[:3]), th(w[:3]),
+                           th(b[:3]))
+        assert_close(ey, ty, 1e-6, 1e-6)
+        xb = em(x).to(ember.bfloat16)
+        yb = F.batch_norm(xb, em(m), em(v), em(w), em(b))
+        assert yb.dtype == ember.bfloat16
+        tb = TF.batch_norm(th(x).to(torch.bfloat16), th(m), th(v), th(w), th(b))
+        assert_close(yb.float(), tb.float(), 1e-2, 1e-2)
+        x64 = [em(a.astype(np.float64), requires_grad=True)  # running stats too, here
+               for a in (randn(2, 3, 4), randn(3, seed=2), np.abs(randn(3, seed=3)) + 0.5,
+                         randn(3, seed=4), randn(3, seed=5))]
+        assert ember.autograd.gradgradcheck(
+            lambda *a: F.batch_norm(a[0], a[1], a[2], a[3], a[4]), x64)
+    finally:
+        ember.set_num_threads(old)

@@ -140,3 +140,70 @@ def test_pool_errors():
         F.max_pool2d(ember.randn(1, 1, 5, 5), 2, padding=2)
     with pytest.raises(RuntimeError, match="Output size is too small"):
         F.max_pool2d(ember.randn(1, 1, 1, 1), 3)
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Max pooling on the CPU in blocks of one (sample, channel) plane, split over two
+    threads however small the input (pool_max_cpu's blocks and _parallel's parts)."""
+    import ember.ops._parallel as par
+    import ember.ops.pool_max_cpu as pm
+
+    monkeypatch.setattr(pm, "CHUNK", 1)
+    monkeypatch.setattr(par, "MIN_PART", 1)
+    old = ember.get_num_threads()
+    ember.set_num_threads(2)
+    yield
+    ember.set_num_threads(old)
+
+
+@pytest.mark.parametrize("kw", MAX2D, ids=[str(i) for i in range(len(MAX2D))])
+def test_max_pool2d_in_plane_blocks_with_ties(kw, tiny_blocks):
+    """Values, indices and gradients equal torch's when every plane is its own block and
+    windows hold many equal values (the first maximum's index is kept)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, (3, 4, 9, 10)).astype(np.float32)  # ties everywhere
+    for dtype in (np.float32, np.float64):
+        xe = ember.tensor(x.astype(dtype), requires_grad=True)
+        xt = torch.tensor(x.astype(dtype), requires_grad=True)
+        ev, ei = F.max_pool2d(xe, return_indices=True, **kw)
+        tv, ti = TF.max_pool2d(xt, return_indices=True, **kw)
+        np.testing.assert_array_equal(ev.detach().numpy(), tv.detach().numpy())
+        np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+        g = rng.standard_normal(tuple(tv.shape)).astype(dtype)
+        ev.backward(ember.tensor(g))
+        tv.backward(torch.tensor(g))
+        assert_close(xe.grad.numpy(), xt.grad.numpy(), 1e-6, 1e-6)  # sums in another order
+        with ember.no_grad():
+            np.testing.assert_array_equal(F.max_pool2d(ember.tensor(x.astype(dtype)),
+                                                       **kw).numpy(), tv.detach().numpy())
+
+
+def test_max_pool_nan_in_one_block_and_3d(tiny_blocks):
+    """A NaN in one plane sends the input to the NaN-aware search (NaN is the maximum, its
+    gradient goes to the NaN); 1-D and 3-D pooling in blocks agree with torch."""
+    x = randn(2, 3, 8, 8)
+    x[1, 2, 3, 4] = np.nan
+    xe = ember.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    ev, ei = F.max_pool2d(xe, 3, 2, 1, return_indices=True)
+    tv, ti = TF.max_pool2d(xt, 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(np.isnan(ev.detach().numpy()), np.isnan(tv.detach().numpy()))
+    np.testing.assert_array_equal(ei.numpy(), ti.numpy())
+    ev.sum().backward()
+    tv.sum().backward()
+    np.testing.assert_array_equal(xe.grad.numpy(), xt.grad.numpy())
+    check_module(nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1), randn(2, 3, 11))
+    check_module(nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True),
+                 torch.nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True),
+                 randn(2, 2, 5, 6, 7))
+
+
+def test_max_pool_integer_input():
+    """Integer inputs pool on the CPU path (padding filled with the dtype's minimum)."""
+    x = np.random.default_rng(0).integers(-100, 100, (2, 3, 7, 7)).astype(np.int64)
+    e = F.max_pool2d(ember.tensor(x), 3, 2, 1)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=np.iinfo(np.int64).min)
+    ref = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(2, 3))[:, :, ::2, ::2]
+    np.testing.assert_array_equal(e.numpy(), ref.max(axis=(-1, -2)))
+    assert e.dtype == ember.int64

@@ -7,6 +7,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops import norm as N
+from ...ops.channel_affine import channel_affine
 from ...ops.reduce import norm as _vector_norm
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
@@ -34,8 +35,7 @@ def _scale_shift(input: Tensor, mean: Tensor, var: Tensor, weight, bias, eps: fl
     shift = -mean * scale
     if bias is not None:
         shift = shift + bias
-    shape = _channel_shape(input)
-    return input * scale.reshape(shape) + shift.reshape(shape)
+    return channel_affine(input, scale, shift)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
