@@ -13,6 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
+from . import batch_norm_rows
 from ._parallel import run_parts
 from .op import Op, xp_of
 from .reduce import _ROW_DTYPES, row_sum, row_sum_sq
@@ -62,6 +63,12 @@ class BatchNormTrain(Op):
 
     def forward(self, x, w=None, b=None):
         xp = xp_of(x)
+        self.rows = batch_norm_rows.usable(x, w, b)
+        if self.rows:
+            y, mean, var, invstd = batch_norm_rows.forward(x, w, b, self.eps)
+            self.stats.extend((mean, var))
+            self.mean, self.invstd = mean, invstd  # (C,)
+            return y
         axes = (0,) + tuple(range(2, x.ndim))
         mean, xc, var, invstd = _stats(xp, x, axes, self.eps)
         self.stats.extend((mean.reshape(-1), var.reshape(-1)))
@@ -82,7 +89,16 @@ class BatchNormTrain(Op):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)
         gx = gw = gb = None
-        if not _State.enabled:
+        if self.rows and not _State.enabled:
+            gx, gw, gb = batch_norm_rows.backward(g._data, x._data, self.mean, self.invstd,
+                                                  None if w is None else w._data,
+                                                  nf[0][0] is not None)
+            gx, gw, gb = [None if a is None else Tensor._make(a) for a in (gx, gw, gb)]
+            if len(nf) < 2 or nf[1][0] is None:
+                gw = None
+            if len(nf) < 3 or nf[2][0] is None:
+                gb = None
+        elif not _State.enabled:
             gd = g._data
             xhat = x._data - self.mean
             xhat *= self.invstd

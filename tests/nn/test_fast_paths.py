@@ -299,3 +299,37 @@ def test_relu_large_arrays_threaded(threads, n_threads):
     y.relu_()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatch):
+    """The row form of training batch norm a row at a time over two threads: a large mean
+    offset (two-pass statistics, no cancellation), a permuted (non-contiguous) input, an
+    expanded gradient (from ``sum``), and bias without weight, all against torch."""
+    import ember.ops.batch_norm_rows as bnr
+
+    monkeypatch.setattr(bnr, "CHUNK", 1)
+    threads(2, min_part=1)
+    x = randn(6, 4, 5, 7) * 0.5 + 1000.0  # float32 mean 1000, std 0.5
+    ex, tx = em(x, requires_grad=True), th(x, True)
+    ey = F.batch_norm(ex, None, None, training=True)
+    ty = TF.batch_norm(tx, None, None, training=True)
+    assert_close(ey, ty, 2e-4, 2e-4)
+    (ey * em(randn(6, 4, 5, 7, seed=2))).sum().backward()
+    (ty * th(randn(6, 4, 5, 7, seed=2))).sum().backward()
+    assert_close(ex.grad, tx.grad, 2e-3, 2e-3)
+    xp = randn(4, 5, 3, 6, seed=3)  # (N, H, C, W) -> (N, C, H, W) view
+    b = randn(3, seed=4)
+    ex, tx = em(xp, requires_grad=True), th(xp, True)
+    eb, tb = em(b, requires_grad=True), th(b, True)
+    ey = F.batch_norm(ex.permute(0, 2, 1, 3), None, None, None, eb, training=True)
+    ty = TF.batch_norm(tx.permute(0, 2, 1, 3), None, None, None, tb, training=True)
+    assert_close(ey, ty, 1e-5, 1e-5)
+    (ey ** 2).sum().backward()
+    (ty ** 2).sum().backward()
+    assert_close(ex.grad, tx.grad, 1e-4, 1e-4)
+    assert_close(eb.grad, tb.grad, 1e-4, 1e-4)
+    ex2, tx2 = em(xp, requires_grad=True), th(xp, True)
+    F.batch_norm(ex2, None, None, em(randn(5, seed=6)), None,
+                 training=True).sum().backward()  # gradient: an expanded array of ones
+    TF.batch_norm(tx2, None, None, th(randn(5, seed=6)), None, training=True).sum().backward()
+    assert_close(ex2.grad, tx2.grad, 1e-5, 1e-5)
