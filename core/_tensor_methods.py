@@ -192,7 +192,10 @@ def _fast_inplace(self: Tensor, name: str, other) -> bool:
         return False
     if not a.flags.writeable:
         return False
-    _INPLACE_UFUNC[name](a, b, out=a)
+    ufunc = _INPLACE_UFUNC[name]
+    if not (a.size >= 2 * _parallel.MIN_PART and type(a) is np.ndarray and
+            _parallel.flat_map(ufunc, a, a, b)):  # large same-shape operands: threaded
+        ufunc(a, b, out=a)
     self._vc[0] += 1
     return True
 

@@ -143,12 +143,14 @@ def run_parts(fn, n: int, unit: int = 1, min_part: int | None = None,
 
 def flat_map(fn, out, *arrays) -> bool:
     """Calls ``fn(*parts, out=part)`` over consecutive parts of the flattened ``arrays`` and
-    ``out`` (numpy arrays of one shape, all C-contiguous), a cache-sized chunk at a time and
-    in parallel when large; False (nothing done) when the arrays don't qualify."""
+    ``out`` (numpy arrays of one shape, all C-contiguous, each either ``out`` itself or not
+    overlapping it), a cache-sized chunk at a time and in parallel when large; False
+    (nothing done) when the arrays don't qualify."""
     if not out.flags.c_contiguous or any(
-            type(a) is not np.ndarray or a.shape != out.shape or not a.flags.c_contiguous
+            type(a) is not np.ndarray or a.shape != out.shape or not a.flags.c_contiguous or
+            (a.ctypes.data != out.ctypes.data and np.may_share_memory(a, out))
             for a in arrays):
-        return False
+        return False  # (a partly overlapping input needs numpy's own buffering)
     o = out.reshape(-1)
     flats = [a.reshape(-1) for a in arrays]
 

@@ -39,6 +39,11 @@ class Add(Op):
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
+        if type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and \
+                a.size >= 2 * _parallel.MIN_PART:  # e.g. residual adds, summed gradients
+            out = np.empty(a.shape, a.dtype)
+            if _parallel.flat_map(np.add, out, a, b):
+                return out
         return a + b
 
     def backward(self, g):

@@ -202,3 +202,44 @@ def test_conv2d_double_backward_in_sample_blocks(small_chunks):
     x = ember.randn(3, 2, 5, 6, dtype=ember.float64, requires_grad=True)
     w = ember.randn(4, 2, 3, 3, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda a, b: F.conv2d(a, b, padding=1), (x, w))
+
+
+@pytest.fixture(params=["row_at_a_time", "padded_rows"])
+def row_layout(request, monkeypatch):
+    """Runs a test with stride-1 windows gathered one output row at a time, and again in
+    padded-row layout for every width (conv.MAX_ROW_WASTE / ROW_MAX_WIDTH)."""
+    import ember.ops.conv as conv_ops
+
+    if request.param == "padded_rows":
+        monkeypatch.setattr(conv_ops, "MAX_ROW_WASTE", 100.0)
+        monkeypatch.setattr(conv_ops, "ROW_MAX_WIDTH", 10**9)
+    else:
+        monkeypatch.setattr(conv_ops, "MAX_ROW_WASTE", 0.0)
+    return request.param
+
+
+@pytest.mark.parametrize("chunk", [1, 1 << 30])
+@pytest.mark.parametrize("kw", [CONV2D[i] for i in (0, 2, 3, 7, 8, 9)],
+                         ids=["plain", "dilated_groups", "depthwise", "same_asym", "valid",
+                              "reflect"])
+def test_conv2d_padded_rows(kw, chunk, row_layout, small_chunks):
+    """Stride-1 convolutions in padded-row layout (windows running through the padding
+    columns, those outputs dropped) equal torch's outputs and gradients: one block of
+    samples or a block per sample; kept windows (forward) or re-gathered (weight gradient)."""
+    small_chunks(chunk)
+    e, t = nn.Conv2d(**kw), torch.nn.Conv2d(**kw)
+    check_module(e, t, randn(3, kw["in_channels"], 7, 5), device="cpu")
+
+
+def test_conv_1d_3d_transpose_padded_rows(row_layout, small_chunks):
+    small_chunks(1)
+    check_module(nn.Conv1d(2, 3, 4, padding=3, dilation=2), torch.nn.Conv1d(2, 3, 4, padding=3,
+                 dilation=2), randn(3, 2, 13), device="cpu")
+    check_module(nn.Conv3d(2, 3, (3, 2, 3), padding=(1, 0, 2)),
+                 torch.nn.Conv3d(2, 3, (3, 2, 3), padding=(1, 0, 2)), randn(2, 2, 4, 5, 3),
+                 device="cpu")
+    check_module(nn.ConvTranspose2d(3, 2, 3, padding=1), torch.nn.ConvTranspose2d(3, 2, 3,
+                 padding=1), randn(4, 3, 5, 6), device="cpu")
+    x = ember.randn(2, 2, 4, 5, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(3, 2, 3, 2, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, b: F.conv2d(a, b, padding=(1, 2)), (x, w))

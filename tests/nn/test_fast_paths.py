@@ -333,3 +333,29 @@ def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatc
                  training=True).sum().backward()  # gradient: an expanded array of ones
     TF.batch_norm(tx2, None, None, th(randn(5, seed=6)), None, training=True).sum().backward()
     assert_close(ex2.grad, tx2.grad, 1e-5, 1e-5)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_add_large_arrays_threaded(threads, n_threads):
+    """Large same-shape adds (the op, in-place under no_grad and with a graph) split over
+    threads equal numpy's; an in-place add of an overlapping view keeps numpy's buffered
+    semantics (the split would read values already written)."""
+    threads(n_threads)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal(300_000).astype(np.float32)
+    b = rng.standard_normal(300_000).astype(np.float32)
+    ea, eb = em(a, requires_grad=True), em(b, requires_grad=True)
+    y = ea + eb
+    np.testing.assert_array_equal(y.detach().numpy(), a + b)
+    y.backward(em(b))
+    np.testing.assert_array_equal(ea.grad.numpy(), b)
+    with ember.no_grad():
+        t = em(a.copy())
+        t += em(b)
+        np.testing.assert_array_equal(t.numpy(), a + b)
+        big = np.arange(600_001, dtype=np.float64)
+        t = ember.from_numpy(big.copy())
+        t[1:] += t[:-1]
+        ref = big.copy()
+        ref[1:] += ref[:-1].copy()
+        np.testing.assert_array_equal(t.numpy(), ref)
