@@ -7,7 +7,8 @@ L = prod(out)). The forward is then ``W (G, O/G, C/G*K) @ col (G, C/G*K, N*L)`` 
 1x1 convolutions skip the gather and multiply the input directly. Stride-1 convolutions
 with short output rows gather in padded-row layout (``MAX_ROW_WASTE``): each window row runs
 on through the padding columns, so whole planes copy as one run; those extra outputs are
-dropped.
+dropped. 1x1 stride-1 convolutions over large planes multiply each sample's plane in place
+(``PER_SAMPLE_MIN_POSITIONS``).
 
 Three ops make the family closed under differentiation (so double backward works):
 
@@ -278,6 +279,18 @@ def _forward_rows(xp, x, w, stride, pads, dilation, groups):
     return y2, out, None
 
 
+# 1x1 stride-1 convolutions over at least this many positions multiply each sample's
+# (C, L) plane as it lies: one batched product into the (N, O, L) output, with no copy of
+# the input into (C, N*L) rows and of the result back (smaller planes make BLAS calls too
+# short, and take the row form)
+PER_SAMPLE_MIN_POSITIONS = 196
+
+
+def _per_sample_pointwise(k, stride, pads, groups: int, sp) -> bool:
+    return groups == 1 and _pointwise(k, pads) and all(s == 1 for s in stride) and \
+        _prod(sp) >= PER_SAMPLE_MIN_POSITIONS
+
+
 def _matmul_groups(xp, w, col, groups):
     """``w`` (O, C/G, *k) times ``col`` (C*K, M) per group -> (O, M)."""
     o = w.shape[0]
@@ -296,6 +309,14 @@ class Convolution(Op):
 
     def forward(self, x, w, b=None):
         xp = xp_of(x)
+        n, o = x.shape[0], w.shape[0]
+        if _per_sample_pointwise(w.shape[2:], self.stride, self.pads, self.groups,
+                                 x.shape[2:]):
+            self.col = None
+            y = xp.matmul(w.reshape(o, -1), x.reshape(n, x.shape[1], -1))  # (N, O, L)
+            if b is not None:
+                y += b[:, None]
+            return y.reshape((n, o) + x.shape[2:])
         y2, sp, self.col = _forward_rows(xp, x, w, self.stride, self.pads, self.dilation,
                                          self.groups)
         if b is not None:
@@ -353,6 +374,9 @@ class ConvInputGrad(Op):
         k = w.shape[2:]
         x_shape = (n, cg * g) + tuple(self.in_shape)
         g_rows, self.g_rows = self.g_rows, None
+        if _per_sample_pointwise(k, self.stride, self.pads, g, out) and \
+                tuple(out) == tuple(self.in_shape):
+            return xp.matmul(w.reshape(o, -1).T, gy.reshape(n, o, -1)).reshape(x_shape)
         if g == 1 and _as_forward_conv(k, self.stride, self.pads, self.dilation, out,
                                        self.in_shape):
             # stride 1: the transposed convolution is a convolution of gy with the flipped,

@@ -243,3 +243,28 @@ def test_conv_1d_3d_transpose_padded_rows(row_layout, small_chunks):
     x = ember.randn(2, 2, 4, 5, dtype=ember.float64, requires_grad=True)
     w = ember.randn(3, 2, 3, 2, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda a, b: F.conv2d(a, b, padding=(1, 2)), (x, w))
+
+
+@pytest.mark.parametrize("min_positions", [1, 10**9])
+def test_pointwise_conv_per_sample_products(min_positions, monkeypatch):
+    """1x1 stride-1 convolutions as one batched product per sample plane (no layout copies),
+    and in the row form: outputs and all gradients equal torch's (Conv1d/2d/3d, bias or
+    not, a transposed 1x1 convolution, a non-contiguous input), second derivatives by
+    float64 gradgradcheck."""
+    import ember.ops.conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "PER_SAMPLE_MIN_POSITIONS", min_positions)
+    check_module(nn.Conv2d(4, 6, 1), torch.nn.Conv2d(4, 6, 1), randn(3, 4, 5, 7), device="cpu")
+    check_module(nn.Conv2d(4, 6, 1, bias=False), torch.nn.Conv2d(4, 6, 1, bias=False),
+                 randn(2, 4, 16, 16), device="cpu")
+    check_module(nn.Conv1d(3, 5, 1), torch.nn.Conv1d(3, 5, 1), randn(2, 3, 9), device="cpu")
+    check_module(nn.Conv3d(2, 3, 1), torch.nn.Conv3d(2, 3, 1), randn(2, 2, 3, 4, 5),
+                 device="cpu")
+    check_module(nn.ConvTranspose2d(4, 3, 1), torch.nn.ConvTranspose2d(4, 3, 1),
+                 randn(2, 4, 6, 5), device="cpu")
+    xt = randn(2, 5, 4, 6)  # (N, H, C, W) permuted to (N, C, H, W)
+    check_fn(lambda a, b: F.conv2d(a.permute(0, 2, 1, 3), b),
+             lambda a, b: TF.conv2d(a.permute(0, 2, 1, 3), b), xt, randn(3, 4, 1, 1))
+    x = ember.randn(2, 3, 4, 5, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(4, 3, 1, 1, dtype=ember.float64, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, b: F.conv2d(a, b), (x, w))
