@@ -268,3 +268,16 @@ def test_pointwise_conv_per_sample_products(min_positions, monkeypatch):
     x = ember.randn(2, 3, 4, 5, dtype=ember.float64, requires_grad=True)
     w = ember.randn(4, 3, 1, 1, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda a, b: F.conv2d(a, b), (x, w))
+
+
+@pytest.mark.parametrize("cin,cout", [(6, 3), (4, 4), (3, 6), (1, 5)])
+def test_conv2d_stride1_input_grad_both_forms(cin, cout, row_layout, small_chunks):
+    """The stride-1 input gradient as a convolution with the flipped kernel (output
+    channels <= input channels) or as matmul + strided adds (widening layers), with and
+    without padding and dilation, against torch, in blocks of one sample."""
+    small_chunks(1)
+    for kw in (dict(kernel_size=3, padding=1), dict(kernel_size=3),
+               dict(kernel_size=(3, 2), padding=(2, 1), dilation=(2, 1))):
+        e = nn.Conv2d(cin, cout, **kw)
+        t = torch.nn.Conv2d(cin, cout, **kw)
+        check_module(e, t, randn(3, cin, 7, 6), device="cpu")
