@@ -423,11 +423,19 @@ class ConvInputGrad(Op):
         return d_gy, d_w
 
 
+SHORT_CONTRACTION = 2048
+
+
 def _weight_grad(xp, g2, cols, groups: int):
     """``g2 (O, N*L) @ cols^T`` per group -> (O, C/G*K). The long N*L axis is the shared
     (contracted) one; BLAS is fastest with it innermost in both operands, so each product
-    is taken as ``cols_g @ g2_g^T`` and transposed back (a small copy)."""
+    is taken as ``cols_g @ g2_g^T`` and transposed back (a small copy), except that a short
+    contraction (at most ``SHORT_CONTRACTION``, e.g. 7x7 maps of a small batch) runs
+    fastest as ``g2 @ cols^T`` (OpenBLAS, 2 threads: (512, 392) x (392, 4608) at 136-141
+    instead of 60-67 GFLOP/s)."""
     if groups == 1:
+        if g2.shape[1] <= SHORT_CONTRACTION:
+            return xp.matmul(g2, cols.T)
         return xp.ascontiguousarray(xp.matmul(cols, g2.T).T)
     o, ck = g2.shape[0] // groups, cols.shape[0] // groups
     g3 = g2.reshape(groups, o, -1)

@@ -281,3 +281,20 @@ def test_conv2d_stride1_input_grad_both_forms(cin, cout, row_layout, small_chunk
         e = nn.Conv2d(cin, cout, **kw)
         t = torch.nn.Conv2d(cin, cout, **kw)
         check_module(e, t, randn(3, cin, 7, 6), device="cpu")
+
+
+@pytest.mark.parametrize("short", [0, 10**9], ids=["cols_g2T", "g2_colsT"])
+def test_conv_weight_grad_both_product_orders(short, monkeypatch, small_chunks):
+    """The weight gradient's product taken in either order (conv.SHORT_CONTRACTION), whole
+    or summed over blocks of samples, equals torch's."""
+    import ember.ops.conv as conv_ops
+
+    monkeypatch.setattr(conv_ops, "SHORT_CONTRACTION", short)
+    for chunk in (1, 1 << 30):
+        small_chunks(chunk)
+        check_module(nn.Conv2d(3, 5, 3, padding=1), torch.nn.Conv2d(3, 5, 3, padding=1),
+                     randn(3, 3, 6, 7), device="cpu")
+        check_module(nn.Conv2d(4, 6, 3, stride=2), torch.nn.Conv2d(4, 6, 3, stride=2),
+                     randn(2, 4, 9, 8), device="cpu")
+        check_module(nn.Conv1d(2, 3, 1), torch.nn.Conv1d(2, 3, 1), randn(2, 2, 5),
+                     device="cpu")
