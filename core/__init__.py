@@ -118,6 +118,11 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_inference(input: Tensor) -> bool:
+    """True if ``input`` was created inside ``inference_mode()``."""
+    return input.is_inference()
+
+
 def is_floating_point(input: Tensor) -> bool:
     """True if ``input`` has a floating point dtype."""
     return input.is_floating_point()
@@ -135,7 +140,7 @@ def numel(input: Tensor) -> int:
 
 def is_nonzero(input: Tensor) -> bool:
     """The truth value of a one-element tensor."""
-    return bool(input)
+    return input.is_nonzero()
 
 
 def __getattr__(name: str):
@@ -144,16 +149,34 @@ def __getattr__(name: str):
 
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        from .func import vmap
+
+        return vmap
     if not name.startswith("__"):
         from .linalg._torch_api import TORCH_FUNCTIONS  # torch.det, torch.cholesky, ...
 
         if name in TORCH_FUNCTIONS:
             return TORCH_FUNCTIONS[name]
+        if name == "autocast":
+            from .amp import autocast
+
+            return autocast
+        from .amp.autocast_mode import TORCH_FUNCTIONS as AUTOCAST_FUNCTIONS
+
+        if name in AUTOCAST_FUNCTIONS:  # torch.is_autocast_enabled, ...
+            return AUTOCAST_FUNCTIONS[name]
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
-_LAZY_SUBMODULES = {"nn", "optim", "utils", "hub", "distributions", "linalg", "fft", "special",
+_LAZY_SUBMODULES = {"accelerator", "cpu", "nn", "optim", "utils", "hub", "distributions",
+                    "linalg", "fft", "special",
                     "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
-                    "testing", "sparse", "profiler", "vision", "audio", "text", "datasets",
+                    "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
+                    "datasets",
                     "serialization", "types", "overrides", "library", "func", "masked"}
+from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
+from ._legacy_types import set_default_tensor_type  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
+
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy types)

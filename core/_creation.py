@@ -317,7 +317,22 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
     i = np.arange(steps, dtype=np.float64)
-    if steps > 1:
+    if steps > 1 and (d.is_floating_point and d.np != np.float64):
+        # PyTorch steps in float32 and fuses multiply-add (one rounding): emulated exactly by
+        # a float64 multiply-add rounded to float32
+        s32, e32 = np.float32(start), np.float32(end)
+        step = np.float64((e32 - s32) / np.float32(steps - 1))
+        half = steps // 2
+        arr = np.where(i < half, step * i + np.float64(s32),
+                       np.float64(e32) - step * (steps - 1 - i)).astype(np.float32)
+    elif steps > 1 and d.np == np.float64:  # the same fused multiply-add in long double
+        wide = np.longdouble
+        step = wide((end - start) / (steps - 1))
+        half = steps // 2
+        iw = i.astype(wide)
+        arr = np.where(iw < half, step * iw + wide(start),
+                       wide(end) - step * (steps - 1 - iw)).astype(np.float64)
+    elif steps > 1:
         step = (end - start) / (steps - 1)
         half = steps // 2
         arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
@@ -397,8 +412,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             low, high, size = 0, low, high
         else:
             raise TypeError("randint() missing required argument 'size'")
-    if high is None:
-        raise TypeError("randint() missing required argument 'high'")
+    if high is None:  # randint(high, size=...)
+        low, high = 0, low
+    low, high = int(low), int(high)
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")

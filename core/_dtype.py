@@ -40,7 +40,7 @@ class dtype:
         self.itemsize = self.np.itemsize
         self.is_floating_point = category == 2
         self.is_complex = category == 3
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = name not in ("uint8", "uint16", "uint32", "uint64", "bool")
         self._category = category  # 0 bool, 1 integer, 2 floating, 3 complex
 
     def __repr__(self) -> str:

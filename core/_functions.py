@@ -105,3 +105,28 @@ __all__ = __all__ + list(_scan) + list(_sort) + [
     "empty_strided", "poisson", "tril_indices", "triu_indices", "arccosh", "arcsinh",
     "arctanh", "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma", "xlogy",
     "sparse_coo_tensor", "spmm"]
+
+# -- number ops, window functions, in-place function spellings and predicates ---------------
+from ._function_aliases import *  # noqa: E402,F403
+from ._function_aliases import __all__ as _aliases  # noqa: E402
+from ._windows import *  # noqa: E402,F403
+from ._windows import __all__ as _windows  # noqa: E402
+from .ops.number import *  # noqa: E402,F403
+from .ops.number import __all__ as _number  # noqa: E402
+from .ops.special import igamma, igammac  # noqa: E402
+
+__all__ = __all__ + list(_aliases) + list(_windows) + list(_number) + ["igamma", "igammac"]
+
+# -- nn.functional ops under their torch.* spellings; scatter/copy variants of the views -----
+from ._creation_extra import empty_permuted  # noqa: E402
+from ._nn_ops import *  # noqa: E402,F403
+from ._nn_ops import __all__ as _nn_ops  # noqa: E402
+from .ops.index_reduce import index_reduce, nonzero_static  # noqa: E402
+from .ops.inplace_views import as_strided_, resize_as_  # noqa: E402
+from .ops.shape_copy import *  # noqa: E402,F403
+from .ops.shape_copy import __all__ as _shape_copy  # noqa: E402
+from .ops.view_scatter import *  # noqa: E402,F403
+from .ops.view_scatter import __all__ as _view_scatter  # noqa: E402
+
+__all__ = __all__ + list(_nn_ops) + list(_shape_copy) + list(_view_scatter) + [
+    "empty_permuted", "index_reduce", "nonzero_static", "as_strided_", "resize_as_"]

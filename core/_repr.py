@@ -186,4 +186,19 @@ def tensor_repr(t) -> str:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffix.append("requires_grad=True")
-    return prefix + _body(arr, indent) + "".join(", " + s for s in suffix) + ")"
+    return _add_suffixes(prefix + _body(arr, indent), suffix, indent)
+
+
+def _add_suffixes(text: str, suffixes, indent: int) -> str:
+    """Appends ``, suffix`` items, starting a new indented line for one that would run past
+    the line width (PyTorch's rule, counting the last line as PyTorch does)."""
+    parts = [text]
+    last = len(text) - text.rfind("\n") + 1
+    for s in suffixes:
+        if last + len(s) + 2 > _opts["linewidth"]:
+            parts.append(",\n" + " " * indent + s)
+            last = indent + len(s)
+        else:
+            parts.append(", " + s)
+            last += len(s) + 2
+    return "".join(parts) + ")"

@@ -140,6 +140,10 @@ class Tensor:
     def is_cpu(self) -> bool:
         return self.device.type == "cpu"
 
+    # device kinds ember does not have: always False, as PyTorch answers on a CPU/CUDA build
+    is_xpu = is_mps = is_mkldnn = is_vulkan = is_ipu = is_xla = is_mtia = is_maia = \
+        is_nested = is_sparse_csr = property(lambda self: False)
+
     @property
     def ndim(self) -> int:
         return self._data.ndim
@@ -356,7 +360,10 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         arr = self.__array__()
-        return (_rebuild_tensor, (type(self), arr, self.requires_grad, self.__dict__ or None))
+        state = self.__dict__
+        if "_inference" in state:  # a loaded tensor is a normal one, as in PyTorch
+            state = {k: v for k, v in state.items() if k != "_inference"}
+        return (_rebuild_tensor, (type(self), arr, self.requires_grad, state or None))
 
     # -- autograd ----------------------------------------------------------------------
     def _accumulator(self) -> AccumulateGrad:
@@ -380,6 +387,24 @@ class Tensor:
                                "gradient")
         node = self.grad_fn if self.grad_fn is not None else self._accumulator()
         return node._add_tensor_hook(self._out_nr, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Registers ``hook(tensor)``, called on this leaf after its ``.grad`` has been
+        accumulated by backward; returns a handle whose ``remove()`` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                               "gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        return self._accumulator()._add_post_acc_hook(hook)
+
+    def is_inference(self) -> bool:
+        """True for a tensor created inside ``inference_mode()`` (or a view of one)."""
+        if self.__dict__.get("_inference", False):
+            return True
+        base = self._base
+        return base is not None and base.is_inference()
 
     def retain_grad(self) -> None:
         """Makes a non-leaf tensor keep its ``.grad`` after backward."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _shared_memory
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
 from .ops import _parallel
@@ -99,11 +99,11 @@ def _rop(fn):
 
 
 Tensor.__add__ = lambda self, other: E.add(self, other)
-Tensor.__radd__ = lambda self, other: E.add(other, self)
+Tensor.__radd__ = lambda self, other: E.add(self, other)  # self first, as PyTorch's graph
 Tensor.__sub__ = lambda self, other: E.sub(self, other)
 Tensor.__rsub__ = lambda self, other: E.sub(other, self)
 Tensor.__mul__ = lambda self, other: E.mul(self, other)
-Tensor.__rmul__ = lambda self, other: E.mul(other, self)
+Tensor.__rmul__ = lambda self, other: E.mul(self, other)
 Tensor.__truediv__ = lambda self, other: E.div(self, other)
 Tensor.__rtruediv__ = lambda self, other: E.div(other, self)
 Tensor.__floordiv__ = lambda self, other: E.floor_divide(self, other)
@@ -120,11 +120,11 @@ Tensor.__abs__ = lambda self: E.abs(self)
 Tensor.__invert__ = lambda self: C.logical_not(self) if self._data.dtype == np.bool_ \
     else C.bitwise_not(self)
 Tensor.__and__ = lambda self, other: C.bitwise_and(self, other)
-Tensor.__rand__ = lambda self, other: C.bitwise_and(other, self)
+Tensor.__rand__ = lambda self, other: C.bitwise_and(self, other)
 Tensor.__or__ = lambda self, other: C.bitwise_or(self, other)
-Tensor.__ror__ = lambda self, other: C.bitwise_or(other, self)
+Tensor.__ror__ = lambda self, other: C.bitwise_or(self, other)
 Tensor.__xor__ = lambda self, other: C.bitwise_xor(self, other)
-Tensor.__rxor__ = lambda self, other: C.bitwise_xor(other, self)
+Tensor.__rxor__ = lambda self, other: C.bitwise_xor(self, other)
 Tensor.__eq__ = lambda self, other: C.eq(self, other) if _comparable(other) else False
 Tensor.__ne__ = lambda self, other: C.ne(self, other) if _comparable(other) else True
 Tensor.__lt__ = lambda self, other: C.lt(self, other)
@@ -457,12 +457,16 @@ def type_(self, dtype=None, non_blocking: bool = False):
     if dtype is None:
         prefix = "torch.cuda." if self.device.type == "cuda" else "torch."
         return prefix + _TYPE_NAMES.get(self.dtype.name, "Tensor")
+    from ._legacy_types import legacy_type_of
+
+    info = legacy_type_of(dtype)  # ember.LongTensor, 'torch.cuda.FloatTensor', ...
+    if info is not None:
+        dt, dev = info
+        return to(self, dev, dt, non_blocking=non_blocking) if dev != self.device.type \
+            else to(self, dt, non_blocking=non_blocking)
     if isinstance(dtype, str):
-        name = dtype.split(".")[-1]
-        for k, v in _TYPE_NAMES.items():
-            if v == name:
-                return to(self, _dtype._BY_NAME[k])
-    return to(self, dtype)
+        raise ValueError(f"invalid type: '{dtype}'")
+    return to(self, dtype, non_blocking=non_blocking)
 
 
 Tensor.type = type_
@@ -620,8 +624,8 @@ Tensor.data_ptr = lambda self: (self._data.__array_interface__["data"][0]
 Tensor.untyped_storage = lambda self: _Storage(self)
 Tensor.pin_memory = lambda self, device=None: self
 Tensor.is_pinned = lambda self, device=None: False
-Tensor.share_memory_ = lambda self: self
-Tensor.is_shared = lambda self: False
+Tensor.share_memory_ = _shared_memory.share_memory_
+Tensor.is_shared = _shared_memory.is_shared
 
 
 class _Storage:
@@ -728,3 +732,65 @@ def _surface() -> None:
 
 
 _surface()
+
+
+def _number_and_predicate_methods() -> None:
+    """gcd/lcm/ldexp/frexp/nextafter, igamma/igammac, dist, diagflat, hardshrink, the
+    predicates and conjugate-bit methods, and the in-place spellings PyTorch also has."""
+    from . import _function_aliases as FA
+    from .ops import number as N
+    from .ops import special as SP
+    from .ops.activation import hardshrink
+
+    plain = {
+        "gcd": N.gcd, "lcm": N.lcm, "ldexp": N.ldexp, "frexp": N.frexp,
+        "nextafter": N.nextafter, "igamma": SP.igamma, "igammac": SP.igammac,
+        "dist": R.dist, "diagflat": S.diagflat, "hardshrink": hardshrink,
+        "positive": FA.positive, "is_signed": FA.is_signed, "is_same_size": FA.is_same_size,
+        "is_nonzero": FA.is_nonzero, "is_conj": FA.is_conj, "is_neg": FA.is_neg,
+        "resolve_conj": FA.resolve_conj, "resolve_neg": FA.resolve_neg,
+        "conj_physical": FA.conj_physical,
+    }
+    for name, fn in plain.items():
+        setattr(Tensor, name, _method(fn))
+    _PLAIN.update(plain)
+    for name in ("absolute", "arccos", "arcsin", "arctan", "arctan2", "gcd", "lcm", "ldexp",
+                 "nextafter", "igamma", "igammac"):
+        setattr(Tensor, name + "_", _make_inplace(name, _PLAIN[name]))
+    for name in ("greater", "greater_equal", "less", "less_equal", "not_equal"):
+        setattr(Tensor, name + "_", _cmp_inplace(name))
+    Tensor.conj_physical_ = FA.conj_physical_
+
+
+_number_and_predicate_methods()
+
+
+def _view_variant_methods() -> None:
+    """The in-place view ops (squeeze_, t_, resize_, ...), the *_scatter/copy variants of
+    the views, index_reduce, fill_diagonal_, prelu, multinomial and the legacy ``new``."""
+    from . import _creation, _creation_extra
+    from .ops import index_reduce as IR
+    from .ops import inplace_views as IV
+    from .ops import shape_copy as SC
+    from .ops import view_scatter as VS
+    from .ops.activation import prelu
+
+    for name in IV.__all__:
+        setattr(Tensor, name, getattr(IV, name))
+    plain = {
+        "select_scatter": VS.select_scatter, "slice_scatter": VS.slice_scatter,
+        "diagonal_scatter": VS.diagonal_scatter, "as_strided_scatter": VS.as_strided_scatter,
+        "split_with_sizes": SC.split_with_sizes, "unsafe_chunk": SC.unsafe_chunk,
+        "unsafe_split": SC.unsafe_split, "unsafe_split_with_sizes": SC.unsafe_split_with_sizes,
+        "ravel": SC.ravel, "narrow_copy": SC.narrow_copy, "sum_to_size": SC.sum_to_size,
+        "index_reduce": IR.index_reduce, "index_reduce_": IR.index_reduce_,
+        "nonzero_static": IR.nonzero_static, "fill_diagonal_": VS.fill_diagonal_,
+        "prelu": prelu, "multinomial": _creation.multinomial,
+        "new_empty_strided": _creation_extra.new_empty_strided,
+    }
+    for name, fn in plain.items():
+        setattr(Tensor, name, _method(fn))
+    Tensor.new = _creation_extra.new
+
+
+_view_variant_methods()

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 __all__ = ["max", "min", "sort", "topk", "kthvalue", "median", "mode", "var_mean",
            "std_mean", "aminmax", "cummax", "cummin", "slogdet", "qr", "svd", "eigh",
-           "lu_factor", "lstsq", "unique", "nanmedian"]
+           "lu_factor", "lstsq", "unique", "nanmedian", "frexp"]
 
 
 def _rt(name: str, fields: str):
@@ -46,3 +46,4 @@ eigh = _rt("eigh", "eigenvalues eigenvectors")
 lu_factor = _rt("lu_factor", "LU pivots")
 lstsq = _rt("lstsq", "solution residuals rank singular_values")
 unique = _rt("unique", "values inverse counts")
+frexp = _rt("frexp", "mantissa exponent")

@@ -23,12 +23,13 @@ from .grad_mode import (
 # as in PyTorch, the functions gradcheck/gradgradcheck rebind their module's name here
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402
 from .graph import Node
+from .variable import Variable  # noqa: E402
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "Node",
-           "functional", "profiler", "detect_anomaly", "set_detect_anomaly",
+           "functional", "forward_ad", "profiler", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck",
-           "GradcheckError"]
+           "GradcheckError", "Variable", "graph"]
 
 
 def _as_tuple(x):
@@ -119,6 +120,6 @@ def __getattr__(name: str):
     # ``functional`` loads on first use, keeping ``import ember`` light
     import importlib
 
-    if name == "functional":
-        return importlib.import_module(".functional", __name__)
+    if name in ("functional", "forward_ad"):
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'ember.autograd' has no attribute '{name}'")

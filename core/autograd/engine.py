@@ -54,6 +54,18 @@ def _collect(roots):
     return deps, order
 
 
+_final_callbacks: list = []  # one list per backward pass in progress (innermost last)
+
+
+def queue_callback(fn) -> None:
+    """Runs ``fn()`` once the backward pass in progress has finished, before ``backward()``
+    returns (PyTorch's ``Variable._execution_engine.queue_callback``; DistributedDataParallel
+    averages gradients this way)."""
+    if not _final_callbacks:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    _final_callbacks[-1].append(fn)
+
+
 def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
                  inputs=None, accumulate: bool = True, allow_unused: bool = True):
     """Backpropagates ``grad_tensors`` from ``tensors``.
@@ -103,6 +115,7 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
     ready = list(dict.fromkeys(node for node, _, _ in roots if deps.get(node, 0) == 0))
     prev_mode = _State.enabled
     _State.enabled = create_graph
+    _final_callbacks.append([])
     try:
         while ready:
             node = ready.pop()
@@ -150,6 +163,9 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
                     ready.append(child)
     finally:
         _State.enabled = prev_mode
+        queued = _final_callbacks.pop()
+    for fn in queued:
+        fn()
 
     if not accumulate and inputs is not None and not allow_unused:
         for g in results:

@@ -19,7 +19,7 @@ itself differentiable when called under ``create_graph=True``.
 from __future__ import annotations
 
 from .grad_mode import _State
-from .graph import Node
+from .graph import Node, _SavedHooks
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -141,6 +141,8 @@ class Function(metaclass=_FunctionMeta):
                 t._out_nr = i
                 t.requires_grad = True
             result.append(t)
+        if to_save is not None and _SavedHooks.stack:
+            ctx._pack_saved()  # after the outputs got their grad_fn
         return result[0] if single else tuple(result)
 
 

@@ -128,7 +128,11 @@ class set_grad_enabled(_DecoratorContextManager):
 
 
 class inference_mode(_DecoratorContextManager):
-    """Like ``no_grad``: no graph is recorded. (ember has no separate inference tensors.)"""
+    """Like ``no_grad``: no graph is recorded, and tensors created inside report
+    ``is_inference()``; ``inference_mode(False)`` turns both off again (grad enabled).
+
+    Departure from PyTorch: inference tensors carry only the flag; using them outside
+    inference mode (in-place updates, ``requires_grad_``) is not refused."""
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)
@@ -140,13 +144,46 @@ class inference_mode(_DecoratorContextManager):
 
     def __enter__(self):
         self.prev = (_State.enabled, _State.inference)
-        if self.mode:
-            _State.enabled = False
-            _State.inference = True
+        _State.enabled = not self.mode
+        _State.inference = self.mode
+        if self.mode != self.prev[1]:
+            _mark_inference_tensors(self.mode)
 
     def __exit__(self, *exc):
         _State.enabled, _State.inference = self.prev
+        if self.mode != self.prev[1]:
+            _mark_inference_tensors(self.prev[1])
         return False
 
     def clone(self):
         return self.__class__(self.mode)
+
+
+_PLAIN = {}  # Tensor's own _make/_init while inference tensors are being marked
+
+
+def _mark_inference_tensors(on: bool) -> None:
+    """Swaps in (or out) constructors that flag new tensors as inference tensors, so that
+    outside ``inference_mode`` tensor creation costs nothing extra."""
+    from .._tensor import Tensor
+
+    if on and not _PLAIN:
+        make = Tensor.__dict__["_make"].__func__
+        init = Tensor.__dict__["_init"]
+        _PLAIN["_make"] = Tensor.__dict__["_make"]
+        _PLAIN["_init"] = init
+
+        def _make(cls, data, requires_grad=False, grad_fn=None, out_nr=0):
+            t = make(cls, data, requires_grad, grad_fn, out_nr)
+            t._inference = True
+            return t
+
+        def _init(self, *args, **kwargs):
+            init(self, *args, **kwargs)
+            self._inference = True
+
+        Tensor._make = classmethod(_make)
+        Tensor._init = _init
+    elif not on and _PLAIN:
+        Tensor._make = _PLAIN.pop("_make")
+        Tensor._init = _PLAIN.pop("_init")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import weakref
 
-__all__ = ["Node", "AccumulateGrad", "RemovableHandle"]
+__all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_tensors_hooks", "save_on_cpu",
+           "disable_saved_tensors_hooks"]
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -67,6 +68,8 @@ class Node:
     _post_hooks = None
     _n_outputs = 1
     _out_meta = None
+    _packed = False  # _saved holds _Packed entries (saved_tensors_hooks were active)
+    _out_packed = None
 
     def name(self) -> str:
         """The node's name, as PyTorch prints it (``AddBackward0``)."""
@@ -85,6 +88,8 @@ class Node:
         saved = self._saved
         if saved is None:
             return ()
+        if self._packed:
+            return tuple([self.saved_tensor(i) for i in range(len(saved))])
         versions = self._saved_versions
         for t, v in zip(saved, versions):
             if t is not None and t._vc[0] != v:
@@ -100,6 +105,8 @@ class Node:
             raise RuntimeError(_FREED_MSG)
         t = self._saved[i]
         v = self._saved_versions[i]
+        if type(t) is _Packed:  # as PyTorch, no version check through saved-tensor hooks
+            return t.unpack_tensor()
         if t is not None and t._vc[0] != v:
             raise self._modified_error(t, v)
         return t
@@ -116,23 +123,39 @@ class Node:
         if self._freed:
             raise RuntimeError(_FREED_MSG)
         vc, v = self._out_version
-        if vc[0] != v:
+        if vc[0] != v and self._out_packed is None:
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by "
                 f"an inplace operation: the output of {self.name()} is at version {vc[0]}; "
                 f"expected version {v} instead.")
         from .._tensor import Tensor
 
-        t = Tensor._make(self._out_data, True, self, 0)
+        data = self._out_data
+        if data is None and self._out_packed is not None:
+            data = self._out_packed.unpack_tensor()._data
+        t = Tensor._make(data, True, self, 0)
         t._vc = vc
         return t
 
     def _release(self) -> None:
         """Frees the saved values (called after backward without retain_graph)."""
-        if self._saved is not None or self._out_data is not None:
+        if self._saved is not None or self._out_data is not None or \
+                self._out_packed is not None:
             self._saved = None
             self._out_data = None
+            self._out_packed = None
             self._freed = True
+
+    def _pack_saved(self) -> None:
+        """Applies the active ``saved_tensors_hooks`` pack hook to the saved tensors (called
+        by the op machinery only while such hooks are active)."""
+        self._saved = tuple([_Packed(t) if t is not None else None for t in self._saved])
+        self._packed = True
+
+    def _pack_output(self, result) -> None:
+        """Saves the op's output ``result`` through the active pack hook."""
+        self._out_packed = _Packed(result)
+        self._out_version = (result._vc, result._vc[0])
 
     # -- hooks -------------------------------------------------------------------------
     def register_hook(self, fn) -> RemovableHandle:
@@ -175,10 +198,22 @@ class AccumulateGrad(Node):
     """The graph's sink for a leaf tensor: adds incoming gradients to ``variable.grad``."""
 
     _name = "accumulate_grad"
+    _post_acc_hooks = None
 
     def __init__(self, tensor):
         self._var_ref = weakref.ref(tensor)
         self.next_functions = ()
+
+    def _add_post_acc_hook(self, fn) -> RemovableHandle:
+        hooks = self._hooks_dict("_post_acc_hooks")
+        h = RemovableHandle(hooks)
+        hooks[h.id] = fn
+        return h
+
+    def _run_post_acc_hooks(self, t) -> None:
+        for fn in list(self._post_acc_hooks.values()):
+            if fn(t) is not None:
+                raise RuntimeError("post accumulate grad hooks must return None")
 
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
@@ -194,10 +229,16 @@ class AccumulateGrad(Node):
         t = self._var_ref()
         if t is None:
             return
+        self._accumulate(t, grad, create_graph, shared)
+        if self._post_acc_hooks:
+            self._run_post_acc_hooks(t)
+
+    def _accumulate(self, t, grad, create_graph: bool, shared: bool) -> None:
         if t.grad is None:
             if not create_graph:
+                is_view = grad._base is not None  # detach() drops _base: ask first
                 grad = grad.detach()
-                if shared or grad._base is not None or not grad._data.flags.writeable:
+                if shared or is_view or not grad._data.flags.writeable:
                     grad = grad.clone()
             t.grad = grad
         elif create_graph:
@@ -211,3 +252,117 @@ class AccumulateGrad(Node):
                 t.grad._vc[0] += 1
             else:
                 t.grad = (t.grad + grad).detach()
+
+
+# -- saved tensors hooks -------------------------------------------------------------------
+class _SavedHooks:
+    """The active ``(pack, unpack)`` pairs, innermost last (read on every recorded op that
+    saves tensors, so kept as a plain class attribute), and the disabling message."""
+
+    stack: list = []
+    disabled_msg = None
+
+
+class _Packed:
+    """A saved tensor after the pack hook: what it returned, the unpack hook to apply, and
+    what is needed to rebuild the tensor's place in the graph."""
+
+    __slots__ = ("obj", "unpack", "vc", "shape", "dtype", "requires_grad", "grad_fn",
+                 "out_nr", "accum")
+
+    def __init__(self, t):
+        pack, unpack = _SavedHooks.stack[-1]
+        self.vc = t._vc
+        self.shape = t.shape
+        self.dtype = t.dtype
+        self.requires_grad = t.requires_grad
+        self.grad_fn = t.grad_fn
+        self.out_nr = t._out_nr
+        self.accum = t._accumulator() if t.requires_grad and t.grad_fn is None else None
+        self.unpack = unpack
+        stack = _SavedHooks.stack
+        _SavedHooks.stack = []  # tensors saved by ops inside the hook itself are kept as is
+        try:
+            self.obj = pack(t)
+        finally:
+            _SavedHooks.stack = stack
+
+    def unpack_tensor(self):
+        from .._tensor import Tensor
+
+        u = self.unpack(self.obj)
+        if not isinstance(u, Tensor):
+            raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but "
+                            f"got result of type {type(u).__name__}")
+        if u.grad_fn is self.grad_fn and u._vc is self.vc:
+            return u  # the original tensor (or one in its place in the graph)
+        t = Tensor._make(u._data, self.requires_grad, self.grad_fn, self.out_nr)
+        t._accum = self.accum
+        t._vc = self.vc
+        return t
+
+
+class saved_tensors_hooks:
+    """Context manager: while active, each tensor an op saves for backward is passed to
+    ``pack_hook(tensor)`` and what it returns is stored; backward calls
+    ``unpack_hook(stored)`` to get the tensor back (as ``torch.autograd.graph``).
+
+    ember applies the hooks to tensors saved through the op machinery and
+    ``ctx.save_for_backward``; a few multi-output linalg ops keep their outputs directly."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if _SavedHooks.disabled_msg is not None:
+            raise RuntimeError(_SavedHooks.disabled_msg)
+        _SavedHooks.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
+        _SavedHooks.stack.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Context manager: tensors saved for backward are moved to the CPU (pinned when
+    ``pin_memory``) and moved back to their device when backward needs them."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        def pack_to_cpu(tensor):
+            if not pin_memory or tensor.device.type == "cpu":
+                return (tensor.device, tensor.cpu())
+            return (tensor.device, tensor.cpu().pin_memory())
+
+        def unpack_from_cpu(packed):
+            device, tensor = packed
+            return tensor.to(device, non_blocking=pin_memory)
+
+        super().__init__(pack_to_cpu, unpack_from_cpu)
+
+
+class disable_saved_tensors_hooks:
+    """Context manager (and decorator) under which entering ``saved_tensors_hooks`` raises
+    ``RuntimeError(error_message)``."""
+
+    def __init__(self, error_message: str):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self.prev = _SavedHooks.disabled_msg
+        _SavedHooks.disabled_msg = self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        _SavedHooks.disabled_msg = self.prev
+        return False
+
+    def __call__(self, fn):
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.error_message):
+                return fn(*args, **kwargs)
+        return wrapper

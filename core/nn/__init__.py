@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from . import functional, init, utils
+from . import (
+    functional,
+    init,
+    parallel,
+    utils,
+)
 from .modules import *
 from .modules import Module
 from .modules.module import (
@@ -15,4 +20,5 @@ from .modules.module import (
     register_module_module_registration_hook,
     register_module_parameter_registration_hook,
 )
+from .parallel import DataParallel, DistributedDataParallel  # noqa: E402
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter

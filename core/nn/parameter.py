@@ -58,9 +58,6 @@ class Parameter(Tensor):
         memo[id(self)] = result
         return result
 
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
-
     def __reduce_ex__(self, protocol):
         return (_rebuild_parameter, (type(self), self.detach().__array__(), self.requires_grad,
                                      self.__dict__ or None))

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .._autocast_state import fp32_op, lower_op
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
 from ._parallel import CHUNK, run_parts
@@ -26,6 +27,14 @@ __all__ = ["gelu", "silu", "mish", "softplus", "leaky_relu", "elu", "hardtanh",
 _SQRT_2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _K_TANH = math.sqrt(2.0 / math.pi)
+
+
+def inplace_source(input: Tensor, inplace: bool) -> Tensor:
+    """The tensor an activation reads: ``input`` itself, or, for an in-place call that autograd
+    records, a copy of it, so that the value backward saves is not the one overwritten."""
+    if inplace and input.requires_grad and _State.enabled:
+        return input.clone()
+    return input
 
 
 def _check_float(x: Tensor, op: str) -> None:
@@ -212,7 +221,7 @@ class Silu(Op):
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)`` (swish)."""
     _check_float(input, "silu")
-    out = Silu.apply(input)
+    out = Silu.apply(inplace_source(input, inplace))
     return input.copy_(out) if inplace else out
 
 
@@ -233,7 +242,7 @@ class Mish(Op):
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
     _check_float(input, "mish")
-    out = Mish.apply(input)
+    out = Mish.apply(inplace_source(input, inplace))
     return input.copy_(out) if inplace else out
 
 
@@ -256,6 +265,7 @@ class Softplus(Op):
         return where(bx > self.threshold, g, g * sigmoid(bx))
 
 
+@fp32_op("softplus")
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``."""
     _check_float(input, "softplus")
@@ -278,7 +288,7 @@ class LeakyRelu(Op):
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``max(0, x) + negative_slope * min(0, x)``."""
     _check_float(input, "leaky_relu")
-    out = LeakyRelu.apply(input, slope=negative_slope)
+    out = LeakyRelu.apply(inplace_source(input, inplace), slope=negative_slope)
     return input.copy_(out) if inplace else out
 
 
@@ -303,7 +313,8 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False, *, scale: floa
         input_scale: float = 1.0) -> Tensor:
     """``x`` for x > 0, else ``alpha * (exp(x) - 1)`` (with SELU/CELU's scales)."""
     _check_float(input, "elu")
-    out = Elu.apply(input, alpha=alpha, scale=scale, input_scale=input_scale)
+    out = Elu.apply(inplace_source(input, inplace), alpha=alpha, scale=scale,
+                    input_scale=input_scale)
     return input.copy_(out) if inplace else out
 
 
@@ -324,7 +335,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """Clamps to ``[min_val, max_val]`` (gradient zero outside, and at the bounds)."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    out = Hardtanh.apply(input, lo=min_val, hi=max_val)
+    out = Hardtanh.apply(inplace_source(input, inplace), lo=min_val, hi=max_val)
     return input.copy_(out) if inplace else out
 
 
@@ -345,7 +356,7 @@ class Hardsigmoid(Op):
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``."""
     _check_float(input, "hardsigmoid")
-    out = Hardsigmoid.apply(input)
+    out = Hardsigmoid.apply(inplace_source(input, inplace))
     return input.copy_(out) if inplace else out
 
 
@@ -363,13 +374,13 @@ class Hardswish(Op):
     def backward(self, g):
         (x,) = self.saved_tensors
         mid = g * (x / 3 + 0.5)
-        return where(x < -3, g * 0, where(x <= 3, mid, g))
+        return where(x <= -3, g * 0, where(x < 3, mid, g))  # PyTorch's edges: 0 at -3, 1 at 3
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * relu6(x + 3) / 6``."""
     _check_float(input, "hardswish")
-    out = Hardswish.apply(input)
+    out = Hardswish.apply(inplace_source(input, inplace))
     return input.copy_(out) if inplace else out
 
 
@@ -424,7 +435,7 @@ class Threshold(Op):
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
-    out = Threshold.apply(input, threshold=threshold, value=value)
+    out = Threshold.apply(inplace_source(input, inplace), threshold=threshold, value=value)
     return input.copy_(out) if inplace else out
 
 
@@ -488,6 +499,7 @@ class Prelu(Op):
         return gx, gw
 
 
+@lower_op("prelu")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``max(0, x) + weight * min(0, x)``, with one weight per channel (dim 1) or one shared
     weight."""

@@ -11,7 +11,8 @@ from .op import Op, xp_of
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
            "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "isnan",
            "isinf", "isfinite", "equal", "allclose", "isclose", "bitwise_left_shift",
-           "bitwise_right_shift", "isreal", "isposinf", "isneginf", "signbit"]
+           "bitwise_right_shift", "isreal", "isposinf", "isneginf", "signbit", "greater",
+           "greater_equal", "less", "less_equal", "not_equal", "isin"]
 
 
 def _binary_cmp(name: str, fn, doc: str, integral_only: bool = False):
@@ -60,7 +61,8 @@ def _pt_name(d) -> str:
     """PyTorch's scalar-type name of a dtype (as its error messages print it)."""
     return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char",
             "uint8": "Byte", "bool": "Bool", "float32": "Float", "float64": "Double",
-            "float16": "Half", "bfloat16": "BFloat16"}.get(d.name, d.name)
+            "float16": "Half", "bfloat16": "BFloat16", "complex64": "ComplexFloat",
+            "complex128": "ComplexDouble"}.get(d.name, d.name)
 
 
 def _unary_pred(name: str, fn, doc: str):
@@ -158,3 +160,33 @@ def isreal(input: Tensor) -> Tensor:
     if input._data.dtype.kind != "c":
         return Tensor._make(xp.ones(input._data.shape, dtype=bool))
     return Tensor._make(input._data.imag == 0)
+
+
+class Isin(Op):
+    _name = "isin"
+    differentiable = False
+
+    def forward(self, a, b):
+        return xp_of(a).isin(a, b, assume_unique=self.assume_unique, invert=self.invert)
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False,
+         out=None) -> Tensor:
+    """True where an element of ``elements`` is among ``test_elements`` (either may be a
+    number; both are compared in their promoted dtype). ``invert`` negates the result."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError(f"isin(): expected at least one Tensor argument, got "
+                        f"{type(elements).__name__} and {type(test_elements).__name__}")
+    for v in (elements, test_elements):
+        if isinstance(v, (list, tuple)):
+            raise TypeError(f"isin(): expected a Tensor or a number, got {type(v).__name__}")
+        if (isinstance(v, Tensor) and v._data.dtype.kind in "bc") or isinstance(v, complex):
+            name = _pt_name(v.dtype) if isinstance(v, Tensor) else "ComplexDouble"
+            raise RuntimeError(f"Unsupported input type encountered for isin(): {name}")
+    a, b = binary_operands(elements, test_elements, "isin")
+    r = Isin.apply(a, b, assume_unique=bool(assume_unique), invert=bool(invert))
+    if out is not None:
+        from .shape import resize_out
+
+        return resize_out(out, r)
+    return r

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 
 from .._tensor import Tensor
+from ._lowp import float32_gemm
 from .op import Op, xp_of
 
 __all__ = ["conv", "conv_transpose", "im2col", "col2im", "unfold", "fold"]
@@ -307,6 +308,7 @@ class Convolution(Op):
     _name = "convolution"
     save_inputs = (0, 1)
 
+    @float32_gemm
     def forward(self, x, w, b=None):
         xp = xp_of(x)
         n, o = x.shape[0], w.shape[0]
@@ -365,6 +367,7 @@ class ConvInputGrad(Op):
     _name = "convolution_backward_input"
     save_inputs = (0, 1)
 
+    @float32_gemm
     def forward(self, gy, w):
         xp = xp_of(gy)
         g = self.groups
@@ -493,6 +496,7 @@ class ConvWeightGrad(Op):
     _name = "convolution_backward_weight"
     save_inputs = (0, 1)
 
+    @float32_gemm
     def forward(self, x, gy):
         xp = xp_of(x)
         g = self.groups

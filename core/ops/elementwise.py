@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
 from . import _parallel
@@ -194,8 +195,11 @@ class TruncDivide(Op):
         return xp.trunc(a / b)
 
 
-def add(input, other, *, alpha=1, out=None) -> Tensor:
-    """``input + alpha * other`` with broadcasting and type promotion."""
+def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
+    """``input + alpha * other`` with broadcasting and type promotion (PyTorch's deprecated
+    ``add(input, alpha, other)`` order is accepted with its warning)."""
+    if deprecated:
+        alpha, other = _deprecated_scalar_first("add", other, deprecated, "alpha")
     if alpha != 1:
         _check_alpha(input, other, alpha)
         other = mul(other, alpha)
@@ -203,8 +207,32 @@ def add(input, other, *, alpha=1, out=None) -> Tensor:
     return _out(Add.apply(a, b), out)
 
 
-def sub(input, other, *, alpha=1, out=None) -> Tensor:
-    """``input - alpha * other``."""
+_WARNED_DEPRECATED: set = set()  # ops whose deprecated overload has warned
+
+
+def _deprecated_scalar_first(op: str, scalar, rest: tuple, name: str):
+    """PyTorch's deprecated overloads that put the scalar first (``add(input, alpha,
+    other)``, ``addcmul(input, value, t1, t2)``): warns once per op, as PyTorch does, and
+    returns ``(scalar, tensors)``."""
+    n = 1 if op in ("add", "sub") else 2
+    if isinstance(scalar, Tensor) or len(rest) != n:
+        raise TypeError(f"{op}() received an invalid combination of arguments")
+    if op not in _WARNED_DEPRECATED:
+        import warnings
+
+        _WARNED_DEPRECATED.add(op)
+        tensors = "Tensor other" if n == 1 else "Tensor tensor1, Tensor tensor2"
+        warnings.warn(f"This overload of {op} is deprecated:\n\t{op}(Number {name}, "
+                      f"{tensors})\nConsider using one of the following signatures "
+                      f"instead:\n\t{op}({tensors}, *, Number {name} = 1)", UserWarning,
+                      stacklevel=3)
+    return scalar, (rest[0] if n == 1 else rest)
+
+
+def sub(input, other, *deprecated, alpha=1, out=None) -> Tensor:
+    """``input - alpha * other`` (the deprecated ``sub(input, alpha, other)`` is accepted)."""
+    if deprecated:
+        alpha, other = _deprecated_scalar_first("sub", other, deprecated, "alpha")
     if alpha != 1:
         _check_alpha(input, other, alpha)
         other = mul(other, alpha)
@@ -605,6 +633,9 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
     ``nonzero(condition, as_tuple=True)``."""
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor) \
+            and isinstance(condition, Tensor):
+        input, other = _scalar_pair(input, other, condition)
     a, b = binary_operands(input, other, "where")
     if not isinstance(condition, Tensor):
         from ._prep import as_tensor_arg
@@ -619,18 +650,47 @@ def where(condition: Tensor, input=None, other=None, *, out=None):
     return _out(Where.apply(condition, a, b), out)
 
 
+def _scalar_pair(a, b, like: Tensor):
+    """Two Python scalars as 0-dim tensors on ``like``'s device, of the dtype PyTorch gives
+    ``where(cond, a, b)``: bool, int64, the default float or the default complex dtype."""
+    from .._creation import tensor
+
+    if not all(isinstance(v, (bool, int, float, complex)) for v in (a, b)):
+        raise TypeError(f"where: expected Tensors or Python scalars as input and other, got "
+                        f"{type(a).__name__} and {type(b).__name__}")
+    kinds = {bool if isinstance(v, bool) else type(v) for v in (a, b)}
+    if complex in kinds:
+        dt = _dtype.complex128 if _dtype.get_default_dtype() == _dtype.float64 \
+            else _dtype.complex64
+    elif float in kinds:
+        dt = _dtype.get_default_dtype()
+    elif int in kinds:
+        dt = _dtype.int64
+    else:
+        dt = _dtype.bool
+    return (tensor(a, dtype=dt, device=like.device), tensor(b, dtype=dt, device=like.device))
+
+
 def lerp(input: Tensor, end, weight, *, out=None) -> Tensor:
     """``input + weight * (end - input)``."""
     return _out(input + weight * (end - input), out)
 
 
-def addcmul(input: Tensor, tensor1, tensor2, *, value=1, out=None) -> Tensor:
-    """``input + value * tensor1 * tensor2``."""
+def addcmul(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> Tensor:
+    """``input + value * tensor1 * tensor2`` (the deprecated ``addcmul(input, value, t1, t2)``
+    is accepted)."""
+    if deprecated:
+        value, (tensor1, tensor2) = _deprecated_scalar_first("addcmul", tensor1,
+                                                             (tensor2,) + deprecated, "value")
     return _out(input + value * tensor1 * tensor2, out)
 
 
-def addcdiv(input: Tensor, tensor1, tensor2, *, value=1, out=None) -> Tensor:
-    """``input + value * tensor1 / tensor2``."""
+def addcdiv(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> Tensor:
+    """``input + value * tensor1 / tensor2`` (the deprecated ``addcdiv(input, value, t1, t2)``
+    is accepted)."""
+    if deprecated:
+        value, (tensor1, tensor2) = _deprecated_scalar_first("addcdiv", tensor1,
+                                                             (tensor2,) + deprecated, "value")
     return _out(input + value * (tensor1 / tensor2), out)
 
 

@@ -13,7 +13,7 @@ from .op import Op, xp_of
 __all__ = ["getitem", "setitem", "index_put", "gather", "scatter", "scatter_add",
            "index_select", "masked_fill", "masked_select", "take_along_dim", "index_add",
            "tril", "triu", "index_copy", "index_fill", "take", "put", "masked_scatter",
-           "scatter_reduce"]
+           "scatter_reduce", "unravel_index"]
 
 
 def _convert_index(idx, x: Tensor):
@@ -40,7 +40,7 @@ def _convert_index(idx, x: Tensor):
                 continue
             out.append(a)
             basic = False
-        elif isinstance(i, (list, np.ndarray)):
+        elif isinstance(i, (list, np.ndarray, range)):
             a = np.asarray(i)
             if a.dtype == object:
                 raise IndexError("invalid index: nested sequences of mixed types")
@@ -874,3 +874,35 @@ class ScatterMultiply(Op):
 
     def backward(self, g):
         raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def unravel_index(indices: Tensor, shape) -> tuple:
+    """The coordinates, one int64 tensor per dimension of ``shape``, of the flat
+    (row-major) ``indices`` into a tensor of that shape."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"unravel_index(): expected 'indices' to be a Tensor, but got "
+                        f"{type(indices).__name__}")
+    if indices._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    elif not isinstance(shape, (list, tuple)):
+        raise TypeError(f"expected 'shape' to be int or sequence of ints, but got "
+                        f"{type(shape)}")
+    for s in shape:
+        if not isinstance(s, int):
+            raise TypeError(f"expected 'shape' sequence to only contain ints, but got "
+                            f"{type(s)}")
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    if 0 in shape and indices.numel():
+        raise RuntimeError(f"unravel_index: ZeroDivisionError (shape {shape} has no "
+                           "elements)")
+    coefs = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        coefs[i] = coefs[i + 1] * shape[i + 1]
+    xp = xp_of(indices._data)
+    c = Tensor._make(xp.asarray(coefs, dtype=np.int64).reshape(-1))
+    m = Tensor._make(xp.asarray(shape, dtype=np.int64).reshape(-1))
+    return ((indices.unsqueeze(-1) // c) % m).unbind(-1)

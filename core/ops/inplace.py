@@ -12,6 +12,7 @@ from __future__ import annotations
 from .._dtype import _FROM_NP
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
+from . import op as _op
 from .op import Op, xp_of
 
 __all__ = ["commit_inplace", "needs_graph"]
@@ -19,6 +20,8 @@ __all__ = ["commit_inplace", "needs_graph"]
 
 def needs_graph(self: Tensor, *others) -> bool:
     """True when an in-place op on ``self`` with ``others`` must be recorded."""
+    if _op._TRACER is not None:  # ember.jit.trace records in-place ops too
+        return True
     if not _State.enabled:
         return False
     if self.requires_grad:
@@ -89,6 +92,8 @@ def commit_inplace(self: Tensor, result: Tensor, op: str = "inplace") -> Tensor:
             self.requires_grad = True
         else:
             _rebase_view(self, result)
+    if _op._TRACER is not None:
+        _op._TRACER.rebind(self, result)
     return self
 
 

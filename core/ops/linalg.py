@@ -9,8 +9,12 @@ import string
 
 import numpy as np
 
+from .._autocast_state import fp32_op
+from .._autocast_state import lower as _amp_lower
+from .._autocast_state import state as _amp
 from .._tensor import Tensor
 from . import _parallel
+from ._lowp import float32_gemm
 from ._prep import check_same_device, unbroadcast
 from .op import Op, xp_of
 
@@ -39,6 +43,7 @@ class MatMul(Op):
     _name = "matmul"
     save_inputs = (0, 1)
 
+    @float32_gemm
     def forward(self, a, b):
         xp = xp_of(a)
         if xp is np:
@@ -67,6 +72,8 @@ def _shape_error(a: Tensor, b: Tensor):
 
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
+    if _amp.on:
+        input, other = _amp_lower("matmul", input, other)
     if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
         from ..sparse import mm as sparse_mm
 
@@ -101,6 +108,8 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 
 def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Product of two 2-D matrices (the first may be sparse)."""
+    if _amp.on:
+        input, mat2 = _amp_lower("mm", input, mat2)
     if getattr(input, "is_sparse", False) or getattr(mat2, "is_sparse", False):
         from ..sparse import mm as sparse_mm
 
@@ -115,6 +124,8 @@ def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
 
 def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
     """Batched product of 3-D tensors (b, n, m) @ (b, m, p) -> (b, n, p)."""
+    if _amp.on:
+        input, mat2 = _amp_lower("bmm", input, mat2)
     _check_pair(input, mat2, "bmm")
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if input.ndim != 3 else
@@ -128,6 +139,8 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """Matrix-vector product."""
+    if _amp.on:
+        input, vec = _amp_lower("mv", input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, {input.ndim}")
     return matmul(input, vec)
@@ -140,6 +153,7 @@ class Addmm(Op):
     _name = "addmm"
     save_inputs = (1, 2)
 
+    @float32_gemm
     def forward(self, c, a, b):
         self.c_shape = c.shape
         p = xp_of(a).matmul(a, b)
@@ -163,6 +177,8 @@ class Addmm(Op):
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
+    if _amp.on:
+        input, mat1, mat2 = _amp_lower("addmm", input, mat1, mat2)
     _check_pair(mat1, mat2, "addmm")
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"{'mat1' if mat1.ndim != 2 else 'mat2'} must be a matrix, got "
@@ -265,6 +281,7 @@ def _parse_einsum(eq: str, shapes):
 class Einsum(Op):
     _name = "einsum"
 
+    @float32_gemm
     def forward(self, *arrays):
         xp = xp_of(arrays[0])
         expr = ",".join(self.ins) + "->" + self.out
@@ -393,12 +410,16 @@ def _add_scaled(input: Tensor, prod: Tensor, beta, alpha, name: str, out=None) -
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
             out=None) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``."""
+    if _amp.on:
+        input, batch1, batch2 = _amp_lower("baddbmm", input, batch1, batch2)
     return _add_scaled(input, bmm(batch1, batch2), beta, alpha, "baddbmm", out)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
            out=None) -> Tensor:
     """``beta * input + alpha * sum_i batch1[i] @ batch2[i]``."""
+    if _amp.on:
+        input, batch1, batch2 = _amp_lower("addbmm", input, batch1, batch2)
     p = bmm(batch1, batch2)
     return _add_scaled(input, p.sum(0) if p.shape[0] else p.new_zeros(p.shape[1:]), beta,
                        alpha, "addbmm", out)
@@ -406,6 +427,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1,
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
+    if _amp.on:
+        input, mat, vec = _amp_lower("addmv", input, mat, vec)
     _check_pair(mat, vec, "addmv")
     if mat.ndim != 2 or vec.ndim != 1 or mat.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}),"
@@ -416,6 +439,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1, out=None)
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1, out=None) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)``."""
+    if _amp.on:
+        input, vec1, vec2 = _amp_lower("addr", input, vec1, vec2)
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.ndim}-D"
                            if vec1.ndim != 1 else
@@ -576,6 +601,7 @@ class Cdist(Op):
         return unbroadcast(gd.sum(-2), sa), unbroadcast(-gd.sum(-3), sb)
 
 
+@fp32_op("cdist")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
           compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """Pairwise ``p``-norm distances between the rows of ``x1`` (..., P, M) and ``x2``

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._autocast_state import lower as _amp_lower
+from .._autocast_state import state as _amp
 from .._tensor import Tensor
 from . import _parallel
+from ._lowp import float32_gemm
 from .op import Op, xp_of
 
 __all__ = ["linear"]
@@ -20,6 +23,7 @@ class Linear(Op):
     _name = "linear"
     save_inputs = (0, 1)
 
+    @float32_gemm
     def forward(self, x, w, b=None):
         xp = xp_of(x)
         if xp is np and x.ndim >= 2:  # split over threads (``_parallel.matmul``)
@@ -67,6 +71,8 @@ def _pt(t: Tensor) -> str:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``."""
+    if _amp.on:
+        input, weight, bias = _amp_lower("linear", input, weight, bias)
     if input.dtype != weight.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_pt(input)} and "
                            f"{_pt(weight)}")

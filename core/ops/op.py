@@ -25,7 +25,7 @@ import numpy as np
 from ..autograd import profiler as _profiler
 from ..autograd.anomaly_mode import _Anomaly, record_forward_trace
 from ..autograd.grad_mode import _State
-from ..autograd.graph import Node
+from ..autograd.graph import Node, _SavedHooks
 
 __all__ = ["Op", "apply", "xp_of"]
 
@@ -64,15 +64,31 @@ class Op(Node):
         return apply(cls, inputs, attrs)
 
 
+_TRACER = None  # the active graph tracer (ember.jit's), None when nothing is traced
+
+
 def apply(cls, inputs, attrs):
     """Runs op ``cls`` on Tensors ``inputs`` and records it when a gradient is needed."""
+    if _TRACER is not None:
+        return _TRACER.record(cls, inputs, attrs, _untraced_apply)
     if _profiler._ACTIVE:
-        t0 = _perf_ns()
-        try:
-            return _apply(cls, inputs, attrs)
-        finally:
-            _profiler.record_op(cls._name, t0, _perf_ns(), [list(t.shape) for t in inputs])
+        return _profiled_apply(cls, inputs, attrs)
     return _apply(cls, inputs, attrs)
+
+
+def _untraced_apply(cls, inputs, attrs):
+    """``apply`` without the tracer hook: the tracer runs each op it records through it."""
+    if _profiler._ACTIVE:
+        return _profiled_apply(cls, inputs, attrs)
+    return _apply(cls, inputs, attrs)
+
+
+def _profiled_apply(cls, inputs, attrs):
+    t0 = _perf_ns()
+    try:
+        return _apply(cls, inputs, attrs)
+    finally:
+        _profiler.record_op(cls._name, t0, _perf_ns(), [list(t.shape) for t in inputs])
 
 
 def _apply(cls, inputs, attrs):
@@ -108,10 +124,15 @@ def _apply(cls, inputs, attrs):
         saved = tuple([inputs[i] for i in si])
         node._saved = saved
         node._saved_versions = tuple([t._vc[0] for t in saved])
+        if _SavedHooks.stack:
+            node._pack_saved()
     result = _Tensor._make(out, True, node, 0)
     if cls.save_output:
-        node._out_data = out
-        node._out_version = (result._vc, result._vc[0])
+        if _SavedHooks.stack:
+            node._pack_output(result)
+        else:
+            node._out_data = out
+            node._out_version = (result._vc, result._vc[0])
     return result
 
 
@@ -159,6 +180,8 @@ def _wrap_multi(node, outs, inputs, record):
         saved = tuple([inputs[i] for i in si])
         node._saved = saved
         node._saved_versions = tuple([t._vc[0] for t in saved])
+        if _SavedHooks.stack:
+            node._pack_saved()
     res = []
     for i, o in enumerate(outs):
         diff = o.dtype.kind in "fcV"

@@ -18,7 +18,7 @@ from .op import Op, xp_of
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
            "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "cumsum",
            "all", "any", "norm", "sort", "argsort", "topk", "nanmean", "count_nonzero",
-           "aminmax", "trace", "renorm", "cov", "corrcoef"]
+           "aminmax", "trace", "renorm", "cov", "corrcoef", "dist"]
 
 
 def _dims(dim, ndim: int):
@@ -611,6 +611,19 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) ->
             input._data.dtype.itemsize >= 4 and input.numel():
         return Norm2.apply(input, keepdim=keepdim)
     return vector_norm(input, ord, dim, keepdim, dtype=dtype)
+
+
+def dist(input: Tensor, other: Tensor, p=2) -> Tensor:
+    """The ``p``-norm of ``input - other`` (broadcast), over all elements."""
+    from .elementwise import sub
+
+    diff = sub(input, other)
+    if not (diff.is_floating_point() or diff.is_complex()):
+        raise RuntimeError(f"dist(): input dtype should be either floating point or complex. "
+                           f"Got {diff.dtype} instead.")
+    if isinstance(p, Tensor):
+        p = p.item()
+    return norm(diff, float(p))
 
 
 class Norm2(Op):

@@ -15,7 +15,7 @@ from .elementwise import where
 from .op import Op, xp_of
 
 __all__ = ["cumprod", "cummax", "cummin", "logcumsumexp", "diff", "trapezoid", "trapz",
-           "cumulative_trapezoid"]
+           "cumulative_trapezoid", "gradient"]
 
 
 def _rev_cumsum(t: Tensor, d: int) -> Tensor:
@@ -263,3 +263,104 @@ def cumulative_trapezoid(y: Tensor, x=None, *, dx=None, dim: int = -1) -> Tensor
         return ((left + right) * dxs / 2).cumsum(d)
     step = dx if dx is not None else (x if x is not None else 1)
     return ((left + right) * (step / 2)).cumsum(d)
+
+
+# -- gradient --------------------------------------------------------------------------------
+def gradient(input: Tensor, *, spacing=None, dim=None, edge_order: int = 1) -> tuple:
+    """Estimates the partial derivatives of the function sampled by ``input`` along each of
+    ``dim`` (default: every dimension) by second-order central differences, with first- or
+    second-order (``edge_order``) one-sided differences at the ends. ``spacing`` is a number
+    or a list of numbers (the step of each dimension) or a list of 1-D tensors (the sample
+    coordinates of each dimension). Returns one tensor per dimension."""
+    if input._data.dtype == np.uint8:
+        raise RuntimeError("torch.gradient does not support uint8 input.")
+    dims = list(range(input.ndim)) if dim is None else (
+        [dim] if isinstance(dim, int) else list(dim))
+    if spacing is None or isinstance(spacing, (int, float, complex)):
+        steps = [1.0 if spacing is None else spacing] * len(dims)
+    elif isinstance(spacing, (list, tuple)):
+        steps = list(spacing)
+        want = isinstance(steps[0], Tensor) if steps else False
+        for i, s in enumerate(steps):
+            if isinstance(s, Tensor) != want or not (want or isinstance(s, (int, float,
+                                                                             complex))):
+                raise TypeError(f"gradient(): expected {'Tensor' if want else 'a number'} as "
+                                f"element {i} of spacing, but got {type(s).__name__}")
+        if dim is None and len(steps) != input.ndim:
+            raise RuntimeError(
+                "torch.gradient expected spacing to be unspecified, a scalar, or a list of "
+                f"length equal to 'self.dim() = {input.ndim}', since dim argument was not "
+                f"given, but got a list of length {len(steps)}")
+        if dim is not None and len(steps) != len(dims):
+            raise RuntimeError(
+                "torch.gradient expected spacing to be unspecified, a scalar or it's spacing "
+                "and dim arguments to have the same length, but got a spacing argument of "
+                f"length {len(steps)} and a dim argument of length {len(dims)}.")
+    else:
+        raise TypeError("gradient(): spacing must be a number, a sequence of numbers or a "
+                        f"sequence of 1-D tensors, not {type(spacing).__name__}")
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    dims = [_wrap_dim(d, input.ndim) for d in dims]
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("gradient(): dim appears multiple times in the list of dims")
+    for d in dims:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
+    return tuple(_gradient_coords(input, s, d, edge_order) if isinstance(s, Tensor)
+                 else _gradient_uniform(input, s, d, edge_order) for s, d in zip(steps, dims))
+
+
+def _gradient_uniform(x: Tensor, h, d: int, edge_order: int) -> Tensor:
+    """``gradient`` along ``d`` for samples ``h`` apart."""
+    from .shape import cat, narrow
+
+    n = x.shape[d]
+
+    def sl(start, length):
+        return narrow(x, d, start, length)
+
+    center = (sl(2, n - 2) - sl(0, n - 2)) / h
+    if edge_order == 1:
+        first = (sl(1, 1) - sl(0, 1)) / h
+        last = (sl(n - 1, 1) - sl(n - 2, 1)) / h
+    else:
+        first = (sl(0, 1) * -1.5 + sl(1, 1) * 2 + sl(2, 1) * -0.5) / h
+        last = (sl(n - 3, 1) * 0.5 + sl(n - 2, 1) * -2 + sl(n - 1, 1) * 1.5) / h
+    return cat([first, center / 2, last], d)
+
+
+def _gradient_coords(x: Tensor, coords: Tensor, d: int, edge_order: int) -> Tensor:
+    """``gradient`` along ``d`` for samples at the 1-D coordinates ``coords``."""
+    from .shape import cat, narrow
+
+    if coords.ndim != 1:
+        raise RuntimeError("torch.gradient expected each element of spacing to have one "
+                           f"dimension, but got an element with {coords.ndim} dimensions!")
+    n = x.shape[d]
+
+    def sl(start, length):
+        return narrow(x, d, start, length)
+
+    shape = [1] * x.ndim
+    shape[d] = -1
+    h = diff(coords, 1, 0)
+    m = h.shape[0]
+    h1, h2 = narrow(h, 0, 0, max(m - 1, 0)), narrow(h, 0, 1, max(m - 1, 0))
+    a = (-h2 / (h1 * (h1 + h2))).reshape(shape)
+    b = ((h2 - h1) / (h1 * h2)).reshape(shape)
+    c = (h1 / (h2 * (h1 + h2))).reshape(shape)
+    center = a * sl(0, n - 2) + b * sl(1, n - 2) + c * sl(2, n - 2)
+    if edge_order == 1:
+        first = (sl(1, 1) - sl(0, 1)) / h[0]
+        last = (sl(n - 1, 1) - sl(n - 2, 1)) / h[-1]
+    else:
+        h0, h1_, hl, hl2 = h[0], h[1], h[-1], h[-2]
+        first = (-(2.0 * h0 + h1_) / (h0 * (h0 + h1_)) * sl(0, 1) +
+                 (h0 + h1_) / (h0 * h1_) * sl(1, 1) +
+                 -h0 / (h1_ * (h0 + h1_)) * sl(2, 1))
+        last = (hl / (hl2 * (hl + hl2)) * sl(n - 3, 1) +
+                -(hl + hl2) / (hl * hl2) * sl(n - 2, 1) +
+                (2 * hl + hl2) / (hl * (hl + hl2)) * sl(n - 1, 1))
+    return cat([first, center, last], d)

@@ -21,7 +21,7 @@ __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "e
            "tensor_split", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d",
            "atleast_3d", "hstack", "vstack", "row_stack", "dstack", "column_stack", "fliplr",
            "flipud", "rot90", "broadcast_shapes", "repeat_interleave", "block_diag",
-           "cartesian_prod", "combinations"]
+           "cartesian_prod", "combinations", "diagflat", "vander"]
 
 
 def mark_view(result: Tensor, inp: Tensor, fn) -> Tensor:
@@ -774,6 +774,33 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input.ndim == 2:
         return globals()["diagonal"](input, diagonal, 0, 1).clone()
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """The flattened ``input`` as the ``offset``-th diagonal of a square matrix."""
+    return diag_embed(reshape(input, (-1,)), offset, 0, 1)
+
+
+def vander(x: Tensor, N=None, increasing: bool = False) -> Tensor:
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x ** (N-1), ..., x, 1`` (reversed
+    when ``increasing``); integer and bool inputs give int64, as PyTorch's cumprod does."""
+    from .. import _dtype
+    from ._prep import cast
+
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    xc = cast(x, _dtype.promote_types(x.dtype, _dtype.int64))
+    m = x.shape[0]
+    if n == 0:
+        return xc.new_zeros((m, 0))
+    cols = [xc.new_ones((m, 1))]
+    if n > 1:
+        cols.append(expand(unsqueeze(xc, 1), (m, n - 1)).cumprod(1))
+    r = cat(cols, 1)
+    return r if increasing else flip(r, (1,))
 
 
 # -- strided views ---------------------------------------------------------------------------

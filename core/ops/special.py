@@ -20,7 +20,7 @@ from .op import Op, xp_of
 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "erfinv", "i0", "i0e", "i1", "i1e",
            "ndtr", "ndtri", "log_ndtr", "erfcx", "xlogy", "xlog1py", "entr", "bessel_j0",
-           "bessel_j1", "zeta", "gammainc", "gammaincc"]
+           "bessel_j1", "zeta", "gammainc", "gammaincc", "igamma", "igammac"]
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
@@ -219,3 +219,4 @@ gammainc = _binary_special("gammainc", "gammainc", _gammainc_grad(1.0, "igamma")
                            "The regularized lower incomplete gamma function.")
 gammaincc = _binary_special("gammaincc", "gammaincc", _gammainc_grad(-1.0, "igammac"),
                             "The regularized upper incomplete gamma function.")
+igamma, igammac = gammainc, gammaincc  # torch.igamma / torch.igammac

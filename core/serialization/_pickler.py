@@ -204,6 +204,8 @@ class CheckpointPickler(pickle._Pickler):
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
             state = obj.__dict__
+            if "_inference" in state:  # the inference_mode flag is not saved (as torch)
+                state = {k: v for k, v in state.items() if k != "_inference"}
             P = _parameter_class()
             if P is not None and isinstance(obj, P):
                 inner = _PlainTensor(self._tensor_reduce(obj, False))

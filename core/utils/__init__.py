@@ -4,3 +4,12 @@ loading machinery)."""
 from . import data
 
 __all__ = ["data"]
+
+
+def __getattr__(name: str):
+    # ``ember.utils.checkpoint`` loads on first use
+    if name == "checkpoint":
+        import importlib
+
+        return importlib.import_module(".checkpoint", __name__)
+    raise AttributeError(f"module 'ember.utils' has no attribute '{name}'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..._autocast_state import fp32_op
 from ..._tensor import Tensor
 from ...ops import activation as A
 from ...ops import elementwise as E
@@ -89,7 +90,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     rng = _random.generator_for(input.device)
     slopes = rng.uniform(lower, upper, size=tuple(input.shape)).astype(input._data.dtype)
     s = Tensor._make(slopes)
-    out = E.where(input >= 0, input, input * s)
+    src = A.inplace_source(input, inplace)
+    out = E.where(src >= 0, src, src * s)
     return input.copy_(out) if inplace else out
 
 
@@ -133,6 +135,7 @@ def _softmax_dim(name: str, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
+@fp32_op("softmin")
 def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``softmax(-x)``."""
     if dim is None:
@@ -140,6 +143,7 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
     return R.softmax(-input, dim, dtype=dtype)
 
 
+@fp32_op("softmax")
 def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``dim``."""
     if dim is None:
@@ -147,6 +151,7 @@ def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
     return R.softmax(input, dim, dtype=dtype)
 
 
+@fp32_op("log_softmax")
 def log_softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``log(softmax(x))`` along ``dim``, computed stably."""
     if dim is None:

@@ -3,6 +3,8 @@ conv1d/2d/3d, conv_transpose1d/2d/3d, unfold, fold."""
 
 from __future__ import annotations
 
+from ..._autocast_state import lower as _amp_lower
+from ..._autocast_state import state as _amp
 from ..._tensor import Tensor
 from ...ops import conv as C
 from ...ops.linear import linear
@@ -58,6 +60,8 @@ def _shape_str(t: Tensor) -> str:
 
 def _convnd(nd, input, weight, bias, stride, padding, dilation, groups):
     name = _NAMES[nd]
+    if _amp.on:
+        input, weight, bias = _amp_lower(name, input, weight, bias)
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}(): argument 'input' and 'weight' must be Tensors")
     if weight.ndim != nd + 2:
@@ -127,6 +131,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
 def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, groups,
                       dilation):
     name = f"conv_transpose{nd}d"
+    if _amp.on:
+        input, weight, bias = _amp_lower(name, input, weight, bias)
     unbatched = input.ndim == nd + 1
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "

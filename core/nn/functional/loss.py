@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from ..._autocast_state import fp32_op
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops import elementwise as E
@@ -62,6 +63,7 @@ def _check_weight(weight, c: int) -> None:
                            f"{list(weight.shape)}")
 
 
+@fp32_op("cross_entropy")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -97,6 +99,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     return out.squeeze(0) if unbatched and reduction == "none" else out
 
 
+@fp32_op("nll_loss")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
              ignore_index: int = -100, reduce=None, reduction: str = "mean") -> Tensor:
     """Negative log likelihood of log-probabilities ``input`` (classes on dim 1) at the
@@ -121,6 +124,7 @@ def _weighted(loss: Tensor, weight, reduction: str, mean_by_weight: bool) -> Ten
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("mse_loss")
 def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(input - target)^2``."""
@@ -130,6 +134,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _weighted(d * d, weight, reduction, True)
 
 
+@fp32_op("l1_loss")
 def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|input - target|``."""
@@ -138,6 +143,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return _weighted((input - target).abs(), weight, reduction, True)
 
 
+@fp32_op("smooth_l1_loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``."""
@@ -152,6 +158,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("huber_loss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
@@ -163,6 +170,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _weighted(loss, weight, reduction, False)
 
 
+@fp32_op("binary_cross_entropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``-w (y log x + (1 - y) log(1 - x))`` for probabilities ``input``."""
@@ -177,6 +185,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Tensor | None = None, size_average=None,
                                      reduce=None, reduction: str = "mean",
@@ -199,6 +208,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("kl_div")
 def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """Kullback-Leibler divergence of log-probabilities ``input`` from ``target``
@@ -222,6 +232,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("poisson_nll_loss")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True,
                      full: bool = False, size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean") -> Tensor:
@@ -270,6 +281,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False,
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("margin_ranking_loss")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``max(0, -y (x1 - x2) + margin)``."""
@@ -281,6 +293,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return reduce_loss((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@fp32_op("hinge_embedding_loss")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``x`` where ``y == 1`` and ``max(0, margin - x)`` where ``y == -1``."""
@@ -291,6 +304,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("cosine_embedding_loss")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
     """``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where
@@ -319,6 +333,7 @@ def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float, keepdim: bo
     return pairwise_distance(x1, x2, p, eps, keepdim)
 
 
+@fp32_op("triplet_margin_loss")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False,
                         size_average=None, reduce=None, reduction: str = "mean") -> Tensor:
@@ -352,6 +367,7 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     return reduce_loss((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
+@fp32_op("multilabel_soft_margin_loss")
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                 size_average=None, reduce=None,
                                 reduction: str = "mean") -> Tensor:
@@ -365,6 +381,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("multi_margin_loss")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average=None, reduce=None,
                       reduction: str = "mean") -> Tensor:
@@ -388,6 +405,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return reduce_loss(loss, reduction)
 
 
+@fp32_op("soft_margin_loss")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                      reduction: str = "mean") -> Tensor:
     """Two-class logistic loss ``log(1 + exp(-y x))``."""
@@ -395,6 +413,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
     return reduce_loss(-logsigmoid(target * input), reduction)
 
 
+@fp32_op("multilabel_margin_loss")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                            reduction: str = "mean") -> Tensor:
     """Multi-class multi-label hinge loss; ``target`` holds class indices padded with -1
@@ -430,6 +449,7 @@ def _lengths(xp, lengths, name: str):
     return xp.asarray([int(v) for v in lengths], dtype=xp.int64)
 
 
+@fp32_op("ctc_loss")
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths, target_lengths,
              blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """The connectionist temporal classification loss of ``log_probs`` (T, N, C) (or (T, C)

@@ -8,9 +8,11 @@ import math
 
 import numpy as np
 
+from ..._autocast_state import fp32_op, lower_op
 from ..._tensor import Tensor
 from ...ops import padding as Pd
 from ...ops import reduce as R
+from ...ops.op import Op, xp_of
 from ._utils import _ntuple
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
@@ -303,6 +305,7 @@ def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
     return n + (n.clamp_min(eps) - n).detach()
 
 
+@fp32_op("cosine_similarity")
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """Cosine of the angle between ``x1`` and ``x2`` along ``dim``."""
     from ...ops.shape import broadcast_to
@@ -323,6 +326,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     return R.norm(diff, p, d, keepdim=keepdim)
 
 
+@fp32_op("pdist")
 def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The ``p``-norm distances between every pair of rows (upper triangle, row-major)."""
     if input.ndim != 2:
@@ -335,6 +339,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
     return R.norm(a - b, p, 1)
 
 
+@lower_op("scaled_dot_product_attention")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -377,4 +382,24 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         from .dropout import dropout
 
         attn = dropout(attn, dropout_p, True)
-    return attn.matmul(value)
+    out = attn.matmul(value)  # (..., L, Ev)
+    q = query._data
+    if out.shape == query.shape and q.ndim > 1 and not q.flags.c_contiguous:
+        out = _InLayoutOf.apply(out, like=q)  # PyTorch's kernels keep the query's layout
+    return out
+
+
+class _InLayoutOf(Op):
+    """A copy of ``x`` whose memory has the stride order of the array ``like`` (same shape):
+    what ``transpose(1, 2).view(...)`` after attention relies on."""
+
+    _name = "clone"
+
+    def forward(self, x):
+        y = xp_of(x).empty_like(self.like)  # keeps like's stride order
+        y[...] = x
+        self.like = None
+        return y
+
+    def backward(self, g):
+        return g

@@ -4,6 +4,7 @@ instance_norm, local_response_norm, rms_norm, normalize."""
 from __future__ import annotations
 
 from ... import _dtype
+from ..._autocast_state import fp32_op
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...ops import norm as N
@@ -71,6 +72,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return _scale_shift(input, running_mean, running_var, weight, bias, eps)
 
 
+@fp32_op("layer_norm")
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalizes over the trailing ``normalized_shape`` dims, then scales and shifts."""
@@ -99,6 +101,7 @@ def _affine(y: Tensor, weight, bias) -> Tensor:
     return y
 
 
+@fp32_op("group_norm")
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalizes each group of ``C / num_groups`` channels over (channels, spatial)."""
@@ -185,6 +188,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
     return y * weight if weight is not None else y
 
 
+@fp32_op("normalize")
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
     """``x / max(||x||_p, eps)`` along ``dim``."""

@@ -7,16 +7,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
-from ...ops.op import xp_of
+from ...ops.op import Op, xp_of
 
 __all__ = ["affine_grid", "grid_sample"]
 
 
-def _base_coords(n: int, align_corners: bool) -> np.ndarray:
+def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
+    """The normalised pixel coordinates along one axis, computed in ``dtype`` as PyTorch
+    does (a float64 computation differs by an ulp, which moves points that sit exactly on
+    pixel centres and so the grid_sample gradient)."""
     if n <= 1:
-        return np.zeros(max(n, 1))
-    c = np.linspace(-1.0, 1.0, n)
-    return c if align_corners else c * (n - 1) / n
+        return np.zeros(max(n, 1), dtype.np)
+    from ..._creation import linspace
+
+    c = linspace(-1.0, 1.0, n, dtype=dtype)._data
+    if align_corners:
+        return c
+    return (c * c.dtype.type(n - 1)) / c.dtype.type(n)
 
 
 def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
@@ -31,8 +38,9 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
                              f"{size}. Got {tuple(theta.shape)}.")
         n, _, h, w = size
-        xs, ys = _base_coords(w, align), _base_coords(h, align)
-        base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((h, w))), -1)
+        xs, ys = _base_coords(w, align, theta.dtype), _base_coords(h, align, theta.dtype)
+        base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((h, w), xs.dtype)),
+                        -1)
         base = base.reshape(1, h * w, 3)
         out_shape = (n, h, w, 2)
     elif len(size) == 5:
@@ -40,9 +48,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
                              f"{size}. Got {tuple(theta.shape)}.")
         n, _, d, h, w = size
-        zs, ys, xs = _base_coords(d, align), _base_coords(h, align), _base_coords(w, align)
+        zs, ys, xs = (_base_coords(k, align, theta.dtype) for k in (d, h, w))
         base = np.stack(np.broadcast_arrays(xs[None, None, :], ys[None, :, None],
-                                            zs[:, None, None], np.ones((d, h, w))), -1)
+                                            zs[:, None, None], np.ones((d, h, w), xs.dtype)),
+                        -1)
         base = base.reshape(1, d * h * w, 4)
         out_shape = (n, d, h, w, 3)
     else:
@@ -52,6 +61,21 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         raise ValueError(f"Expected theta batch size {theta.shape[0]} to match size[0] {n}")
     b = theta.new_tensor(base.astype(theta._data.dtype))
     return b.matmul(theta.transpose(1, 2)).reshape(out_shape)
+
+
+class _ZeroGradTo(Op):
+    """``x`` itself, with ``other`` as a second input whose gradient is zero: nearest
+    sampling is piecewise constant in the grid, and PyTorch gives the grid zeros (not None)."""
+
+    _name = "grid_sampler_2d"
+
+    def forward(self, x, other):
+        self.other_shape, self.other_dtype = other.shape, other.dtype
+        return x
+
+    def backward(self, g):
+        zero = xp_of(g._data).zeros(self.other_shape, self.other_dtype)
+        return g, Tensor._make(zero)
 
 
 def _unnormalize(coord: Tensor, n: int, align: bool) -> Tensor:
@@ -124,8 +148,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         xi = xp.round(ix._data).astype(np.int64)
         yi = xp.round(iy._data).astype(np.int64)
         vals, valid = gather(xi, yi)
-        out = vals * valid.unsqueeze(1)
-        return out.reshape(n, c, ho, wo)
+        out = (vals * valid.unsqueeze(1)).reshape(n, c, ho, wo)
+        return _ZeroGradTo.apply(out, grid) if grid.requires_grad else out
     x0 = xp.floor(ix._data)
     y0 = xp.floor(iy._data)
     tx1 = Tensor._make((x0 + 1).astype(input._data.dtype))

@@ -392,3 +392,13 @@ class Softmax2d(Module):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
                              "instead")
         return F.softmax(input, -3, _stacklevel=5)
+
+
+def __getattr__(name: str):
+    # torch.nn.modules.activation.MultiheadAttention: PyTorch's path for the class that
+    # ember defines in attention.py (imported late: attention.py imports this module)
+    if name == "MultiheadAttention":
+        from .attention import MultiheadAttention
+
+        return MultiheadAttention
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -631,9 +631,9 @@ class Module(_ModuleHooks):
                 p.grad.zero_()
 
     def share_memory(self) -> Module:
-        """No-op kept for API compatibility (numpy arrays are shared with workers by the
-        data loader as needed)."""
-        return self
+        """Moves the parameters and buffers into shared memory (``Tensor.share_memory_``),
+        so processes forked afterwards share their in-place updates; returns self."""
+        return self._apply(lambda t: t.share_memory_())
 
     # -- conversion --------------------------------------------------------------------
     def _apply(self, fn, recurse: bool = True) -> Module:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _device, _random
+from .. import _device, _random
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
            "manual_seed", "manual_seed_all", "get_device_name", "empty_cache", "device",
@@ -99,3 +99,16 @@ class device:
 
     def __exit__(self, *exc):
         self._ctx.__exit__(*exc)
+
+
+def __getattr__(name: str):
+    # ``ember.cuda.amp`` imports ember.amp, which needs the rest of ember: load it on first use
+    if name == "amp":
+        import importlib
+
+        return importlib.import_module(".amp", __name__)
+    from .._legacy_types import CUDA_LEGACY_TYPES  # ember.cuda.FloatTensor, ...
+
+    if name in CUDA_LEGACY_TYPES:
+        return CUDA_LEGACY_TYPES[name]
+    raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")

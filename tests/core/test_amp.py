@@ -1,0 +1,181 @@
+"""Automatic mixed precision against PyTorch: autocast's per-op dtypes, values and gradients,
+the weight-cast cache, nesting, and GradScaler's skip/backoff/growth schedule."""
+
+import warnings
+
+import ember
+import numpy as np
+import pytest
+import torch
+from torch_compare import to_numpy
+
+
+def _pair_models():
+    torch.manual_seed(0)
+    tnet = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                               torch.nn.Linear(4 * 6 * 6, 5))
+    enet = ember.nn.Sequential(ember.nn.Conv2d(3, 4, 3), ember.nn.ReLU(), ember.nn.Flatten(),
+                               ember.nn.Linear(4 * 6 * 6, 5))
+    enet.load_state_dict({k: ember.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    return tnet, enet
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_cpu_autocast_matches_torch(dtype):
+    tnet, enet = _pair_models()
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    y = np.array([1, 3])
+    got = {}
+    for m, net in ((torch, tnet), (ember, enet)):
+        with m.autocast("cpu", dtype=getattr(m, dtype)):
+            out = net(m.tensor(x))
+            loss = m.nn.functional.cross_entropy(out, m.tensor(y))
+            a, b = m.tensor(x[0, 0]), m.tensor(x[0, 1])
+            dtypes = [out.dtype, loss.dtype, m.softmax(out, 1).dtype, (a @ b).dtype,
+                      m.mm(a, b).dtype, (a.double() @ b.double()).dtype, (a + b).dtype,
+                      m.nn.functional.mse_loss(out, out.detach()).dtype]
+        loss.backward()
+        got[m.__name__] = (dtypes, out, loss, net[0].weight.grad, net[3].weight.grad)
+    (td, tout, tloss, tg0, tg3), (ed, eout, eloss, eg0, eg3) = got["torch"], got["ember"]
+    assert [str(d).split(".")[1] for d in td] == [d.name for d in ed]
+    np.testing.assert_array_equal(to_numpy(eout), to_numpy(tout))
+    np.testing.assert_allclose(eloss.item(), tloss.item(), rtol=1e-5)
+    assert eg0.dtype == ember.float32 and eg3.dtype == ember.float32  # grads of fp32 weights
+    np.testing.assert_allclose(to_numpy(eg0), to_numpy(tg0), rtol=2e-2, atol=2e-3)
+    np.testing.assert_allclose(to_numpy(eg3), to_numpy(tg3), rtol=2e-2, atol=2e-3)
+
+
+def test_autocast_state_nesting_and_disable():
+    assert not ember.is_autocast_enabled("cpu")
+    with ember.autocast("cpu"):
+        assert ember.is_autocast_enabled("cpu")
+        assert ember.get_autocast_dtype("cpu") == ember.bfloat16
+        x = ember.randn(3, 4)
+        assert (x @ x.T).dtype == ember.bfloat16
+        with ember.autocast("cpu", enabled=False):
+            assert not ember.is_autocast_enabled("cpu")
+            assert (x @ x.T).dtype == ember.float32
+        assert (x @ x.T).dtype == ember.bfloat16
+    assert not ember.is_autocast_enabled("cpu")
+    assert (x @ x.T).dtype == ember.float32
+
+
+def test_autocast_decorator_and_amp_namespaces():
+    lin = ember.nn.Linear(4, 2)
+
+    @ember.amp.autocast("cpu")
+    def f(x):
+        return lin(x)
+
+    assert f(ember.randn(3, 4)).dtype == ember.bfloat16
+    with pytest.warns(FutureWarning):
+        ctx = ember.cpu.amp.autocast()
+    with ctx:
+        assert lin(ember.randn(3, 4)).dtype == ember.bfloat16
+    assert lin(ember.randn(3, 4)).dtype == ember.float32
+
+
+def test_autocast_cuda_without_gpu_warns_and_disables():
+    if ember.cuda.is_available():
+        pytest.skip("a GPU is present: the CUDA region is real")
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        ctx = ember.autocast("cuda")
+    with ctx:
+        assert not ember.is_autocast_enabled("cuda")
+        assert (ember.randn(2, 2) @ ember.randn(2, 2)).dtype == ember.float32
+
+
+def test_autocast_bad_arguments():
+    with pytest.raises(RuntimeError, match="unsupported autocast device_type"):
+        ember.autocast("tpu")
+    with pytest.warns(UserWarning, match="not supported"):
+        ctx = ember.autocast("cpu", dtype=ember.float64)
+    with ctx:
+        assert not ember.is_autocast_enabled("cpu")
+
+
+def test_weight_cast_cache_reused_within_region_and_cleared_after():
+    from ember._autocast_state import state
+
+    lin = ember.nn.Linear(4, 4)
+    x = ember.randn(2, 4)
+    with ember.autocast("cpu"):
+        y1 = lin(x)
+        first = {k: v[1] for k, v in state.cache.items()}
+        y2 = lin(x)
+        assert len(state.cache) == 2  # weight and bias, cast once for the region
+        assert all(state.cache[k][1] is v for k, v in first.items())
+        assert all(v.dtype == ember.bfloat16 for v in first.values())
+        np.testing.assert_array_equal(y1.float().detach().numpy(), y2.float().detach().numpy())
+    assert len(state.cache) == 0
+    with ember.autocast("cpu", cache_enabled=False):
+        lin(x)
+        assert len(state.cache) == 0
+
+
+def test_autocast_gradients_reach_float32_leaves():
+    w = ember.randn(4, 3, requires_grad=True)
+    x = ember.randn(2, 4)
+    with ember.autocast("cpu"):
+        y = (x @ w).float().sum()
+    y.backward()
+    assert w.grad.dtype == ember.float32
+    np.testing.assert_allclose(w.grad.numpy(), np.repeat(x.numpy().sum(0)[:, None], 3, 1),
+                               rtol=2e-2, atol=2e-2)
+
+
+def _scaler_pair(**kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ts = torch.amp.GradScaler("cpu", **kw)
+    return ts, ember.amp.GradScaler("cpu", **kw)
+
+
+def test_grad_scaler_follows_torch_schedule():
+    ts, es = _scaler_pair(init_scale=8.0, growth_interval=2)
+    torch.manual_seed(0)
+    tw = torch.nn.Parameter(torch.randn(3))
+    ew = ember.nn.Parameter(ember.tensor(tw.detach().numpy()))
+    topt = torch.optim.SGD([tw], lr=0.1)
+    eopt = ember.optim.SGD([ew], lr=0.1)
+    for step in range(7):
+        for w, opt, sc in ((tw, topt, ts), (ew, eopt, es)):
+            opt.zero_grad()
+            loss = (w * w).sum()
+            if step == 3:
+                loss = loss * float("inf")  # an overflowing step is skipped
+            sc.scale(loss).backward()
+            sc.step(opt)
+            sc.update()
+        assert es.get_scale() == ts.get_scale(), step
+        np.testing.assert_allclose(ew.detach().numpy(), tw.detach().numpy(), rtol=1e-6)
+    assert es.state_dict() == {k: (v if not isinstance(v, torch.Tensor) else v.item())
+                               for k, v in ts.state_dict().items()}
+
+
+def test_grad_scaler_unscale_then_clip_and_errors():
+    _, es = _scaler_pair(init_scale=4.0)
+    w = ember.nn.Parameter(ember.ones(2))
+    opt = ember.optim.SGD([w], lr=1.0)
+    es.scale((w * 3).sum()).backward()
+    es.unscale_(opt)
+    np.testing.assert_allclose(w.grad.numpy(), [3.0, 3.0])
+    with pytest.raises(RuntimeError, match="already been called"):
+        es.unscale_(opt)
+    es.step(opt)
+    with pytest.raises(RuntimeError, match="already been called since the last update"):
+        es.step(opt)
+    es.update()
+    np.testing.assert_allclose(w.detach().numpy(), [-2.0, -2.0])
+    with pytest.raises(RuntimeError, match="Closure"):
+        es.step(opt, closure=lambda: 0)
+
+
+def test_disabled_scaler_is_a_pass_through():
+    sc = ember.amp.GradScaler("cpu", enabled=False)
+    loss = ember.tensor(2.0, requires_grad=True)
+    assert sc.scale(loss) is loss and sc.get_scale() == 1.0 and sc.state_dict() == {}
+    if not ember.cuda.is_available():
+        with pytest.warns(UserWarning, match="CUDA is not available"):
+            assert not ember.cuda.amp.GradScaler().is_enabled()

@@ -1,0 +1,267 @@
+"""Behaviours that real PyTorch programs (pytorch/examples) relied on and ember got wrong:
+each test is against torch 2.13 on the same input."""
+
+import ember
+import numpy as np
+import pytest
+import torch
+from torch_compare import to_numpy
+
+INPLACE_ACTIVATIONS = {
+    "leaky_relu": lambda F, x: F.leaky_relu(x, 0.2, inplace=True),
+    "elu": lambda F, x: F.elu(x, inplace=True),
+    "selu": lambda F, x: F.selu(x, inplace=True),
+    "celu": lambda F, x: F.celu(x, 0.7, inplace=True),
+    "silu": lambda F, x: F.silu(x, inplace=True),
+    "mish": lambda F, x: F.mish(x, inplace=True),
+    "hardtanh": lambda F, x: F.hardtanh(x, -0.5, 1.0, inplace=True),
+    "relu6": lambda F, x: F.relu6(x, inplace=True),
+    "hardswish": lambda F, x: F.hardswish(x, inplace=True),
+    "hardsigmoid": lambda F, x: F.hardsigmoid(x, inplace=True),
+    "threshold": lambda F, x: F.threshold(x, 0.1, 2.0, inplace=True),
+    "rrelu_eval": lambda F, x: F.rrelu(x, training=False, inplace=True),
+    "relu": lambda F, x: F.relu(x, inplace=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_ACTIVATIONS))
+def test_inplace_activation_on_a_graph_value_backpropagates(name):
+    # e.g. BatchNorm -> LeakyReLU(inplace=True) in DCGAN: the op must not save the value it
+    # overwrites (ember raised "modified by an inplace operation")
+    fn = INPLACE_ACTIVATIONS[name]
+    vals = np.linspace(-3.7, 3.3, 23).astype(np.float32)
+    grads, outs = [], []
+    for m in (torch, ember):
+        w = m.tensor(vals, requires_grad=True)
+        y = w * 1.5
+        out = fn(m.nn.functional, y)
+        assert out is y  # in place
+        (out * m.arange(23.0)).sum().backward()
+        grads.append(to_numpy(w.grad))
+        outs.append(to_numpy(out))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-6)
+
+
+def test_hardswish_gradient_at_the_edges():
+    got = []
+    for m in (torch, ember):
+        w = m.tensor([-3.0, 3.0, -3.5, 2.5], requires_grad=True)
+        m.nn.functional.hardswish(w).sum().backward()
+        got.append(to_numpy(w.grad))
+    np.testing.assert_array_equal(got[1], got[0])
+
+
+@pytest.mark.parametrize("a,b", [(1, 0), (1.0, 0), (True, False), (2, 0.5), (1j, 0)])
+def test_where_with_two_python_scalars(a, b):
+    cond = np.array([True, False, True])
+    t = torch.where(torch.tensor(cond), a, b)
+    e = ember.where(ember.tensor(cond), a, b)
+    assert e.dtype.name == str(t.dtype).split(".")[1]
+    np.testing.assert_array_equal(to_numpy(e), to_numpy(t))
+
+
+@pytest.mark.parametrize("args", [(0, 1, 7), (-4, 4, 9), (0.1, 7.3, 33), (3, -2.5, 101),
+                                  (0, 1, 1000), (-1e3, 2e4, 77)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_linspace_bitwise_equal_to_torch(args, dtype):
+    t = torch.linspace(*args, dtype=getattr(torch, dtype)).numpy()
+    e = ember.linspace(*args, dtype=getattr(ember, dtype)).numpy()
+    np.testing.assert_array_equal(e, t)
+
+
+def test_randint_with_high_as_the_only_positional():
+    t = ember.randint(5, size=(200,))
+    assert t.dtype == ember.int64 and t.shape == (200,)
+    assert 0 <= int(t.min()) and int(t.max()) < 5
+    assert ember.randint(ember.tensor(3), size=(4,)).shape == (4,)
+
+
+def test_index_with_a_range():
+    for m in (torch, ember):
+        x = m.arange(12.0).reshape(3, 4)
+        x[range(3), 2] = 99.0
+        x[range(3), m.tensor([0, 1, 3])] = -1.0
+        if m is torch:
+            want = x.numpy().copy()
+    np.testing.assert_array_equal(x.numpy(), want)
+    np.testing.assert_array_equal(ember.arange(6)[range(1, 4)].numpy(), [1, 2, 3])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_products_keep_their_dtype(dtype):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((5, 8), np.float32), rng.standard_normal((8, 6), np.float32)
+    td, ed = getattr(torch, dtype), getattr(ember, dtype)
+    ta, tb = torch.tensor(a).to(td), torch.tensor(b).to(td)
+    ea, eb = ember.tensor(a).to(ed), ember.tensor(b).to(ed)
+    pairs = [(ta @ tb, ea @ eb), (torch.mm(ta, tb), ember.mm(ea, eb)),
+             (torch.nn.functional.linear(ta, tb.T), ember.nn.functional.linear(ea, eb.T)),
+             (torch.addmm(ta[:, :6], ta, tb), ember.addmm(ea[:, :6], ea, eb)),
+             (torch.einsum("ij,jk->ik", ta, tb), ember.einsum("ij,jk->ik", ea, eb))]
+    for t, e in pairs:
+        assert e.dtype == ed
+        np.testing.assert_array_equal(to_numpy(e), to_numpy(t))
+    tc = torch.nn.Conv2d(3, 4, 3).to(td)
+    ec = ember.nn.Conv2d(3, 4, 3).to(ed)
+    ec.load_state_dict({k: ember.tensor(v.float().numpy()).to(ed)
+                        for k, v in tc.state_dict().items()})
+    x = rng.standard_normal((2, 3, 6, 6), np.float32)
+    ey = ec(ember.tensor(x).to(ed))
+    assert ey.dtype == ed
+    np.testing.assert_allclose(to_numpy(ey), to_numpy(tc(torch.tensor(x).to(td))),
+                               rtol=2e-2, atol=2e-2)
+
+
+def test_data_parallel_on_cpu_runs_the_module_and_prefixes_state_dict():
+    torch.manual_seed(0)
+    tnet = torch.nn.DataParallel(torch.nn.Linear(3, 2))
+    enet = ember.nn.DataParallel(ember.nn.Linear(3, 2))
+    assert list(enet.state_dict()) == list(tnet.state_dict()) == ["module.weight",
+                                                                   "module.bias"]
+    enet.load_state_dict({k: ember.tensor(v.numpy()) for k, v in tnet.state_dict().items()})
+    x = np.ones((4, 3), np.float32)
+    np.testing.assert_allclose(enet(ember.tensor(x)).detach().numpy(),
+                               tnet(torch.tensor(x)).detach().numpy(), rtol=1e-6)
+    out = ember.nn.parallel.data_parallel(enet.module, ember.tensor(x))
+    assert out.shape == (4, 2)
+
+
+def test_consume_prefix_in_state_dict_if_present():
+    from ember.nn.modules.utils import consume_prefix_in_state_dict_if_present as ec
+    from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present as tc
+
+    sd_t = torch.nn.DataParallel(torch.nn.Linear(2, 2)).state_dict()
+    sd_e = ember.nn.DataParallel(ember.nn.Linear(2, 2)).state_dict()
+    tc(sd_t, "module.")
+    ec(sd_e, "module.")
+    assert list(sd_e) == list(sd_t) == ["weight", "bias"]
+
+
+def test_torch_module_paths_programs_name():
+    from ember.nn.modules.activation import MultiheadAttention
+    from ember.nn.modules.linear import NonDynamicallyQuantizableLinear
+
+    assert MultiheadAttention is ember.nn.MultiheadAttention
+    assert issubclass(NonDynamicallyQuantizableLinear, ember.nn.Linear)
+    t = ember.zeros(2)
+    assert not (t.is_xpu or t.is_mps or t.is_mkldnn or t.is_nested or t.is_vulkan)
+
+
+def test_accelerator_and_cpu_device_modules():
+    has_gpu = ember.cuda.is_available()
+    assert ember.accelerator.is_available() == has_gpu
+    assert ember.accelerator.device_count() == ember.cuda.device_count()
+    if has_gpu:
+        assert ember.accelerator.current_accelerator().type == "cuda"
+    else:
+        assert ember.accelerator.current_accelerator() is None
+        assert ember.accelerator.current_device_index() == -1
+        with pytest.raises(RuntimeError, match="no accelerator"):
+            ember.accelerator.set_device_index(0)
+    ember.accelerator.synchronize()
+    assert ember.cpu.is_available() and ember.cpu.device_count() == 1
+    ember.cpu.synchronize()
+    with ember.cpu.stream(ember.cpu.current_stream()):
+        pass
+
+
+def test_leaf_grad_never_aliases_the_users_gradient():
+    # x.t().backward(G) handed x a transposed view of G; the second backward then wrote into G
+    x = ember.zeros(2, 3, requires_grad=True)
+    g = ember.ones(3, 2)
+    x.t().backward(g)
+    x.t().backward(g)
+    np.testing.assert_array_equal(g.numpy(), np.ones((3, 2)))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_dtype_is_signed_and_is_nonzero_match_torch():
+    for name in ["uint8", "uint16", "uint32", "uint64", "int8", "int64", "bool", "float16"]:
+        assert getattr(ember, name).is_signed == getattr(torch, name).is_signed, name
+    with pytest.raises(RuntimeError, match="no values"):
+        ember.is_nonzero(ember.tensor([]))
+    assert ember.is_nonzero(ember.tensor([3]))
+
+
+def _graph_names(m):
+    b = m.ones(3, requires_grad=True).sin()
+    fns = [(2 * b).grad_fn, (2 + b).grad_fn, (b * 2).grad_fn]
+    return [[None if f is None else type(f).__name__ if m is torch else f.name()
+             for f, _ in fn.next_functions] for fn in fns]
+
+
+def test_reflected_operators_keep_the_tensor_first_in_the_graph():
+    # the introyt autograd tutorial walks grad_fn.next_functions[0][0] from `2 * b`
+    t, e = _graph_names(torch), _graph_names(ember)
+    assert [[n is None for n in row] for row in e] == [[n is None for n in row] for row in t]
+    for m in (torch, ember):
+        x = m.tensor([6, 3], dtype=m.uint8)
+        assert (5 & x).tolist() == [4, 1] and (5 | x).tolist() == [7, 7]
+        assert (5 ^ x).tolist() == [3, 6]
+
+
+def test_repr_parameter_once_and_suffix_wrapping_like_torch():
+    def cases(m):
+        yield m.nn.Parameter(m.ones(2))
+        yield [m.nn.Parameter(m.ones(2), requires_grad=False)]
+        yield m.linspace(0.0, 6.2832, 25, requires_grad=True)
+        yield m.linspace(0.0, 6.2832, 8, requires_grad=True) * 2
+        yield m.ones(7, dtype=m.float64, requires_grad=True) * 3.14159
+        yield m.arange(30).reshape(3, 10) * 1000
+    for a, b in zip(cases(torch), cases(ember)):
+        assert repr(b).replace("ember.", "torch.") == repr(a)
+
+
+def test_sdpa_output_keeps_the_query_layout():
+    x = np.random.default_rng(0).standard_normal((2, 5, 3, 4)).astype(np.float32)
+    grads = []
+    for m in (torch, ember):
+        x0 = m.tensor(x, requires_grad=True)
+        q = x0.transpose(1, 2)
+        y = m.nn.functional.scaled_dot_product_attention(q, q, q)
+        assert tuple(y.stride()) == (60, 4, 12, 1)
+        z = y.transpose(1, 2).view(2, 5, 12)  # the SDPA tutorial's reshape
+        (z * z).sum().backward()
+        grads.append(to_numpy(x0.grad))
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-4, atol=1e-5)
+
+
+def test_affine_grid_in_theta_dtype_and_grid_sample_gradient():
+    img = np.sin(np.arange(784.0, dtype=np.float32)).reshape(1, 1, 28, 28)
+    got = []
+    for m in (torch, ember):
+        theta = m.tensor([[[1.0, 0, 0], [0, 1, 0]]], requires_grad=True)
+        g = m.nn.functional.affine_grid(theta, (1, 1, 28, 28), align_corners=False)
+        m.nn.functional.grid_sample(m.tensor(img), g, align_corners=False).sum().backward()
+        got.append((to_numpy(g), to_numpy(theta.grad)))
+    np.testing.assert_array_equal(got[1][0], got[0][0])
+    np.testing.assert_allclose(got[1][1], got[0][1], rtol=1e-4, atol=1e-3)
+
+
+def test_grid_sample_nearest_gives_the_grid_a_zero_gradient():
+    for m in (torch, ember):
+        theta = m.eye(2, 3).unsqueeze(0).requires_grad_()
+        g = m.nn.functional.affine_grid(theta, (1, 1, 4, 4), align_corners=False)
+        out = m.nn.functional.grid_sample(m.rand(1, 1, 4, 4), g, mode="nearest",
+                                          align_corners=False)
+        out.sum().backward()
+        np.testing.assert_array_equal(to_numpy(theta.grad), np.zeros((1, 2, 3)))
+
+
+def test_deprecated_scalar_first_overloads():
+    from ember.ops import elementwise
+
+    elementwise._WARNED_DEPRECATED.clear()  # warned once per process, as PyTorch
+    with pytest.warns(UserWarning, match="deprecated"):
+        p = ember.ones(3)
+        p.add_(-0.5, ember.full((3,), 2.0))
+    np.testing.assert_array_equal(p.numpy(), [0.0, 0.0, 0.0])
+    with pytest.warns(UserWarning, match="deprecated"):
+        t = ember.full((3,), 2.0)
+        r = ember.sub(t, 0.5, ember.ones(3)).numpy()
+        c = ember.ones(3).addcmul(2, ember.full((3,), 2.0), ember.full((3,), 3.0)).numpy()
+        d = ember.addcdiv(ember.ones(3), 2, ember.full((3,), 2.0), ember.full((3,), 4.0)).numpy()
+    np.testing.assert_array_equal(r, [1.5] * 3)
+    np.testing.assert_array_equal(c, [13.0] * 3)
+    np.testing.assert_array_equal(d, [2.0] * 3)
