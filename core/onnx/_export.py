@@ -1,0 +1,267 @@
+"""``ember.onnx.export``: traces a model and writes it as an ONNX ``ModelProto``.
+
+The model runs once on ``args`` under the ember tracer (``ember.jit._tracer``), in eval
+mode and without autograd. Nodes whose inputs are all constants (batch norm's folded
+statistics, transposed weights) are computed by ember and stored as initializers; dead
+nodes are dropped; each remaining op goes through its mapping in ``_ops_nn`` /
+``_ops_tensor``. An op without a mapping raises ``OnnxExporterError`` naming it before
+anything is written, and the file is written atomically after ``onnx.checker`` accepts it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import _ops_nn, _ops_tensor  # noqa: F401 - they register the op mappings
+from ._context import MAPPINGS, ExportContext
+
+__all__ = ["export", "OnnxExporterError", "is_in_onnx_export", "DEFAULT_OPSET"]
+
+DEFAULT_OPSET = 17
+_IR_FOR_OPSET = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
+_NO_FOLD = {"sample", "dropout", "bernoulli", "multinomial"}  # random: never folded
+_EXPORTING = [False]
+
+
+class OnnxExporterError(RuntimeError):
+    """Raised when a model cannot be exported to ONNX."""
+
+
+def is_in_onnx_export() -> bool:
+    """True while ``ember.onnx.export`` runs the model."""
+    return _EXPORTING[0]
+
+
+def _require_onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError("ember.onnx.export needs the onnx package: pip install "
+                          "ember[onnx]") from exc
+    return onnx
+
+
+def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_names=None,
+           opset_version=None, dynamic_axes=None, export_params: bool = True,
+           do_constant_folding: bool = True, verbose=False, dynamo: bool = False,
+           training=None, keep_initializers_as_inputs=None, **ignored):
+    """Exports ``model`` (a module or function) run on ``args`` to the ONNX file ``f`` (a
+    path or a binary file object), as ``torch.onnx.export`` does with its TorchScript
+    exporter (``dynamo`` is accepted and ignored).
+
+    The model is traced (control flow frozen at the example's path) in eval mode.
+    ``dynamic_axes`` maps input/output names to the axes (a list, or a dict axis -> name)
+    that may change size; reshapes and expands keep the dims they pass through so that a
+    different batch size still runs. ``export_params=False`` makes the parameters graph
+    inputs instead of initializers. Default opset: 17 (13 to 21 are accepted).
+    """
+    onnx = _require_onnx()
+    from ..jit._tracer import trace_graph
+    from ..nn.modules.module import Module
+
+    opset = DEFAULT_OPSET if opset_version is None else int(opset_version)
+    if opset not in _IR_FOR_OPSET:
+        raise OnnxExporterError(f"ember.onnx.export supports opset versions 13 to 21, got "
+                                f"{opset}")
+    if f is None:
+        raise ValueError("ember.onnx.export needs a destination f (a path or a file)")
+    args, kwargs = _split_args(args, kwargs)
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, Module) else []
+    from ..autograd.grad_mode import no_grad
+
+    try:
+        if isinstance(model, Module) and training is not True and \
+                str(training) != "TrainingMode.TRAINING":
+            model.eval()
+        _EXPORTING[0] = True
+        with no_grad():
+            graph, _ = trace_graph(model, args, kwargs, input_names)
+    finally:
+        _EXPORTING[0] = False
+        for m, mode in modes:
+            m.training = mode
+    model_proto = _build(onnx, graph, opset, input_names, output_names, dynamic_axes or {},
+                         export_params, do_constant_folding)
+    if verbose:
+        print(onnx.helper.printable_graph(model_proto.graph))
+    onnx.checker.check_model(model_proto)
+    data = model_proto.SerializeToString()
+    if isinstance(f, (str, os.PathLike)):
+        from ..serialization._atomic import atomic_open
+
+        with atomic_open(f) as fh:
+            fh.write(data)
+    else:
+        f.write(data)
+    return None
+
+
+def _split_args(args, kwargs):
+    from .._tensor import Tensor
+
+    if isinstance(args, Tensor):
+        return (args,), kwargs
+    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    if args and isinstance(args[-1], dict) and kwargs is None:
+        return args[:-1], args[-1]
+    return args, kwargs
+
+
+def _resolve_refs(v, env):
+    from ..jit._graph import ArrayRef
+
+    if isinstance(v, ArrayRef):
+        t = env.get(v.id)
+        if t is None:
+            raise KeyError(v.id)
+        return t._data
+    if isinstance(v, (tuple, list)):
+        r = [_resolve_refs(x, env) for x in v]
+        return tuple(r) if isinstance(v, tuple) else r
+    return v
+
+
+def _fold(graph, foldable: dict, enabled: bool) -> set:
+    """Computes the nodes whose inputs are all constants; returns the folded nodes' ids."""
+    done = set()
+    if not enabled:
+        return done
+    for node in graph.nodes:
+        if node.op in _NO_FOLD or not all(i in foldable for i in node.inputs):
+            continue
+        try:
+            attrs = {k: _resolve_refs(v, foldable) for k, v in node.attrs.items()}
+        except KeyError:
+            continue  # an array attribute comes from a graph input
+        out = node.cls.apply(*[foldable[i] for i in node.inputs], **attrs)
+        outs = out if node.out_struct is not None else (out,)
+        for vid, o in zip(node.outputs, outs):
+            foldable[vid] = o
+        done.add(id(node))
+    return done
+
+
+def _live_nodes(graph, folded: set) -> list:
+    from ..jit._graph import ArrayRef
+
+    need = set(graph.outputs)
+    live = []
+    for node in reversed(graph.nodes):
+        if id(node) in folded or not any(o in need for o in node.outputs):
+            continue
+        live.append(node)
+        need.update(node.inputs)
+
+        def refs(v):
+            if isinstance(v, ArrayRef):
+                need.add(v.id)
+            elif isinstance(v, (tuple, list)):
+                for x in v:
+                    refs(x)
+        for v in node.attrs.values():
+            refs(v)
+    live.reverse()
+    return live, need
+
+
+def _dims(shape, axes, what):
+    dims = list(shape)
+    if isinstance(axes, dict):
+        items = axes.items()
+    else:
+        items = ((a, None) for a in axes)
+    for a, name in items:
+        a = int(a)
+        if not -len(dims) <= a < len(dims):
+            raise OnnxExporterError(f"dynamic_axes: axis {a} is out of range for {what} of "
+                                    f"rank {len(dims)}")
+        dims[a] = str(name) if name is not None else f"{what}_dynamic_axes_{a % len(dims) + 1}"
+    return dims
+
+
+def _build(onnx, graph, opset, input_names, output_names, dynamic_axes, export_params,
+           do_constant_folding):
+    helper = onnx.helper
+    in_names = [graph.values[v].name for v in graph.inputs]
+    out_names = list(output_names or [])
+    out_names += [f"output_{i}" if len(graph.outputs) > 1 or i else "output"
+                  for i in range(len(out_names), len(graph.outputs))]
+    out_names = out_names[:len(graph.outputs)]
+    unknown = set(dynamic_axes) - set(in_names) - set(out_names)
+    if unknown:
+        raise OnnxExporterError(f"dynamic_axes names {sorted(unknown)} that are neither "
+                                f"inputs {in_names} nor outputs {out_names}")
+    ctx = ExportContext(onnx, graph, opset, dynamic=bool(dynamic_axes))
+    param_inputs = []
+    for vid, t in graph.constants.items():
+        name = graph.values[vid].name
+        ctx.names[vid] = name
+        if not export_params and not name.startswith("const_"):
+            param_inputs.append(vid)
+        else:
+            ctx.folded[vid] = t
+    for vid, name in zip(graph.inputs, in_names):
+        ctx.names[vid] = name
+    folded = _fold(graph, ctx.folded, do_constant_folding)
+    live, _ = _live_nodes(graph, folded)
+    missing = sorted({n.op for n in live if n.op not in MAPPINGS})
+    if missing:
+        raise OnnxExporterError(
+            f"ember.onnx.export: no ONNX mapping for op(s) {', '.join(missing)} (opset "
+            f"{opset}); nothing was written")
+    for vid in ctx.folded:
+        if vid not in ctx.names:
+            ctx.names[vid] = f"/folded_{vid}"
+    for node in live:
+        ins = [ctx.name_of(i) for i in node.inputs]
+        try:
+            res = MAPPINGS[node.op](ctx, node, ins)
+        except NotImplementedError as exc:
+            raise OnnxExporterError(f"ember.onnx.export: op '{node.op}' can't be exported "
+                                    f"as used here: {exc}; nothing was written") from None
+        res = res if isinstance(res, list) else [res]
+        for vid, name in zip(node.outputs, res):
+            ctx.names[vid] = name
+    _name_outputs(ctx, graph, out_names)
+
+    def info(vid, name):
+        v = graph.values[vid]
+        shape = _dims(v.shape, dynamic_axes[name], name) if name in dynamic_axes else \
+            list(v.shape)
+        return helper.make_tensor_value_info(name, ctx.onnx_type(v.dtype.np), shape)
+
+    inputs = [info(v, n) for v, n in zip(graph.inputs, in_names)]
+    inputs += [info(v, graph.values[v].name) for v in param_inputs]
+    outputs = [info(v, n) for v, n in zip(graph.outputs, out_names)]
+    g = helper.make_graph(ctx.nodes, "main_graph", inputs, outputs, ctx.initializers)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="ember", ir_version=_IR_FOR_OPSET[opset])
+    return model
+
+
+def _name_outputs(ctx, graph, out_names) -> None:
+    """Gives the graph outputs their names: the producing node's output is renamed, or an
+    ``Identity`` is added (an input or constant returned as it is, a repeated output)."""
+    produced = {o for n in ctx.nodes for o in n.output}
+    taken = set()
+    for vid, want in zip(graph.outputs, out_names):
+        cur = ctx.name_of(vid) if vid in ctx.folded else ctx.names[vid]
+        if cur in produced and cur not in taken and cur not in _graph_io(ctx, graph):
+            for n in ctx.nodes:
+                for i, x in enumerate(n.output):
+                    if x == cur:
+                        n.output[i] = want
+                for i, x in enumerate(n.input):
+                    if x == cur:
+                        n.input[i] = want
+            ctx.names[vid] = want
+            taken.add(want)
+            produced.discard(cur)
+            produced.add(want)
+        else:
+            ctx.node("Identity", [cur], outputs=want)
+            taken.add(want)
+
+
+def _graph_io(ctx, graph) -> set:
+    return {ctx.names[v] for v in graph.inputs}
