@@ -3,8 +3,9 @@
 
 A periodic window (the default) of length ``N`` is the symmetric window of length ``N + 1``
 without its last sample (the one to use with ``stft``). Lengths 0 and 1 give ``[]`` and
-``[1.]``. The samples are computed in float64 and rounded once to ``dtype`` (the default
-float dtype unless given), which must be floating.
+``[1.]``. Hann and Hamming windows follow PyTorch's float32 arithmetic (their cosine
+correctly rounded); the others are computed in float64 and rounded once to ``dtype`` (the
+default float dtype unless given), which must be floating.
 """
 
 from __future__ import annotations
@@ -42,6 +43,19 @@ def _positions(name: str, window_length: int, periodic: bool, dtype, device):
     return n, arange(n, dtype=_dtype.float64, device=device), d
 
 
+def _cosine_term(k: Tensor, n: int, d, scale: float) -> Tensor:
+    """``cos(scale * k)`` as PyTorch gets it: the argument computed in ``d``'s precision
+    (float32 for float32 and the half types), the cosine correctly rounded to it. PyTorch's
+    vectorized float32 cosine may still differ from this in the last bit."""
+    work = _dtype.float64 if d == _dtype.float64 else _dtype.float32
+    arg = k.to(work) * scale
+    return arg.double().cos().to(work)
+
+
+def _target(dtype):
+    return _dtype.get_default_dtype() if dtype is None else _dtype.to_dtype(dtype)
+
+
 def _finish(w: Tensor, n: int, periodic: bool, d, requires_grad: bool) -> Tensor:
     if periodic:
         w = w[: n - 1]
@@ -62,14 +76,16 @@ def hamming_window(window_length: int, periodic: bool = True, alpha: float = 0.5
                    pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
     """The generalized Hamming window ``alpha - beta * cos(2 pi k / (N - 1))``."""
     return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, k: (k * (2 * math.pi / (n - 1))).cos() * -beta + alpha)
+                   lambda n, k: _cosine_term(k, n, _target(dtype), 2 * math.pi / (n - 1))
+                   * -beta + alpha)
 
 
 def hann_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,
                 device=None, pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
     """The Hann window ``0.5 - 0.5 cos(2 pi k / (N - 1))``."""
     return _window("hann_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, k: (k * (2 * math.pi / (n - 1))).cos() * -0.5 + 0.5)
+                   lambda n, k: _cosine_term(k, n, _target(dtype), 2 * math.pi / (n - 1))
+                   * -0.5 + 0.5)
 
 
 def blackman_window(window_length: int, periodic: bool = True, *, dtype=None, layout=None,

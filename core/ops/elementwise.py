@@ -421,8 +421,17 @@ rsqrt = _unary("rsqrt", lambda x: 1 / _np(x).sqrt(x),
 reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda g, y, n: -g * _conj(y * y),
                     save="output")
 square = _unary("square", lambda x: x * x, lambda g, x, n: g * 2 * _conj(x), floating=False)
-abs = _unary("abs", lambda x: _np(x).abs(x), lambda g, x, n: g * x.sgn() if x.is_complex()
-             else g * x.sign(), floating=False)
+def _abs_grad(g, x, n):
+    if not x.is_complex():
+        return g * x.sign()
+    # g * sgn(x), with sgn written as x / |x| so that its own derivative is kept (the
+    # second derivative of |z|, e.g. of a power spectrogram); sgn(0) = 0
+    a = abs(x)
+    zero = a == 0
+    return g * where(zero, x * 0, x / where(zero, a + 1, a))
+
+
+abs = _unary("abs", lambda x: _np(x).abs(x), _abs_grad, floating=False)
 absolute = abs
 sign = _unary("sign", lambda x: _np(x).sign(x), lambda g, x, n: g * 0, save=None,
               floating=False)

@@ -97,8 +97,6 @@ def test_lfilter_gradcheck_waveform_and_coefficients():
     gradgradcheck(fn, [_x(2, 2, 7), a, b])
 
 
-@pytest.mark.xfail(reason="core bug: the double backward of complex abs is wrong "
-                   "(ember.complex(x, x * x).abs() fails gradgradcheck)", strict=False)
 def test_spectrogram_gradgradcheck():
     """Second derivatives of the power spectrogram."""
     gradgradcheck(lambda x: F.spectrogram(x, 0, _hann(8), 8, 2, 8, 2.0, False), [_x(1, 20)])

@@ -265,3 +265,21 @@ def test_deprecated_scalar_first_overloads():
     np.testing.assert_array_equal(r, [1.5] * 3)
     np.testing.assert_array_equal(c, [13.0] * 3)
     np.testing.assert_array_equal(d, [2.0] * 3)
+
+
+def test_complex_abs_second_derivative_matches_torch():
+    x = np.random.default_rng(0).standard_normal(6)
+    got = []
+    for m in (torch, ember):
+        a = m.tensor(x, dtype=m.float64, requires_grad=True)
+        y = m.complex(a, a * a).abs()
+        (g1,) = m.autograd.grad(y.sum(), a, create_graph=True)
+        (g2,) = m.autograd.grad((g1 * g1).sum(), a)
+        z = m.tensor(x[:3] + 1j * x[3:], requires_grad=True)
+        (gz,) = m.autograd.grad(z.abs().sum(), z, create_graph=True)
+        (gz2,) = m.autograd.grad((gz.real ** 2 + gz.imag * 3).sum(), z)
+        z0 = m.zeros(2, dtype=m.complex128, requires_grad=True)
+        (g0,) = m.autograd.grad(z0.abs().sum(), z0)
+        got.append([to_numpy(t) for t in (g1, g2, gz, gz2, g0)])
+    for e, t in zip(got[1], got[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)
