@@ -37,7 +37,7 @@ class SparseTensor:
     layout = sparse_coo
 
     def __init__(self, indices: Tensor, values: Tensor, size, coalesced: bool = False):
-        self._indices = indices
+        self._idx = indices
         self._values_t = values
         self._size = Size(int(s) for s in size)
         self._coalesced = coalesced
@@ -88,11 +88,11 @@ class SparseTensor:
         g = self._values_t.grad
         if g is None:
             return None
-        idx = self._indices._data
+        idx = self._idx._data
         xp = xp_of(idx)
         sd = idx.shape[0]
         if sd == 0 or idx.shape[1] == 0:
-            return SparseTensor(self._indices, g, self._size, True)
+            return SparseTensor(self._idx, g, self._size, True)
         lin = xp.ravel_multi_index(tuple(idx), tuple(self._size[:sd]))
         _, first = xp.unique(lin, return_index=True)
         return SparseTensor(Tensor._make(idx[:, first]), Tensor._make(g._data[first]),
@@ -103,19 +103,20 @@ class SparseTensor:
         return self._values_t.grad_fn
 
     def sparse_dim(self) -> int:
-        return self._indices.shape[0]
+        return self._idx.shape[0]
 
     def dense_dim(self) -> int:
         return self._values_t.ndim - 1
 
     def _nnz(self) -> int:
-        return self._indices.shape[1]
+        return self._idx.shape[1]
 
     def is_coalesced(self) -> bool:
         return self._coalesced
 
-    def _indices_(self) -> Tensor:
-        return self._indices
+    def _indices(self) -> Tensor:
+        """The (sparse_dim, nnz) coordinates, coalesced or not (``torch``'s ``_indices()``)."""
+        return self._idx
 
     def _values(self) -> Tensor:
         return self._values_t
@@ -125,7 +126,7 @@ class SparseTensor:
         if not self._coalesced:
             raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call "
                                ".coalesce() first")
-        return self._indices
+        return self._idx
 
     def values(self) -> Tensor:
         """The (nnz, *dense_dims) values (the tensor must be coalesced)."""
@@ -142,12 +143,12 @@ class SparseTensor:
         """Duplicate coordinates summed, coordinates sorted (row-major)."""
         if self._coalesced:
             return self
-        idx = self._indices._data
+        idx = self._idx._data
         xp = xp_of(idx)
         sd = idx.shape[0]
         sshape = tuple(self._size[:sd])
         if idx.shape[1] == 0:
-            return SparseTensor(self._indices, self._values_t, self._size, True)
+            return SparseTensor(self._idx, self._values_t, self._size, True)
         lin = xp.ravel_multi_index(tuple(idx), sshape) if sd else xp.zeros(idx.shape[1],
                                                                             np.int64)
         uniq, inv = xp.unique(lin, return_inverse=True)
@@ -162,7 +163,7 @@ class SparseTensor:
         """The dense tensor (duplicate coordinates summed); differentiable in the values."""
         v = self._values_t
         out = v.new_zeros(tuple(self._size))
-        index = tuple(self._indices._data)
+        index = tuple(self._idx._data)
         r = IndexPut.apply(out, v, index=index, accumulate=True)
         return r if dtype is None else r.to(dtype)
 
@@ -171,14 +172,14 @@ class SparseTensor:
 
     def to(self, *args, **kwargs) -> SparseTensor:
         v = self._values_t.to(*args, **kwargs)
-        return SparseTensor(self._indices.to(v.device), v, self._size, self._coalesced)
+        return SparseTensor(self._idx.to(v.device), v, self._size, self._coalesced)
 
     def detach(self) -> SparseTensor:
-        return SparseTensor(self._indices, self._values_t.detach(), self._size,
+        return SparseTensor(self._idx, self._values_t.detach(), self._size,
                             self._coalesced)
 
     def clone(self) -> SparseTensor:
-        return SparseTensor(self._indices.clone(), self._values_t.clone(), self._size,
+        return SparseTensor(self._idx.clone(), self._values_t.clone(), self._size,
                             self._coalesced)
 
     def t(self) -> SparseTensor:
@@ -187,7 +188,7 @@ class SparseTensor:
             raise RuntimeError(f"t() expects a tensor with <= 2 sparse and 0 dense dimensions, "
                                f"but got {self.sparse_dim()} sparse and {self.dense_dim()} "
                                "dense dimensions")
-        return SparseTensor(self._indices.flip(0), self._values_t,
+        return SparseTensor(self._idx.flip(0), self._values_t,
                             (self._size[1], self._size[0]), False)
 
     # -- ops -------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class SparseTensor:
 
     def __mul__(self, other):
         if isinstance(other, (int, float)) or (isinstance(other, Tensor) and other.ndim == 0):
-            return SparseTensor(self._indices, self._values_t * other, self._size,
+            return SparseTensor(self._idx, self._values_t * other, self._size,
                                 self._coalesced)
         return NotImplemented
 
@@ -214,7 +215,7 @@ class SparseTensor:
         return self * -1
 
     def __repr__(self) -> str:
-        body = (f"indices={self._indices!r},\n       values={self._values_t!r},\n       "
+        body = (f"indices={self._idx!r},\n       values={self._values_t!r},\n       "
                 f"size={tuple(self._size)}, nnz={self._nnz()}, layout={sparse_coo}")
         return f"tensor({body})"
 
@@ -357,7 +358,7 @@ def mm(mat1, mat2):
     if mat1.dtype != mat2.dtype:
         raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: "
                            f"{mat1.dtype} != {mat2.dtype}")
-    idx = mat1._indices._data
+    idx = mat1._idx._data
     return SparseMM.apply(mat1._values_t, mat2, rows=idx[0], cols=idx[1],
                           shape=tuple(mat1.shape))
 
@@ -391,5 +392,5 @@ def sum(input, dim=None, dtype=None):
     new_size = [s for d, s in enumerate(input.shape) if d not in dims]
     if not keep:
         return v.sum(0)
-    idx = Tensor._make(input._indices._data[keep])
+    idx = Tensor._make(input._idx._data[keep])
     return SparseTensor(idx, v, new_size, False).coalesce()

@@ -283,3 +283,13 @@ def test_complex_abs_second_derivative_matches_torch():
         got.append([to_numpy(t) for t in (g1, g2, gz, gz2, g0)])
     for e, t in zip(got[1], got[0]):
         np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-12)
+
+
+def test_sparse_private_accessors_are_methods():
+    got = []
+    for m in (torch, ember):
+        s = m.sparse_coo_tensor(m.tensor([[1, 0, 1], [2, 0, 2]]), m.tensor([3.0, 4.0, 5.0]),
+                                (2, 3))
+        got.append((s._indices().tolist(), s._values().tolist(),
+                    s.coalesce().indices().tolist(), s.coalesce().values().tolist()))
+    assert got[1] == got[0]
