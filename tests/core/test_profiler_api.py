@@ -1,0 +1,70 @@
+"""``ember.profiler`` (torch.profiler's API): schedules step for step as PyTorch's, the spans
+handed to ``on_trace_ready``, ``record_function`` and ops in the tables, trace files."""
+
+import json
+import os
+import warnings
+
+import ember
+import pytest
+import torch
+
+
+@pytest.mark.parametrize("kw", [dict(wait=1, warmup=1, active=2, repeat=2),
+                                dict(wait=0, warmup=2, active=1),
+                                dict(wait=2, warmup=1, active=3, repeat=1, skip_first=3),
+                                dict(wait=3, warmup=1, active=1, repeat=2, skip_first_wait=1)])
+def test_schedule_matches_torch(kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.profiler.schedule(**kw)
+        e = ember.profiler.schedule(**kw)
+    assert [e(i).name for i in range(20)] == [t(i).name for i in range(20)]
+
+
+def test_schedule_rejects_bad_arguments():
+    with pytest.raises(AssertionError, match="Invalid profiler schedule"):
+        ember.profiler.schedule(wait=0, warmup=1, active=0)
+
+
+def test_profile_with_schedule_hands_over_each_active_span():
+    spans = []
+    lin = ember.nn.Linear(4, 3)
+    x = ember.randn(2, 4)
+    sched = ember.profiler.schedule(wait=1, warmup=1, active=2, repeat=2)
+    with ember.profiler.profile(activities=[ember.profiler.ProfilerActivity.CPU],
+                                schedule=sched, record_shapes=True,
+                                on_trace_ready=lambda p: spans.append(
+                                    (p.step_num, p.key_averages()))) as prof:
+        for i in range(10):
+            with ember.profiler.record_function(f"iter{i}"):
+                lin(x)
+            prof.step()
+    assert [s for s, _ in spans] == [4, 8]  # two cycles of 4 steps
+    names = {ev.key for ev in spans[0][1]}
+    assert {"iter2", "iter3", "aten::linear"} <= names and "iter1" not in names
+    assert "iter4" not in names
+    assert {"iter6", "iter7"} <= {ev.key for ev in spans[1][1]}
+
+
+def test_profile_without_schedule_records_everything_and_writes_traces(tmp_path):
+    handler = ember.profiler.tensorboard_trace_handler(str(tmp_path), worker_name="w0")
+    with ember.profiler.profile(on_trace_ready=handler) as prof:
+        with ember.profiler.record_function("block"):
+            ember.randn(3, 3).matmul(ember.randn(3, 3))
+    table = prof.key_averages().table(sort_by="cpu_time_total")
+    assert "block" in table and "aten::matmul" in table
+    files = os.listdir(tmp_path)
+    assert len(files) == 1 and files[0].startswith("w0.") and files[0].endswith(".pt.trace.json")
+    trace = json.loads((tmp_path / files[0]).read_text())
+    assert any(ev.get("name") == "block" for ev in trace["traceEvents"])
+    with pytest.raises(NotImplementedError, match="stacks"):
+        prof.export_stacks(str(tmp_path / "s.txt"))
+
+
+def test_results_before_any_span_finished_raise():
+    prof = ember.profiler.profile(schedule=ember.profiler.schedule(wait=5, warmup=1, active=1))
+    with prof:
+        prof.step()
+        with pytest.raises(RuntimeError, match="didn't finish"):
+            prof.key_averages()
