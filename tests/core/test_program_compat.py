@@ -293,3 +293,10 @@ def test_sparse_private_accessors_are_methods():
         got.append((s._indices().tolist(), s._values().tolist(),
                     s.coalesce().indices().tolist(), s.coalesce().values().tolist()))
     assert got[1] == got[0]
+
+
+def test_types_module_aliases_work_in_isinstance():
+    from ember.types import Device, Number
+
+    assert isinstance(2.5, Number) and isinstance(True, Number) and not isinstance("x", Number)
+    assert isinstance(ember.device("cpu"), Device) and isinstance("cuda:0", Device)
