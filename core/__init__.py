@@ -169,8 +169,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
-_LAZY_SUBMODULES = {"accelerator", "cpu", "nn", "optim", "utils", "hub", "distributions",
-                    "linalg", "fft", "special",
+_LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn", "optim",
+                    "utils", "hub", "distributions", "linalg", "fft", "special",
                     "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",

@@ -1,5 +1,5 @@
 """``ember.backends``: backend flags accepted for compatibility with PyTorch programs."""
 
-from . import cudnn, mps
+from . import cpu, cuda, cudnn, mkl, mkldnn, mps, openmp
 
-__all__ = ["cudnn", "mps"]
+__all__ = ["cpu", "cuda", "cudnn", "mkl", "mkldnn", "mps", "openmp"]

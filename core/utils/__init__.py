@@ -8,7 +8,7 @@ __all__ = ["data"]
 
 def __getattr__(name: str):
     # ``ember.utils.checkpoint`` loads on first use
-    if name == "checkpoint":
+    if name in ("checkpoint", "model_zoo", "hooks"):
         import importlib
 
         return importlib.import_module(".checkpoint", __name__)

@@ -352,6 +352,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """
     from ...ops.elementwise import where
 
+    if attn_mask is not None and hasattr(attn_mask, "_materialize"):  # attention.bias masks
+        attn_mask = attn_mask._materialize(query.device)
     lq, s = query.shape[-2], key.shape[-2]
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])

@@ -1,0 +1,74 @@
+"""Small torch.* namespaces programs touch (backends flags, nn.attention, random.fork_rng,
+version, compiler, utils.model_zoo/hooks): importable under PyTorch's paths and behaving
+as PyTorch's do."""
+
+import ember
+import numpy as np
+import pytest
+import torch
+
+
+def test_backend_flags_programs_set():
+    ember.backends.cuda.matmul.allow_tf32 = True
+    ember.backends.cudnn.allow_tf32 = True
+    assert ember.backends.cuda.matmul.allow_tf32
+    with ember.backends.cuda.sdp_kernel(enable_flash=False):
+        assert not ember.backends.cuda.flash_sdp_enabled()
+    assert ember.backends.cuda.flash_sdp_enabled()
+    assert ember.backends.cpu.get_cpu_capability() == torch.backends.cpu.get_cpu_capability()
+    assert not ember.backends.mkldnn.is_available() and not ember.backends.openmp.is_available()
+    with ember.backends.mkldnn.flags(enabled=False):
+        assert ember.backends.mkldnn.enabled is False
+    assert ember.backends.mkldnn.enabled is True
+
+
+def test_sdpa_kernel_and_causal_bias_masks_match_torch():
+    from ember.nn.attention import SDPBackend, sdpa_kernel
+    from ember.nn.attention.bias import causal_lower_right, causal_upper_left
+    from torch.nn.attention.bias import causal_lower_right as t_lr
+    from torch.nn.attention.bias import causal_upper_left as t_ul
+
+    for b in SDPBackend:
+        assert int(getattr(torch.nn.attention.SDPBackend, b.name)) == b.value
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((2, 3, 4, 8)).astype(np.float32)
+    k = rng.standard_normal((2, 3, 6, 8)).astype(np.float32)
+    for em, tm in ((causal_lower_right, t_lr), (causal_upper_left, t_ul)):
+        with sdpa_kernel([SDPBackend.MATH]):
+            e = ember.nn.functional.scaled_dot_product_attention(
+                ember.tensor(q), ember.tensor(k), ember.tensor(k), attn_mask=em(4, 6))
+        t = torch.nn.functional.scaled_dot_product_attention(
+            torch.tensor(q), torch.tensor(k), torch.tensor(k), attn_mask=tm(4, 6))
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(AssertionError, match="SDPBackend"):
+        with sdpa_kernel(["math"]):
+            pass
+
+
+def test_fork_rng_restores_the_stream():
+    ember.manual_seed(3)
+    want = ember.rand(4).numpy()
+    ember.manual_seed(3)
+    with ember.random.fork_rng():
+        ember.rand(100)
+    np.testing.assert_array_equal(ember.rand(4).numpy(), want)
+    with ember.random.fork_rng(enabled=False):
+        ember.rand(1)
+    assert ember.random.initial_seed() == 3
+
+
+def test_version_compiler_and_utils_paths():
+    assert ember.version.__version__ == ember.__version__ and ember.version.cuda is None
+
+    @ember.compiler.disable
+    def f(x):
+        return x + 1
+
+    assert f(1) == 2 and not ember.compiler.is_compiling()
+    assert ember.compiler.disable()(f) is f
+    from ember.utils.hooks import RemovableHandle
+    from ember.utils.model_zoo import load_url
+
+    h = ember.nn.Linear(2, 2).register_forward_hook(lambda *a: None)
+    assert isinstance(h, RemovableHandle)
+    assert load_url is ember.hub.load_state_dict_from_url
