@@ -38,6 +38,9 @@ __all__ = [
     "is_offline",
     "load_state_dict_from_url",
     "set_dir",
+    "load",
+    "list",
+    "help",
 ]
 
 # The sha256 prefix in a checkpoint's file name, ``resnet18-f37072fd.pth`` (torch.hub's rule).
@@ -190,3 +193,6 @@ def load_state_dict_from_url(
     from ember import load
 
     return load(cached_file, map_location=map_location, weights_only=weights_only)
+
+
+from ._hub_repo import help, list, load  # noqa: E402,A004  (torch.hub.load / list / help)
