@@ -7,7 +7,7 @@ import numpy as np
 from . import _dtype
 from ._tensor import Tensor
 
-__all__ = ["assert_close", "make_tensor"]
+__all__ = ["assert_close", "assert_allclose", "make_tensor"]
 
 # PyTorch's default tolerances per dtype: (rtol, atol)
 _TOL = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
@@ -103,3 +103,24 @@ def make_tensor(*shape, dtype, device="cpu", low=None, high=None, requires_grad=
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan: bool = True,
+                    msg: str = "") -> None:
+    """The deprecated ``torch.testing.assert_allclose``: ``assert_close`` without the dtype
+    and device checks, NaNs equal by default, non-tensor ``expected`` taken as a tensor of
+    ``actual``'s dtype."""
+    import warnings
+
+    from ._creation import tensor
+    from ._tensor import Tensor
+
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be "
+                  "removed in a future release. Please use `torch.testing.assert_close()` "
+                  "instead.", FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan,
+                 check_device=True, check_dtype=False, check_stride=False, msg=msg or None)

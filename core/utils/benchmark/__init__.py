@@ -1,0 +1,7 @@
+"""``ember.utils.benchmark``: ``Timer``, ``Measurement`` and ``Compare``, as
+``torch.utils.benchmark`` (Python statements timed with ``timeit``; no Callgrind)."""
+
+from ._compare import Compare
+from ._timer import Language, Measurement, Timer
+
+__all__ = ["Timer", "Measurement", "Compare", "Language"]
