@@ -794,3 +794,16 @@ def _view_variant_methods() -> None:
 
 
 _view_variant_methods()
+
+
+# -- DLPack: np.from_dlpack(t), torch.from_dlpack(t) and cupy.from_dlpack(t) share memory --
+def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+    """A DLPack capsule of the tensor's array (its memory is shared)."""
+    if self.requires_grad:
+        raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+    kwargs = {} if stream is None else {"stream": stream}
+    return self._data.__dlpack__(**kwargs)
+
+
+Tensor.__dlpack__ = _dlpack
+Tensor.__dlpack_device__ = lambda self: self._data.__dlpack_device__()

@@ -8,7 +8,7 @@ __all__ = ["data"]
 
 def __getattr__(name: str):
     # ``ember.utils.checkpoint`` loads on first use
-    if name in ("checkpoint", "model_zoo", "hooks", "benchmark"):
+    if name in ("checkpoint", "model_zoo", "hooks", "benchmark", "dlpack"):
         import importlib
 
         return importlib.import_module(".checkpoint", __name__)
