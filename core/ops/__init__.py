@@ -1,2 +1,12 @@
 """ember's op families, one per file: elementwise, compare, reduce, shape, index, linalg.
 Each differentiable op is one ``Op`` subclass (see ``op.py``)."""
+
+
+def __getattr__(name: str):
+    # ``ember.ops.mylib.op`` reaches ops declared with ember.library.custom_op("mylib::op")
+    from ..library import namespace
+
+    ns = namespace(name)
+    if ns is None:
+        raise AttributeError(f"module 'ember.ops' has no attribute '{name}'")
+    return ns
