@@ -3,16 +3,17 @@
 The model runs once on ``args`` under the ember tracer (``ember.jit._tracer``), in eval
 mode and without autograd. Nodes whose inputs are all constants (batch norm's folded
 statistics, transposed weights) are computed by ember and stored as initializers; dead
-nodes are dropped; each remaining op goes through its mapping in ``_ops_nn`` /
-``_ops_tensor``. An op without a mapping raises ``OnnxExporterError`` naming it before
-anything is written, and the file is written atomically after ``onnx.checker`` accepts it.
+nodes are dropped; each remaining op goes through its mapping in ``_ops_nn``,
+``_ops_tensor``, ``_ops_rnn`` or ``_ops_more``. An op without a mapping raises
+``OnnxExporterError`` naming it before anything is written, and the file is written
+atomically after ``onnx.checker`` accepts it.
 """
 
 from __future__ import annotations
 
 import os
 
-from . import _ops_nn, _ops_tensor  # noqa: F401 - they register the op mappings
+from . import _ops_more, _ops_nn, _ops_rnn, _ops_tensor  # noqa: F401 - op mappings
 from ._context import MAPPINGS, ExportContext
 
 __all__ = ["export", "OnnxExporterError", "is_in_onnx_export", "DEFAULT_OPSET"]
@@ -223,6 +224,7 @@ def _build(onnx, graph, opset, input_names, output_names, dynamic_axes, export_p
         for vid, name in zip(node.outputs, res):
             ctx.names[vid] = name
     _name_outputs(ctx, graph, out_names)
+    _drop_unused_initializers(ctx)
 
     def info(vid, name):
         v = graph.values[vid]
@@ -261,6 +263,13 @@ def _name_outputs(ctx, graph, out_names) -> None:
         else:
             ctx.node("Identity", [cur], outputs=want)
             taken.add(want)
+
+
+def _drop_unused_initializers(ctx) -> None:
+    """Removes the initializers no node reads (a mapping that folded a weight into a new
+    constant, such as a recurrent layer's reordered gates, leaves the original unread)."""
+    used = {i for n in ctx.nodes for i in n.input}
+    ctx.initializers[:] = [t for t in ctx.initializers if t.name in used]
 
 
 def _graph_io(ctx, graph) -> set:

@@ -40,7 +40,11 @@ def _addmm(ctx, node, ins):
 
 @register("einsum")
 def _einsum(ctx, node, ins):
-    eq = node.attrs.get("equation")
+    a = node.attrs
+    eq = a.get("equation")
+    if not isinstance(eq, str) and isinstance(a.get("ins"), (list, tuple)) and \
+            isinstance(a.get("out"), str):
+        eq = ",".join(a["ins"]) + "->" + a["out"]
     if not isinstance(eq, str):
         raise NotImplementedError("einsum without an equation attribute")
     return ctx.node("Einsum", ins, equation=eq)
@@ -196,9 +200,21 @@ def _leaky_relu(ctx, node, ins):
 @register("elu")
 def _elu(ctx, node, ins):
     a = node.attrs
-    if a.get("scale", 1) != 1 or a.get("input_scale", 1) != 1:
-        raise NotImplementedError("elu with scale or input_scale")
-    return ctx.node("Elu", ins, alpha=float(a.get("alpha", 1.0)))
+    alpha = float(a.get("alpha", 1.0))
+    scale, in_scale = float(a.get("scale", 1)), float(a.get("input_scale", 1))
+    if scale == 1 and in_scale == 1:
+        return ctx.node("Elu", ins, alpha=alpha)
+    if in_scale == 1:  # selu
+        return ctx.node("Selu", ins, alpha=alpha, gamma=scale)
+    if scale == 1 and alpha != 0 and abs(in_scale * alpha - 1) < 1e-12:  # celu
+        return ctx.node("Celu", ins, alpha=alpha)
+    # scale * (x > 0 ? x : alpha * (exp(input_scale * x) - 1))
+    dt = ctx.np_dtype(node.inputs[0])
+    x = ins[0]
+    neg = ctx.node("Elu", [ctx.node("Mul", [x, ctx.const(np.asarray(in_scale, dt))])],
+                   alpha=alpha)
+    y = ctx.node("Where", [ctx.node("Greater", [x, ctx.const(np.asarray(0, dt))]), x, neg])
+    return ctx.node("Mul", [y, ctx.const(np.asarray(scale, dt))])
 
 
 @register("hardtanh")

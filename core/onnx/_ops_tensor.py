@@ -61,8 +61,8 @@ def _masked_fill(ctx, node, ins):
 @register("clamp")
 def _clamp(ctx, node, ins):
     dt = ctx.np_dtype(node.inputs[0])
-    if len(ins) > 1:
-        raise NotImplementedError("clamp with tensor bounds")
+    if len(ins) == 3:  # tensor bounds: min(max(x, lo), hi)
+        return ctx.node("Min", [ctx.node("Max", [ins[0], ins[1]]), ins[2]])
     lo, hi = node.attrs.get("min"), node.attrs.get("max")
     args = [ins[0], "" if lo is None else ctx.const(np.asarray(lo, dt)),
             "" if hi is None else ctx.const(np.asarray(hi, dt))]
@@ -91,9 +91,14 @@ def _axes(node, ndim):
 
 def _reduce_fn(op_type):
     def fn(ctx, node, ins):
+        if op_type == "ReduceMax" and not node.attrs.get("is_max", True):
+            return _reduce_fn("ReduceMin")(ctx, node, ins)  # amin is amax with is_max=False
         nd = len(ctx.shape(node.inputs[0]))
         axes = _axes(node, nd)
         keep = int(bool(node.attrs.get("keepdim", False)))
+        src, dst = ctx.np_dtype(node.inputs[0]), ctx.np_dtype(node.outputs[0])
+        if src != dst:  # sum of bools or ints -> int64, mean with a dtype
+            ins = [ctx.cast(ins[0], src, dst)] + list(ins[1:])
         if op_type == "ReduceMean" and keep and nd >= 3 and axes == list(range(2, nd)):
             return ctx.node("GlobalAveragePool", ins)  # adaptive_avg_pool to 1
         if op_type == "ReduceSum" or ctx.opset >= 18:
