@@ -1,17 +1,20 @@
-"""``ember.utils.checkpoint``: activation checkpointing, as ``torch.utils.checkpoint``.
+"""Activation checkpointing for ``ember.utils.checkpoint`` (the API of
+``torch.utils.checkpoint``).
 
-``checkpoint(fn, *args)`` runs ``fn`` without keeping its intermediate activations and runs
-it again during backward to get them back, with the RNG state of the first run restored (so
-dropout draws the same mask). Two variants, as in PyTorch:
+A checkpointed call trades compute for memory: its intermediate results are not kept for
+backward, and the call is simply executed a second time when backward needs them. The
+random-number state seen by the first execution is reinstated for the second one, so that
+e.g. dropout masks coincide.
 
-* ``use_reentrant=True`` (the default when the argument is left out, with PyTorch's
-  warning): a custom autograd ``Function`` whose backward recomputes the forward and runs a
-  nested backward through it. Only positional arguments; inputs and parameters get their
-  gradients, not ``autograd.grad`` (which should use the other variant).
-* ``use_reentrant=False``: the forward records the graph as usual, but every tensor an op
-  saves for backward is replaced by a placeholder (``saved_tensors_hooks``); the first
-  placeholder backward reads triggers one recomputation that supplies them all. Works with
-  ``autograd.grad``, keyword arguments and nested checkpoints.
+Two implementations are offered, chosen by ``use_reentrant``:
+
+* reentrant (``True``; also what an omitted argument means, with a warning): an autograd
+  ``Function`` that runs the call with gradients off, and in its backward re-runs it with
+  gradients on and back-propagates through the fresh graph. Positional arguments only;
+  gradients reach leaf tensors via ``.grad``, so ``autograd.grad`` is not supported.
+* non-reentrant (``False``): the call is recorded normally, but saved-tensor hooks swap
+  every saved activation for an index; when backward first asks for one, a single re-run
+  captures all of them. Supports keyword arguments, ``autograd.grad`` and nesting.
 """
 
 from __future__ import annotations
@@ -27,232 +30,241 @@ from ..autograd.graph import saved_tensors_hooks
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "CheckpointFunction",
            "detach_variable", "noop_context_fn"]
 
+_PREFIX = "torch.utils.checkpoint: "
+
+
+def _is_tensor(obj) -> bool:
+    from .._tensor import Tensor
+
+    return isinstance(obj, Tensor)
+
 
 class CheckpointError(RuntimeError):
-    """The recomputation differs from the original forward (non-reentrant variant)."""
+    """Raised when the re-run of a non-reentrant checkpoint does not reproduce the tensors
+    the first run saved."""
 
 
 def noop_context_fn():
-    """The default ``context_fn``: two null contexts (forward, recomputation)."""
-    return contextlib.nullcontext(), contextlib.nullcontext()
+    """Default ``context_fn``: a pair of do-nothing context managers."""
+    nothing = contextlib.nullcontext
+    return nothing(), nothing()
 
 
 def detach_variable(inputs: tuple) -> tuple:
-    """Detached copies (sharing memory) of the tensors of ``inputs``, keeping their
-    ``requires_grad``; other values pass through."""
-    from .._tensor import Tensor
-
+    """Returns ``inputs`` with each tensor replaced by a detached alias that keeps the
+    original ``requires_grad`` flag; non-tensors are returned as they are."""
     if not isinstance(inputs, tuple):
         raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
                            f"{type(inputs).__name__}")
-    out = []
-    for inp in inputs:
-        if not isinstance(inp, Tensor):
-            out.append(inp)
-            continue
-        x = inp.detach()
-        x.requires_grad = inp.requires_grad
-        out.append(x)
-    return tuple(out)
+
+    def alias(value):
+        if not _is_tensor(value):
+            return value
+        twin = value.detach()
+        twin.requires_grad = value.requires_grad
+        return twin
+
+    return tuple(alias(v) for v in inputs)
 
 
-# -- RNG state -----------------------------------------------------------------------------
-def _rng_snapshot():
-    """The CPU generator's state and those of the CUDA generators made so far."""
-    return (default_generator.get_state(),
-            {i: (g, g.get_state()) for i, g in _cuda_generators.items()})
+# -- random-number state ---------------------------------------------------------------------
+def _capture_rng():
+    """(CPU generator state, {index: (generator, state)} for existing CUDA generators)."""
+    cuda = {idx: (gen, gen.get_state()) for idx, gen in _cuda_generators.items()}
+    return default_generator.get_state(), cuda
+
+
+def _install_rng(snapshot) -> None:
+    cpu_state, cuda = snapshot
+    default_generator.set_state(cpu_state)
+    _cuda_generators.clear()  # generators created since the snapshot get recreated lazily
+    for idx, (gen, state) in cuda.items():
+        gen.set_state(state)
+        _cuda_generators[idx] = gen
 
 
 @contextlib.contextmanager
-def _replay_rng(snapshot):
-    """Runs the block with the RNG state of ``snapshot``, restoring the current one after."""
-    outer = _rng_snapshot()
-    cpu, cuda = snapshot
-    default_generator.set_state(cpu)
-    for i in list(_cuda_generators):
-        if i not in cuda:  # made during the first run: make it afresh in the replay too
-            del _cuda_generators[i]
-    for i, (g, state) in cuda.items():
-        g.set_state(state)
-        _cuda_generators[i] = g
+def _rng_as_in(snapshot):
+    """Temporarily puts the generators back into ``snapshot``'s state."""
+    current = _capture_rng()
+    _install_rng(snapshot)
     try:
         yield
     finally:
-        default_generator.set_state(outer[0])
-        _cuda_generators.clear()
-        for i, (g, state) in outer[1].items():
-            g.set_state(state)
-            _cuda_generators[i] = g
+        _install_rng(current)
 
 
-# -- reentrant variant ---------------------------------------------------------------------
+def _maybe_rng(snapshot):
+    return contextlib.nullcontext() if snapshot is None else _rng_as_in(snapshot)
+
+
+# -- reentrant implementation ----------------------------------------------------------------
 class CheckpointFunction(Function):
-    """The reentrant checkpoint: forward under ``no_grad``, backward recomputes and runs a
-    nested backward."""
+    """Autograd function behind ``checkpoint(..., use_reentrant=True)``."""
 
     @staticmethod
     def forward(ctx, run_function, preserve_rng_state, *args):
-        from .._tensor import Tensor
-
-        if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        if not any(_is_tensor(a) and a.requires_grad for a in args):
             warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
                           stacklevel=2)
-        ctx.run_function = run_function
-        ctx.preserve_rng_state = preserve_rng_state
-        if preserve_rng_state:
-            ctx.fwd_rng = _rng_snapshot()
-        ctx.inputs = [None if isinstance(a, Tensor) else a for a in args]
-        ctx.tensor_indices = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
-        ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
+        ctx.fn = run_function
+        ctx.rng = _capture_rng() if preserve_rng_state else None
+        # tensors go through save_for_backward; everything else is kept by position
+        ctx.slots = [("t", None) if _is_tensor(a) else ("v", a) for a in args]
+        ctx.save_for_backward(*(a for a in args if _is_tensor(a)))
         with no_grad():
             return run_function(*args)
 
     @staticmethod
     def backward(ctx, *grads):
-        from .._tensor import Tensor
-        from ..autograd import backward as _backward
+        from ..autograd import backward as run_backward
 
-        inputs = list(ctx.inputs)
-        for i, t in zip(ctx.tensor_indices, ctx.saved_tensors):
-            inputs[i] = t
-        rng = _replay_rng(ctx.fwd_rng) if ctx.preserve_rng_state else contextlib.nullcontext()
-        with rng:
-            detached = detach_variable(tuple(inputs))
+        saved = iter(ctx.saved_tensors)
+        args = tuple(next(saved) if kind == "t" else val for kind, val in ctx.slots)
+        with _maybe_rng(ctx.rng):
+            fresh = detach_variable(args)
             with enable_grad():
-                outputs = ctx.run_function(*detached)
-        if isinstance(outputs, Tensor):
-            outputs = (outputs,)
-        outs, gs = [], []
-        for o, g in zip(outputs, grads):
-            if isinstance(o, Tensor) and o.requires_grad:
-                outs.append(o)
-                gs.append(g)
-        if not outs:
+                result = ctx.fn(*fresh)
+        if _is_tensor(result):
+            result = (result,)
+        pairs = [(out, g) for out, g in zip(result, grads)
+                 if _is_tensor(out) and out.requires_grad]
+        if not pairs:
             raise RuntimeError("none of output has requires_grad=True, this checkpoint() is "
                                "not necessary")
-        _backward(outs, gs)
-        return (None, None) + tuple(x.grad if isinstance(x, Tensor) else None
-                                    for x in detached)
+        run_backward([out for out, _ in pairs], [g for _, g in pairs])
+        arg_grads = tuple(a.grad if _is_tensor(a) else None for a in fresh)
+        return (None, None, *arg_grads)
 
 
-# -- non-reentrant variant -----------------------------------------------------------------
-class _Frame:
-    """One checkpointed call: how to recompute it, and the tensors the recomputation
-    saved (filled on first need)."""
+# -- non-reentrant implementation ------------------------------------------------------------
+def _describe(t) -> tuple:
+    return tuple(t.shape), t.dtype, t.device
 
-    def __init__(self, recompute):
-        self.recompute = recompute
-        self.metas: list = []  # (shape, dtype, device) of each tensor the forward saved
-        self.recomputed = None
 
-    def pack(self, t):
-        self.metas.append((tuple(t.shape), t.dtype, t.device))
-        return len(self.metas) - 1
+class _SavedStore:
+    """Bookkeeping for one non-reentrant checkpoint: records what the first run saved
+    (metadata only) and, on the first request from backward, re-runs to obtain it."""
 
-    def unpack(self, idx):
-        if self.recomputed is None:
-            got = []
+    def __init__(self, rerun) -> None:
+        self._rerun = rerun
+        self._expected: list = []
+        self._values: list | None = None
 
-            def pack_again(t):
-                got.append(t)
-                return len(got) - 1
+    def pack(self, t) -> int:
+        self._expected.append(_describe(t))
+        return len(self._expected) - 1
 
-            with saved_tensors_hooks(pack_again, lambda i: got[i]):
-                self.recompute()
-            if len(got) < len(self.metas):
+    def _regenerate(self) -> list:
+        captured: list = []
+
+        def keep(t) -> int:
+            captured.append(t)
+            return len(captured) - 1
+
+        with saved_tensors_hooks(keep, captured.__getitem__):
+            self._rerun()
+        n_first, n_again = len(self._expected), len(captured)
+        if n_again < n_first:
+            raise CheckpointError(
+                _PREFIX + "A different number of tensors was saved during the original "
+                f"forward and recomputation.\nNumber of tensors saved during forward: "
+                f"{n_first}\nNumber of tensors saved during recomputation: {n_again}")
+        for pos, (before, t) in enumerate(zip(self._expected, captured)):
+            after = _describe(t)
+            if after != before:
                 raise CheckpointError(
-                    "torch.utils.checkpoint: A different number of tensors was saved during "
-                    f"the original forward and recomputation.\nNumber of tensors saved during "
-                    f"forward: {len(self.metas)}\nNumber of tensors saved during "
-                    f"recomputation: {len(got)}")
-            for i, (meta, t) in enumerate(zip(self.metas, got)):
-                now = (tuple(t.shape), t.dtype, t.device)
-                if now != meta:
-                    raise CheckpointError(
-                        "torch.utils.checkpoint: Recomputed values for the following tensors "
-                        f"have different metadata than during the forward pass.\ntensor at "
-                        f"position {i}:\nsaved metadata: {meta}\nrecomputed metadata: {now}")
-            self.recomputed = got
-        return self.recomputed[idx]
+                    _PREFIX + "Recomputed values for the following tensors have different "
+                    f"metadata than during the forward pass.\ntensor at position {pos}:\n"
+                    f"saved metadata: {before}\nrecomputed metadata: {after}")
+        return captured
+
+    def unpack(self, pos: int):
+        if self._values is None:
+            self._values = self._regenerate()
+        return self._values[pos]
 
 
-def _checkpoint_without_reentrant(function, preserve, context_fn, args, kwargs):
-    rng = _rng_snapshot() if preserve else None
-    fwd_ctx, recompute_ctx = context_fn()
+def _run_non_reentrant(function, preserve: bool, context_fn, args, kwargs):
+    snapshot = _capture_rng() if preserve else None
+    first_ctx, again_ctx = context_fn()
 
-    def recompute():
-        replay = _replay_rng(rng) if preserve else contextlib.nullcontext()
-        with replay, enable_grad(), recompute_ctx:
+    def rerun() -> None:
+        with _maybe_rng(snapshot), enable_grad(), again_ctx:
             function(*args, **kwargs)
 
-    frame = _Frame(recompute)
-    with saved_tensors_hooks(frame.pack, frame.unpack), fwd_ctx:
+    store = _SavedStore(rerun)
+    with saved_tensors_hooks(store.pack, store.unpack), first_ctx:
         return function(*args, **kwargs)
 
 
-# -- public API ----------------------------------------------------------------------------
+# -- public functions ------------------------------------------------------------------------
+def _unexpected_kwargs(kwargs) -> ValueError:
+    return ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+
+
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
                determinism_check: str = "default", debug: bool = False,
                early_stop: bool = True, **kwargs):
-    """Runs ``function(*args, **kwargs)`` without keeping its activations; backward
-    recomputes them (see the module docstring for the two variants). ``preserve_rng_state``
-    (default True) replays the RNG so random ops draw the same values.
+    """Calls ``function(*args, **kwargs)`` without storing its activations; they are
+    recomputed during backward (the two modes are described in the module docstring).
+    The keyword ``preserve_rng_state`` (default True) makes the re-run see the same random
+    numbers.
 
-    ember's non-reentrant variant recomputes the whole function (``early_stop`` is
-    accepted and ignored) and checks shapes, dtypes and devices (``determinism_check``)."""
+    In ember the non-reentrant mode always re-runs the full function (``early_stop`` has
+    no effect) and ``determinism_check="default"`` compares shapes, dtypes and devices."""
     if use_reentrant is None:
         warnings.warn(
-            "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
+            _PREFIX + "the use_reentrant parameter should be passed explicitly. "
             "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
             "exception. use_reentrant=False is recommended, but if you need to preserve the "
             "current default behavior, you can pass use_reentrant=True. Refer to docs for "
             "more details on the differences between the two variants.", stacklevel=2)
         use_reentrant = True
-    preserve = kwargs.pop("preserve_rng_state", True)
-    if kwargs and use_reentrant:
-        raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
+    keep_rng = kwargs.pop("preserve_rng_state", True)
+    if use_reentrant and kwargs:
+        raise _unexpected_kwargs(kwargs)
     if determinism_check not in ("default", "none"):
         raise ValueError("determinism_check should be one of ['default', 'none'], but got "
                          f"{determinism_check}")
-    del debug, early_stop
-    if use_reentrant:
-        if context_fn is not noop_context_fn:
-            raise ValueError("Passing `context_fn` or `debug` is only supported when "
-                             "use_reentrant=False.")
-        return CheckpointFunction.apply(function, preserve, *args)
-    return _checkpoint_without_reentrant(function, preserve, context_fn, args, kwargs)
+    if not use_reentrant:
+        return _run_non_reentrant(function, keep_rng, context_fn, args, kwargs)
+    if context_fn is not noop_context_fn:
+        raise ValueError("Passing `context_fn` or `debug` is only supported when "
+                         "use_reentrant=False.")
+    return CheckpointFunction.apply(function, keep_rng, *args)
+
+
+def _chain(stages):
+    """A callable applying ``stages`` one after another."""
+    def run(x):
+        for stage in stages:
+            x = stage(x)
+        return x
+    return run
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
-    """Splits ``functions`` (an ``nn.Sequential`` or a list of modules/functions) into
-    ``segments`` chunks and checkpoints all but the last; returns the output."""
+    """Runs ``functions`` (an ``nn.Sequential`` or a list of callables) on ``input`` in
+    ``segments`` consecutive pieces, checkpointing every piece except the final one."""
     if use_reentrant is None:
         warnings.warn(
-            "torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should "
+            _PREFIX[:-2] + ".checkpoint_sequential: the use_reentrant parameter should "
             "be passed explicitly. In version 2.9 we will raise an exception if use_reentrant "
             "is not passed. use_reentrant=False is recommended, but if you need to preserve "
             "the current default behavior, you can pass use_reentrant=True. Refer to docs for "
             "more details on the differences between the two variants.", stacklevel=2)
         use_reentrant = True
-    preserve = kwargs.pop("preserve_rng_state", True)
+    keep_rng = kwargs.pop("preserve_rng_state", True)
     if kwargs:
-        raise ValueError("Unexpected keyword arguments: " + ",".join(arg for arg in kwargs))
-
-    def run_function(start, end, functions):
-        def forward(input):
-            for j in range(start, end + 1):
-                input = functions[j](input)
-            return input
-        return forward
-
+        raise _unexpected_kwargs(kwargs)
     from ..nn import Sequential
 
-    if isinstance(functions, Sequential):
-        functions = list(functions.children())
-    segment_size = len(functions) // segments
-    end = -1
-    for start in range(0, segment_size * (segments - 1), segment_size):
-        end = start + segment_size - 1
-        input = checkpoint(run_function(start, end, functions), input,
-                           use_reentrant=use_reentrant, preserve_rng_state=preserve)
-    return run_function(end + 1, len(functions) - 1, functions)(input)
+    stages = list(functions.children()) if isinstance(functions, Sequential) else functions
+    size = len(stages) // segments
+    cut = size * (segments - 1)  # the stages before ``cut`` are checkpointed
+    x = input
+    for lo in range(0, cut, size):
+        x = checkpoint(_chain(stages[lo:lo + size]), x, use_reentrant=use_reentrant,
+                       preserve_rng_state=keep_rng)
+    return _chain(stages[cut:])(x)
