@@ -7,22 +7,28 @@ import math
 import warnings
 from functools import total_ordering
 
+import numpy as np
+
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import _EULER, Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
@@ -311,3 +317,186 @@ def _kl_geometric_geometric(p, q):
 @register_kl(HalfNormal, HalfNormal)
 def _kl_halfnormal_halfnormal(p, q):
     return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+# --- pairs involving Gumbel, Pareto, ContinuousBernoulli, LowRankMultivariateNormal ------
+# Each closed form is KL(p || q) = -H(p) - E_p[log q(X)], with the expectation written out
+# from p's moments (E[X], E[X^2], E[log X], E[exp(-X / b)]).
+
+
+def _inf_like(t):
+    return t.new_full(tuple(t.shape), _INF)
+
+
+def _normal_cross_entropy(mean, second_central, q):
+    """``-E_p[log N(X; q.loc, q.scale)]`` for p with ``mean`` and variance
+    ``second_central``."""
+    return ((q.scale * math.sqrt(2 * math.pi)).log()
+            + (second_central + (mean - q.loc).pow(2)) / (2 * q.scale.pow(2)))
+
+
+def _gumbel_cross_entropy(mean, exp_neg_x_over_b, q):
+    """``-E_p[log Gumbel(X; q.loc, q.scale)]`` given ``E_p[X]`` and ``E_p[exp(-X / b)]``
+    (``b = q.scale``)."""
+    return (q.scale.log() + (mean - q.loc) / q.scale
+            + (q.loc / q.scale).exp() * exp_neg_x_over_b)
+
+
+def _cb_cross_entropy(mean, q):
+    """``-E_p[log CB(X; q.probs)]`` for p with ``E_p[X] = mean``."""
+    return -(mean * q.probs.log() + (1 - mean) * (-q.probs).log1p() + q._log_norm())
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    ratio = p.scale / q.scale
+    shift = (q.loc - p.loc) / q.scale
+    return (-ratio.log() - 1 - _EULER + _EULER * ratio - shift
+            + (shift + (ratio + 1).lgamma()).exp())
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    kl = ((p.alpha / q.alpha).log() + q.alpha * (p.scale / q.scale).log()
+          + (q.alpha - p.alpha) / p.alpha)
+    return _set(kl, p.scale < q.scale, _INF)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_cb_cb(p, q):
+    return -p.entropy() + _cb_cross_entropy(p.mean, q)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_cb(p, q):
+    return -p.entropy() + _cb_cross_entropy(p.mean, q)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_cb(p, q):
+    kl = -p.entropy() + _cb_cross_entropy(p.mean, q)
+    return _set(kl, (p.low < 0) | (p.high > 1), _INF)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_cb_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_cb_normal(p, q):
+    return -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_cb_uniform(p, q):
+    kl = -p.entropy() + (q.high - q.low).log()
+    return _set(kl, (q.low > 0) | (q.high < 1), _INF)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    return -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    e = p.rate / (p.rate + q.scale.reciprocal())
+    return -p.entropy() + _gumbel_cross_entropy(p.mean, e, q)
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    e = (p.concentration * (p.rate / (p.rate + q.scale.reciprocal())).log()).exp()
+    return -p.entropy() + _gumbel_cross_entropy(p.mean, e, q)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    e = (-p.loc / q.scale + p.scale.pow(2) / (2 * q.scale.pow(2))).exp()
+    return -p.entropy() + _gumbel_cross_entropy(p.loc, e, q)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    b = q.scale
+    e = b * ((-p.low / b).exp() - (-p.high / b).exp()) / (p.high - p.low)
+    return -p.entropy() + _gumbel_cross_entropy(p.mean, e, q)
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    kl = -p.entropy() - q.rate.log() + q.rate * p.mean
+    return _set(kl, p.alpha <= 1, _INF)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    mean_log = p.scale.log() + p.alpha.reciprocal()
+    kl = (-p.entropy() - q.concentration * q.rate.log() + q.concentration.lgamma()
+          - (q.concentration - 1) * mean_log + q.rate * p.mean)
+    return _set(kl, p.alpha <= 1, _INF)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    kl = -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
+    return _set(kl, p.alpha <= 2, _INF)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    lo, hi = p.low, p.high
+    width = hi - lo
+    safe_lo = lo.clamp(min=float(np.finfo(lo._data.dtype).tiny))
+    mean_log = (hi * hi.log() - lo * safe_lo.log()) / width - 1
+    kl = (-width.log() - q.alpha.log() - q.alpha * q.scale.log()
+          + (q.alpha + 1) * mean_log)
+    return _set(kl, lo < q.scale, _INF)
+
+
+def _register_infinite(pairs, pick):
+    """Pairs whose p has mass outside q's support: KL is infinite."""
+    for type_p, type_q in pairs:
+        register_kl(type_p, type_q)(lambda p, q: _inf_like(pick(p)))
+
+
+_register_infinite([(Beta, Pareto), (ContinuousBernoulli, Pareto),
+                    (Exponential, ContinuousBernoulli), (Exponential, Pareto),
+                    (Gamma, ContinuousBernoulli), (Gamma, Pareto), (Gumbel, Beta),
+                    (Gumbel, ContinuousBernoulli), (Gumbel, Exponential), (Gumbel, Gamma),
+                    (Gumbel, Pareto), (Gumbel, Uniform), (Laplace, ContinuousBernoulli),
+                    (Laplace, Pareto), (Normal, ContinuousBernoulli), (Normal, Pareto),
+                    (Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)],
+                   lambda p: p.mean)
+
+
+def _kl_gaussians(p_loc, p_cov, q_loc, q_cov, batch_shape):
+    """KL between multivariate normals from dense covariances."""
+    from ..linalg import cholesky, solve_triangular
+
+    n = p_loc.shape[-1]
+    Lq = cholesky(q_cov)
+    Lp = cholesky(p_cov)
+    full = tuple(batch_shape) + (n, n)
+    Lq_b = Lq.expand(full)
+    A = solve_triangular(Lq_b, Lp.expand(full), upper=False)
+    diff = (q_loc - p_loc).expand(tuple(batch_shape) + (n,))
+    m = solve_triangular(Lq_b, diff.unsqueeze(-1), upper=False).squeeze(-1)
+    log_det = (2 * (Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+                    - Lp.diagonal(dim1=-2, dim2=-1).log().sum(-1)))
+    return 0.5 * (_batch_trace_XXT(A) + m.pow(2).sum(-1) - n + log_det).expand(
+        tuple(batch_shape))
+
+
+def _mvn_kl(p, q):
+    if tuple(p.event_shape) != tuple(q.event_shape):
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
+                         "different event shapes cannot be computed")
+    batch = np.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
+    return _kl_gaussians(p.loc, p.covariance_matrix, q.loc, q.covariance_matrix, batch)
+
+
+register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)(_mvn_kl)
+register_kl(LowRankMultivariateNormal, MultivariateNormal)(_mvn_kl)
+register_kl(MultivariateNormal, LowRankMultivariateNormal)(_mvn_kl)

@@ -16,7 +16,10 @@ from .utils import _sum_rightmost
 
 __all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
            "SigmoidTransform", "TanhTransform", "SoftplusTransform", "PowerTransform",
-           "AbsTransform", "identity_transform"]
+           "AbsTransform", "identity_transform", "IndependentTransform", "ReshapeTransform",
+           "SoftmaxTransform", "StickBreakingTransform", "LowerCholeskyTransform",
+           "PositiveDefiniteTransform", "CorrCholeskyTransform", "CatTransform",
+           "StackTransform", "CumulativeDistributionTransform"]
 
 
 class Transform:
@@ -517,3 +520,468 @@ class AffineTransform(Transform):
 
     def inverse_shape(self, shape):
         return self.forward_shape(shape)
+
+
+class IndependentTransform(Transform):
+    """Wraps ``base_transform`` so that ``reinterpreted_batch_ndims`` more rightmost dims
+    are one event (its log-det-Jacobian is summed over them)."""
+
+    def __init__(self, base_transform, reinterpreted_batch_ndims: int,
+                 cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.base_transform = base_transform.with_cache(cache_size)
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return IndependentTransform(self.base_transform, self.reinterpreted_batch_ndims,
+                                    cache_size=cache_size)
+
+    @constraints.dependent_property(is_discrete=False)
+    def domain(self):
+        return constraints.independent(self.base_transform.domain,
+                                       self.reinterpreted_batch_ndims)
+
+    @constraints.dependent_property(is_discrete=False)
+    def codomain(self):
+        return constraints.independent(self.base_transform.codomain,
+                                       self.reinterpreted_batch_ndims)
+
+    @property
+    def bijective(self) -> bool:
+        return self.base_transform.bijective
+
+    @property
+    def sign(self):
+        return self.base_transform.sign
+
+    def _call(self, x):
+        if x.ndim < self.domain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform(x)
+
+    def _inverse(self, y):
+        if y.ndim < self.codomain.event_dim:
+            raise ValueError("Too few dimensions on input")
+        return self.base_transform.inv(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return _sum_rightmost(self.base_transform.log_abs_det_jacobian(x, y),
+                              self.reinterpreted_batch_ndims)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}({self.base_transform!r}, "
+                f"{self.reinterpreted_batch_ndims})")
+
+    def forward_shape(self, shape):
+        return self.base_transform.forward_shape(shape)
+
+    def inverse_shape(self, shape):
+        return self.base_transform.inverse_shape(shape)
+
+
+class ReshapeTransform(Transform):
+    """Reshapes the rightmost ``in_shape`` dims to ``out_shape`` (Jacobian 1)."""
+
+    bijective = True
+
+    def __init__(self, in_shape, out_shape, cache_size: int = 0) -> None:
+        self.in_shape = tuple(in_shape)
+        self.out_shape = tuple(out_shape)
+        if int(np.prod(self.in_shape)) != int(np.prod(self.out_shape)):
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x):
+        batch = tuple(x.shape[:x.ndim - len(self.in_shape)])
+        return x.reshape(batch + self.out_shape)
+
+    def _inverse(self, y):
+        batch = tuple(y.shape[:y.ndim - len(self.out_shape)])
+        return y.reshape(batch + self.in_shape)
+
+    def log_abs_det_jacobian(self, x, y):
+        batch = tuple(x.shape[:x.ndim - len(self.in_shape)])
+        return x.new_zeros(batch)
+
+    @staticmethod
+    def _swap_suffix(shape, old, new):
+        shape = tuple(shape)
+        if len(shape) < len(old):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(old)
+        if shape[cut:] != old:
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {old}")
+        return shape[:cut] + new
+
+    def forward_shape(self, shape):
+        return self._swap_suffix(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape):
+        return self._swap_suffix(shape, self.out_shape, self.in_shape)
+
+
+class SoftmaxTransform(Transform):
+    """Real vectors to the simplex by ``softmax`` over the last dim (not bijective: the
+    inverse is ``log``, one representative)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SoftmaxTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        shifted = x - x.max(-1, keepdim=True)[0]
+        e = shifted.exp()
+        return e / e.sum(-1, keepdim=True)
+
+    def _inverse(self, y):
+        return y.log()
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return shape
+
+
+def _offsets(k, like):
+    """``log(k), log(k - 1), ..., log(1)`` as a tensor like ``like``."""
+    from .._creation import arange
+
+    return (k - arange(k, dtype=like.dtype, device=like.device)).log()
+
+
+class StickBreakingTransform(Transform):
+    """Real K-vectors to the (K+1)-simplex by stick breaking: fraction
+    ``sigmoid(x_i - log(K - i))`` of the remaining stick goes to entry ``i``, the rest to
+    the last entry (so ``x = 0`` maps to the uniform point)."""
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StickBreakingTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        from ..nn.functional import pad
+
+        z = (x - _offsets(x.shape[-1], x)).sigmoid()
+        remaining = (1 - z).cumprod(-1)
+        return pad(z, (0, 1), value=1) * pad(remaining, (1, 0), value=1)
+
+    def _inverse(self, y):
+        head = y[..., :-1]
+        rest = (1 - head.cumsum(-1)).clamp(min=float(np.finfo(y._data.dtype).tiny))
+        return head.log() - rest.log() + _offsets(head.shape[-1], y)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..nn.functional import logsigmoid
+
+        shifted = x - _offsets(x.shape[-1], x)
+        # dy_i/dx_i = y_i (1 - z_i); the Jacobian is triangular
+        return (logsigmoid(-shifted) + y[..., :-1].log()).sum(-1)
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
+
+
+class LowerCholeskyTransform(Transform):
+    """Square matrices to lower-triangular ones with positive diagonal: keeps the strict
+    lower triangle and exponentiates the diagonal."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LowerCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y):
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """Square matrices to positive-definite ones: ``L L^T`` with ``L`` from
+    ``LowerCholeskyTransform``."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        L = LowerCholeskyTransform()(x)
+        return L.matmul(L.mT)
+
+    def _inverse(self, y):
+        from ..linalg import cholesky
+
+        return LowerCholeskyTransform().inv(cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """Real vectors of length ``D (D - 1) / 2`` to Cholesky factors of ``D x D``
+    correlation matrices: ``tanh`` gives partial correlations in (-1, 1), placed in the
+    strict lower triangle row by row, and each row is stick-broken to unit norm."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, CorrCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        from .._creation import eye
+        from ..nn.functional import pad
+        from .utils import vec_to_tril_matrix
+
+        finfo = np.finfo(x._data.dtype)
+        z = x.tanh().clamp(min=-1 + float(finfo.eps), max=1 - float(finfo.eps))
+        r = vec_to_tril_matrix(z, diag=-1)
+        n = r.shape[-1]
+        kept = (1 - r.pow(2)).cumprod(-1).sqrt()  # length of the stick left after entry j
+        return (r + eye(n, dtype=x.dtype, device=x.device)) * pad(kept[..., :-1], (1, 0),
+                                                                  value=1)
+
+    def _inverse(self, y):
+        from ..nn.functional import pad
+        from .utils import tril_matrix_to_vec
+
+        left = 1 - y.pow(2).cumsum(-1)
+        before = pad(left[..., :-1], (1, 0), value=1)
+        z = tril_matrix_to_vec(y / before.sqrt(), diag=-1)
+        return z.atanh()
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        from ..nn.functional import softplus
+        from .utils import tril_matrix_to_vec, vec_to_tril_matrix
+
+        # dy_ij / dz_ij = sqrt(prod_{k<j} (1 - z_ik^2)); dz / dx = 1 - tanh(x)^2
+        log1m_z2 = (-vec_to_tril_matrix(x.tanh(), diag=-1).pow(2)).log1p()
+        before = log1m_z2.cumsum(-1) - log1m_z2
+        stick = 0.5 * tril_matrix_to_vec(before, diag=-1).sum(-1)
+        tanh_term = (2.0 * (math.log(2.0) - x - softplus(-2.0 * x))).sum(-1)
+        return stick + tanh_term
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattend lower-diagonal number")
+        return tuple(shape[:-1]) + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return tuple(shape[:-2]) + (d * (d - 1) // 2,)
+
+
+class CatTransform(Transform):
+    """Applies ``tseq[i]`` to the ``i``-th slice (of ``lengths[i]`` entries) along ``dim``
+    and concatenates the results."""
+
+    def __init__(self, tseq, dim: int = 0, lengths=None, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise ValueError("tseq must be a sequence of Transforms")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        if lengths is None:
+            lengths = [1] * len(self.transforms)
+        self.lengths = list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise ValueError("lengths must have one entry per transform")
+        self.dim = dim
+
+    @property
+    def event_dim(self) -> int:
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self) -> int:
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _map(self, x, fns):
+        from ..ops.shape import cat
+
+        if not (-x.ndim <= self.dim < x.ndim and x.shape[self.dim] == self.length):
+            raise ValueError(f"expected size {self.length} along dim {self.dim}")
+        out, start = [], 0
+        for fn, length in zip(fns, self.lengths):
+            out.append(fn(x.narrow(self.dim, start, length)))
+            start += length
+        return cat(out, dim=self.dim)
+
+    def _call(self, x):
+        return self._map(x, self.transforms)
+
+    def _inverse(self, y):
+        return self._map(y, [t.inv for t in self.transforms])
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import cat
+
+        parts, start = [], 0
+        for t, length in zip(self.transforms, self.lengths):
+            xs, ys = x.narrow(self.dim, start, length), y.narrow(self.dim, start, length)
+            ldj = t.log_abs_det_jacobian(xs, ys)
+            if t.event_dim < self.event_dim:
+                ldj = _sum_rightmost(ldj, self.event_dim - t.event_dim)
+            parts.append(ldj)
+            start += length
+        dim = self.dim - x.ndim if self.dim >= 0 else self.dim
+        dim = dim + self.event_dim
+        if dim < 0:  # the slicing dim is a batch dim of the log-det-Jacobian
+            return cat(parts, dim=dim)
+        total = parts[0]
+        for p in parts[1:]:
+            total = total + p
+        return total
+
+    @property
+    def bijective(self) -> bool:
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies ``tseq[i]`` to the ``i``-th slice along ``dim`` and stacks the results."""
+
+    def __init__(self, tseq, dim: int = 0, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise ValueError("tseq must be a sequence of Transforms")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, z):
+        return [z.select(self.dim, i) for i in range(z.shape[self.dim])]
+
+    def _map(self, x, fns):
+        from ..ops.shape import stack
+
+        if not (-x.ndim <= self.dim < x.ndim and x.shape[self.dim] == len(self.transforms)):
+            raise ValueError(f"expected size {len(self.transforms)} along dim {self.dim}")
+        return stack([fn(v) for v, fn in zip(self._slices(x), fns)], dim=self.dim)
+
+    def _call(self, x):
+        return self._map(x, self.transforms)
+
+    def _inverse(self, y):
+        return self._map(y, [t.inv for t in self.transforms])
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import stack
+
+        return stack([t.log_abs_det_jacobian(a, b) for t, a, b in
+                      zip(self.transforms, self._slices(x), self._slices(y))], dim=self.dim)
+
+    @property
+    def bijective(self) -> bool:
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """``y = distribution.cdf(x)``: maps the distribution's support to the unit interval
+    (the inverse is ``icdf``; the log-det-Jacobian is ``log_prob``)."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)

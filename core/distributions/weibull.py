@@ -1,0 +1,62 @@
+"""``Weibull(scale, concentration)``."""
+
+from __future__ import annotations
+
+from .._tensor import Size
+from . import constraints
+from .exponential import Exponential
+from .gumbel import _EULER
+from .transformed_distribution import TransformedDistribution
+from .transforms import AffineTransform, PowerTransform
+from .utils import broadcast_all
+
+__all__ = ["Weibull"]
+
+
+class Weibull(TransformedDistribution):
+    """The two-parameter Weibull distribution: ``scale * E ** (1 / concentration)`` for
+    ``E ~ Exponential(1)``."""
+
+    arg_constraints = {"scale": constraints.positive, "concentration": constraints.positive}
+    support = constraints.positive
+
+    def __init__(self, scale, concentration, validate_args=None) -> None:
+        self.scale, self.concentration = broadcast_all(scale, concentration)
+        self.concentration_reciprocal = self.concentration.reciprocal()
+        base = Exponential(self.scale.new_ones(tuple(self.scale.shape)),
+                           validate_args=validate_args)
+        transforms = [PowerTransform(exponent=self.concentration_reciprocal),
+                      AffineTransform(loc=0, scale=self.scale)]
+        super().__init__(base, transforms, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Weibull, _instance)
+        batch_shape = Size(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        new.concentration_reciprocal = new.concentration.reciprocal()
+        base = self.base_dist.expand(batch_shape)
+        transforms = [PowerTransform(exponent=new.concentration_reciprocal),
+                      AffineTransform(loc=0, scale=new.scale)]
+        super(Weibull, new).__init__(base, transforms, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.scale * (1 + self.concentration_reciprocal).lgamma().exp()
+
+    @property
+    def mode(self):
+        k = self.concentration
+        return self.scale * ((k - 1) / k) ** self.concentration_reciprocal
+
+    @property
+    def variance(self):
+        g1 = (1 + self.concentration_reciprocal).lgamma().exp()
+        g2 = (1 + 2 * self.concentration_reciprocal).lgamma().exp()
+        return self.scale.pow(2) * (g2 - g1.pow(2))
+
+    def entropy(self):
+        return (_EULER * (1 - self.concentration_reciprocal)
+                + (self.scale * self.concentration_reciprocal).log() + 1)
