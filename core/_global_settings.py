@@ -18,7 +18,7 @@ __all__ = ["set_float32_matmul_precision", "get_float32_matmul_precision",
            "get_deterministic_debug_mode", "set_warn_always", "is_warn_always_enabled",
            "set_flush_denormal", "is_anomaly_enabled", "set_anomaly_enabled",
            "is_anomaly_check_nan_enabled", "get_device", "is_storage", "get_device_module",
-           "frombuffer", "from_dlpack"]
+           "frombuffer", "from_dlpack", "_standard_gamma", "_sample_dirichlet"]
 
 _STATE = {"precision": "highest", "deterministic": False, "warn_only": False,
           "warn_always": False}
@@ -168,3 +168,17 @@ class _Capsule:
 
     def __dlpack_device__(self):
         return (1, 0)
+
+
+def _standard_gamma(input, generator=None):
+    """Gamma(input, 1) draws, differentiable in ``input`` (``torch._standard_gamma``)."""
+    from .distributions._ops import standard_gamma
+
+    return standard_gamma(input, generator)
+
+
+def _sample_dirichlet(input, generator=None):
+    """Dirichlet(input) draws over the last dim (``torch._sample_dirichlet``)."""
+    from .distributions._ops import dirichlet
+
+    return dirichlet(input, generator)

@@ -196,3 +196,11 @@ def load_state_dict_from_url(
 
 
 from ._hub_repo import help, list, load  # noqa: E402,A004  (torch.hub.load / list / help)
+
+
+def __getattr__(name: str):
+    if name == "tqdm":  # torch.hub re-exports tqdm (torchvision's references import it)
+        from tqdm import tqdm
+
+        return tqdm
+    raise AttributeError(f"module 'ember.hub' has no attribute '{name}'")

@@ -2,5 +2,6 @@
 ``load_state_dict_from_url``)."""
 
 from ..hub import load_state_dict_from_url as load_url
+from ..hub import tqdm
 
-__all__ = ["load_url"]
+__all__ = ["load_url", "tqdm"]

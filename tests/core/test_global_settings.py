@@ -68,3 +68,16 @@ def test_dlpack_exchange_with_torch_shares_memory():
     assert from_dlpack(to_dlpack(e)).tolist() == [0.0, 8.0, 2.0]
     with pytest.raises(RuntimeError, match="require gradient"):
         torch.from_dlpack(ember.ones(2, requires_grad=True))
+
+
+def test_private_samplers_torchvision_references_use():
+    # references/classification/transforms.py (mixup/cutmix) calls torch._sample_dirichlet
+    alpha = ember.tensor([[1.0, 2.0, 3.0], [0.5, 0.5, 0.5]])
+    d = ember._sample_dirichlet(alpha)
+    assert d.shape == (2, 3) and np.allclose(d.sum(-1).numpy(), 1.0)
+    ember.manual_seed(0)
+    g = ember._standard_gamma(ember.full((20000,), 3.0))
+    assert abs(g.mean().item() - 3.0) < 0.1 and abs(g.var().item() - 3.0) < 0.2
+    from ember.utils.model_zoo import tqdm  # references/detection imports it from here
+
+    assert tqdm is ember.hub.tqdm
