@@ -21,11 +21,13 @@ __all__ = ["state", "lower", "fp32", "lower_op", "fp32_op", "clear_cache"]
 LOWER = {
     "cpu": frozenset({"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                       "conv_transpose3d", "bmm", "mm", "baddbmm", "addmm", "addbmm", "linear",
-                      "matmul", "prelu", "scaled_dot_product_attention"}),
+                      "matmul", "prelu", "scaled_dot_product_attention", "einsum",
+                      "tensordot", "inner", "linalg_vecdot"}),
     "cuda": frozenset({"conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                        "conv_transpose3d", "bmm", "mm", "mv", "baddbmm", "addmm", "addbmm",
                        "addmv", "addr", "linear", "matmul", "prelu",
-                       "scaled_dot_product_attention"}),
+                       "scaled_dot_product_attention", "einsum", "tensordot", "inner",
+                       "linalg_vecdot"}),
 }
 # ops that run in float32 whatever their inputs
 FP32 = {
@@ -34,7 +36,7 @@ FP32 = {
                       "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
                       "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
                       "soft_margin_loss", "triplet_margin_loss", "multi_margin_loss",
-                      "multilabel_margin_loss", "ctc_loss", "cdist"}),
+                      "multilabel_margin_loss", "ctc_loss", "cdist", "prod"}),
     "cuda": frozenset({"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss",
                        "cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
                        "poisson_nll_loss", "margin_ranking_loss", "hinge_embedding_loss",

@@ -250,6 +250,10 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1, out=None) -> Tensor:
     """``sum(conj(x) * y, dim)``: the dot product along ``dim`` (batch dims broadcast)."""
+    from .._autocast_state import lower, state
+
+    if state.on:
+        x, y = lower("linalg_vecdot", x, y)
     if x._data.dtype != y._data.dtype:
         raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found "
                            f"x of type {pt_name(x)} and y of type {pt_name(y)} instead.")

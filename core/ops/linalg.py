@@ -74,6 +74,11 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
     if _amp.on:
         input, other = _amp_lower("matmul", input, other)
+    return _matmul(input, other, out=out)
+
+
+def _matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
+    """``matmul`` without the autocast step (for ops outside the autocast lists)."""
     if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
         from ..sparse import mm as sparse_mm
 
@@ -119,7 +124,7 @@ def mm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
         raise RuntimeError(f"{'self' if input.ndim != 2 else 'mat2'} must be a matrix")
     if input.shape[1] != mat2.shape[0]:
         raise _shape_error(input, mat2)
-    return matmul(input, mat2, out=out)
+    return _matmul(input, mat2, out=out)
 
 
 def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
@@ -134,7 +139,7 @@ def bmm(input: Tensor, mat2: Tensor, *, out=None) -> Tensor:
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: "
                            f"[{mat2.shape[0]}, {mat2.shape[1]}].")
-    return matmul(input, mat2, out=out)
+    return _matmul(input, mat2, out=out)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
@@ -143,7 +148,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
         input, vec = _amp_lower("mv", input, vec)
     if input.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {vec.ndim}, {input.ndim}")
-    return matmul(input, vec)
+    return _matmul(input, vec)
 
 
 class Addmm(Op):
@@ -221,7 +226,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D "
                            "tensors")
-    return matmul(input, other)
+    return _matmul(input, other)
 
 
 # -- einsum ------------------------------------------------------------------------------
@@ -342,6 +347,8 @@ class Einsum(Op):
 
 def einsum(equation: str, *operands) -> Tensor:
     """Einstein summation over operands, as ``torch.einsum`` (ellipsis supported)."""
+    if _amp.on:
+        operands = _amp_lower("einsum", *operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -468,6 +475,8 @@ def vdot(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contracts ``dims`` (a count of trailing/leading dims, or two lists of dims) of ``a``
     and ``b``."""
+    if _amp.on:
+        a, b = _amp_lower("tensordot", a, b)
     _check_pair(a, b, "tensordot")
     if isinstance(dims, Tensor):
         dims = dims.tolist() if dims.ndim else int(dims.item())
@@ -512,6 +521,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
 
 def inner(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """The sum of products over the last dimension of both (a product for 0-d inputs)."""
+    if _amp.on:
+        input, other = _amp_lower("inner", input, other)
     if input.ndim == 0 or other.ndim == 0:
         r = input * other
     else:
@@ -583,8 +594,8 @@ class Cdist(Op):
             return a * 0, b * 0
         if p == 2:
             gg = where(d == 0, 0.0, g / where(d == 0, 1.0, d))
-            ga = a * gg.sum(-1, keepdim=True) - matmul(gg, b)
-            gb = b * gg.sum(-2).unsqueeze(-1) - matmul(gg.mT, a)
+            ga = a * gg.sum(-1, keepdim=True) - _matmul(gg, b)
+            gb = b * gg.sum(-2).unsqueeze(-1) - _matmul(gg.mT, a)
             return unbroadcast(ga, sa), unbroadcast(gb, sb)
         diff = a.unsqueeze(-2) - b.unsqueeze(-3)
         ge = g.unsqueeze(-1)

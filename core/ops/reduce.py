@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _dtype
+from .._autocast_state import fp32_op
 from .._tensor import Tensor, _wrap_dim
 from ..return_types import max as _max_rt
 from ..return_types import min as _min_rt
@@ -166,6 +167,7 @@ class Prod(Op):
         return g_b * grad
 
 
+@fp32_op("prod")
 def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over ``dim`` (a single dim, or all when None)."""
     if dtype is not None:

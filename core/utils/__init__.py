@@ -7,9 +7,9 @@ __all__ = ["data"]
 
 
 def __getattr__(name: str):
-    # ``ember.utils.checkpoint`` loads on first use
+    # ``ember.utils.checkpoint`` and friends load on first use
     if name in ("checkpoint", "model_zoo", "hooks", "benchmark", "dlpack"):
         import importlib
 
-        return importlib.import_module(".checkpoint", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'ember.utils' has no attribute '{name}'")

@@ -179,3 +179,16 @@ def test_disabled_scaler_is_a_pass_through():
     if not ember.cuda.is_available():
         with pytest.warns(UserWarning, match="CUDA is not available"):
             assert not ember.cuda.amp.GradScaler().is_enabled()
+
+
+def test_cpu_autocast_dtypes_of_the_other_products_match_torch():
+    x = np.random.default_rng(0).standard_normal((4, 4)).astype(np.float32)
+    got = {}
+    for m in (torch, ember):
+        a, b = m.tensor(x), m.tensor(x[0])
+        with m.autocast("cpu", dtype=m.bfloat16):
+            res = [m.dot(b, b), m.mv(a, b), m.addmv(b, a, b), m.einsum("ij,jk->ik", a, a),
+                   m.tensordot(a, a, 1), m.inner(a, a), m.linalg.vecdot(a, a),
+                   m.prod(a.bfloat16(), 1), m.matmul(b, b), m.bmm(a[None], a[None])]
+        got[m.__name__] = [str(r.dtype).split(".")[-1] for r in res]
+    assert got["ember"] == got["torch"]
