@@ -54,6 +54,8 @@ class VectorNorm(Op):
         ax = self.dims
         kd = self.keepdim
         a = xp.abs(x)
+        if a.dtype.kind in "fV" and a.dtype.itemsize < 4:  # half types accumulate in float32
+            a = a.astype(np.float32)
         if p == _INF:
             r = a.max(axis=ax, keepdims=kd)
         elif p == -_INF:
@@ -107,7 +109,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
                         f"not {type(x).__name__}")
     if dtype is not None:
         x = cast(x, _dtype.to_dtype(dtype))
-    check_float(x, "linalg.vector_norm")
+    if x._data.dtype.kind not in "fcV":  # float, complex, or bfloat16 (ml_dtypes kind "V")
+        check_float(x, "linalg.vector_norm")
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, but got {ord}")
     ord = float(ord)

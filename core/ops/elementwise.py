@@ -560,11 +560,11 @@ class Clamp(Op):
             t = x.dtype.type
             return xp.clip(x, None if lo is None else t(lo), None if hi is None else t(hi))
         r = x
-        if lo is not None:
-            r = xp.maximum(r, x.dtype.type(lo) if x.dtype.kind != "V" else lo)
+        if lo is not None:  # bounds as 0-dim arrays of x's dtype keep bfloat16 (kind "V")
+            r = xp.maximum(r, xp.asarray(lo, dtype=x.dtype))
         if hi is not None:
-            r = xp.minimum(r, x.dtype.type(hi) if x.dtype.kind != "V" else hi)
-        return r if r is not x else x.copy()
+            r = xp.minimum(r, xp.asarray(hi, dtype=x.dtype))
+        return r.astype(x.dtype, copy=False) if r is not x else x.copy()
 
     def backward(self, g):
         (x,) = self.saved_tensors

@@ -300,3 +300,18 @@ def test_types_module_aliases_work_in_isinstance():
 
     assert isinstance(2.5, Number) and isinstance(True, Number) and not isinstance("x", Number)
     assert isinstance(ember.device("cpu"), Device) and isinstance("cuda:0", Device)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_norms_and_clamps_keep_dtype_and_values(dtype):
+    x = np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)
+    got = []
+    for m in (torch, ember):
+        t = m.tensor(x).to(getattr(m, dtype))
+        r = [t.norm(), m.linalg.vector_norm(t, 3, 1), m.nn.functional.normalize(t, dim=1),
+             m.linalg.vector_norm(t, float("inf")), t.clamp_min(0.1), t.clamp(max=0.2),
+             t.clamp(-0.5, 0.5)]
+        got.append(([str(a.dtype).split(".")[1] for a in r], [to_numpy(a) for a in r]))
+    assert got[1][0] == got[0][0]
+    for e, t in zip(got[1][1], got[0][1]):
+        np.testing.assert_array_equal(e, t)
