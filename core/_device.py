@@ -68,6 +68,16 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
+    def __enter__(self):
+        """``with ember.device("cuda"):`` makes it the factory functions' default device."""
+        _DEFAULT_STACK.append(_default_device)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc):
+        set_default_device(_DEFAULT_STACK.pop())
+        return False
+
 
 _CACHE: dict = {}
 CPU = device("cpu")
@@ -139,6 +149,7 @@ def device_of_array(arr) -> device:
 
 
 _default_device = CPU
+_DEFAULT_STACK: list = []  # defaults saved by ``with device(...)`` blocks
 
 
 def set_default_device(d) -> None:

@@ -315,3 +315,18 @@ def test_half_precision_norms_and_clamps_keep_dtype_and_values(dtype):
     assert got[1][0] == got[0][0]
     for e, t in zip(got[1][1], got[0][1]):
         np.testing.assert_array_equal(e, t)
+
+
+def test_device_as_a_context_manager_sets_and_restores_the_default():
+    before = ember.get_default_device()
+    with ember.device("cpu") as d:
+        assert d == ember.device("cpu") and ember.get_default_device() == d
+        assert ember.zeros(2).device == d
+        with ember.device("cpu"):
+            pass
+        assert ember.get_default_device() == d
+    assert ember.get_default_device() == before
+    with pytest.raises(ValueError):
+        with ember.device("cpu"):
+            raise ValueError("inside")
+    assert ember.get_default_device() == before
