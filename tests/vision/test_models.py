@@ -116,7 +116,7 @@ def test_num_params_matches_meta(name):
 
 
 def test_registry_helpers():
-    assert models.list_models() == sorted(ALL)
+    assert models.list_models(module=models.resnet) == sorted(ALL)
     assert models.list_models(include="resnext*") == ["resnext101_32x8d", "resnext101_64x4d",
                                                       "resnext50_32x4d"]
     assert "resnet18" not in models.list_models(exclude="resnet1*")

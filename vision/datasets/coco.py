@@ -1,7 +1,9 @@
 """MS COCO detection and captions, as ``torchvision.datasets.CocoDetection`` and
 ``CocoCaptions``. The annotation JSON is indexed directly (torchvision goes through
 pycocotools; ember needs no extra package): the target of an image is the list of its
-annotation dicts, in the file's order."""
+annotation dicts, in the file's order. When pycocotools is installed, ``dataset.coco`` is
+its ``COCO`` object, as in torchvision, so COCO evaluation code (``loadRes``, ``COCOeval``)
+works on it."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ __all__ = ["CocoDetection", "CocoCaptions"]
 
 
 class _CocoIndex:
-    """The parts of pycocotools' ``COCO`` the data sets use: ``imgs``, ``anns``,
-    ``cats``, ``getAnnIds``, ``loadAnns``, ``loadImgs``."""
+    """The indexing part of pycocotools' ``COCO`` (used when pycocotools is absent):
+    ``dataset``, ``imgs``, ``anns``, ``cats``, ``imgToAnns``, ``catToImgs``, ``getAnnIds``,
+    ``getCatIds``, ``getImgIds``, ``loadAnns``, ``loadCats``, ``loadImgs``, with
+    pycocotools' signatures and filtering rules."""
 
     def __init__(self, annotation_file: str) -> None:
         with open(annotation_file) as f:
@@ -30,20 +34,70 @@ class _CocoIndex:
         self.anns = {ann["id"]: ann for ann in self.dataset.get("annotations", [])}
         self.cats = {cat["id"]: cat for cat in self.dataset.get("categories", [])}
         self.imgToAnns: dict[int, list[dict]] = defaultdict(list)
+        self.catToImgs: dict[int, list[int]] = defaultdict(list)
         for ann in self.dataset.get("annotations", []):
             self.imgToAnns[ann["image_id"]].append(ann)
+            if "category_id" in ann:
+                self.catToImgs[ann["category_id"]].append(ann["image_id"])
 
-    def getAnnIds(self, imgIds=None) -> list[int]:
-        ids = [imgIds] if isinstance(imgIds, int) else (imgIds or list(self.imgs))
-        return [ann["id"] for i in ids for ann in self.imgToAnns.get(i, [])]
+    def getAnnIds(self, imgIds=(), catIds=(), areaRng=(), iscrowd=None) -> list[int]:
+        """Ids of the annotations of ``imgIds``, of categories ``catIds``, with area
+        strictly inside ``areaRng`` and ``iscrowd`` (None: any); empty filters pass all."""
+        imgIds, catIds = _as_list(imgIds), _as_list(catIds)
+        if len(imgIds) == 0:
+            anns = self.dataset.get("annotations", [])
+        else:
+            anns = [ann for i in imgIds for ann in self.imgToAnns.get(i, [])]
+        if len(catIds) > 0:
+            anns = [ann for ann in anns if ann["category_id"] in catIds]
+        if len(areaRng) > 0:
+            anns = [ann for ann in anns if areaRng[0] < ann["area"] < areaRng[1]]
+        if iscrowd is not None:
+            return [ann["id"] for ann in anns if ann["iscrowd"] == iscrowd]
+        return [ann["id"] for ann in anns]
 
-    def loadAnns(self, ids) -> list[dict]:
-        ids = [ids] if isinstance(ids, int) else ids
-        return [self.anns[i] for i in ids]
+    def getCatIds(self, catNms=(), supNms=(), catIds=()) -> list[int]:
+        catNms, supNms, catIds = _as_list(catNms), _as_list(supNms), _as_list(catIds)
+        cats = self.dataset.get("categories", [])
+        if len(catNms) > 0:
+            cats = [c for c in cats if c["name"] in catNms]
+        if len(supNms) > 0:
+            cats = [c for c in cats if c["supercategory"] in supNms]
+        if len(catIds) > 0:
+            cats = [c for c in cats if c["id"] in catIds]
+        return [c["id"] for c in cats]
 
-    def loadImgs(self, ids) -> list[dict]:
-        ids = [ids] if isinstance(ids, int) else ids
-        return [self.imgs[i] for i in ids]
+    def getImgIds(self, imgIds=(), catIds=()) -> list[int]:
+        imgIds, catIds = _as_list(imgIds), _as_list(catIds)
+        ids = set(imgIds) if len(imgIds) > 0 else set(self.imgs)
+        for i, cat in enumerate(catIds):
+            if i == 0 and len(imgIds) == 0:
+                ids = set(self.catToImgs[cat])
+            else:
+                ids &= set(self.catToImgs[cat])
+        return list(ids)
+
+    def loadAnns(self, ids=()) -> list[dict]:
+        return [self.anns[i] for i in _as_list(ids)]
+
+    def loadCats(self, ids=()) -> list[dict]:
+        return [self.cats[i] for i in _as_list(ids)]
+
+    def loadImgs(self, ids=()) -> list[dict]:
+        return [self.imgs[i] for i in _as_list(ids)]
+
+
+def _as_list(v) -> list:
+    return list(v) if isinstance(v, (list, tuple, range)) or hasattr(v, "__array__") else [v]
+
+
+def _coco_index(annotation_file: str):
+    """pycocotools' ``COCO`` when it is installed (as torchvision), else ``_CocoIndex``."""
+    try:
+        from pycocotools.coco import COCO
+    except ImportError:
+        return _CocoIndex(annotation_file)
+    return COCO(annotation_file)
 
 
 class CocoDetection(VisionDataset):
@@ -64,7 +118,7 @@ class CocoDetection(VisionDataset):
                  transform: Callable | None = None, target_transform: Callable | None = None,
                  transforms: Callable | None = None) -> None:
         super().__init__(root, transforms, transform, target_transform)
-        self.coco = _CocoIndex(annFile)
+        self.coco = _coco_index(annFile)
         self.ids = sorted(self.coco.imgs.keys())
 
     def _load_image(self, id: int):

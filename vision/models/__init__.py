@@ -1,7 +1,21 @@
 """ember.vision.models: model architectures with torchvision's structure, ``state_dict``
 keys and pretrained weights (``weights=`` enums), plus the registry helpers."""
 
-from . import feature_extraction
+from . import alexnet as _alexnet_mod
+from . import (
+    convnext,
+    densenet,
+    detection,
+    efficientnet,
+    feature_extraction,
+    mobilenet,
+    mobilenetv2,
+    mobilenetv3,
+    shufflenetv2,
+    squeezenet,
+    vgg,
+    vision_transformer,
+)
 from ._api import (
     Weights,
     WeightsEnum,
@@ -11,8 +25,20 @@ from ._api import (
     get_weight,
     list_models,
 )
+from .alexnet import *  # noqa: F403
+from .convnext import *  # noqa: F403
+from .densenet import *  # noqa: F403
+from .efficientnet import *  # noqa: F403
+from .mobilenet import *  # noqa: F403
 from .resnet import *  # noqa: F403
 from .resnet import __all__ as _resnet_all
+from .shufflenetv2 import *  # noqa: F403
+from .squeezenet import *  # noqa: F403
+from .vgg import *  # noqa: F403
+from .vision_transformer import *  # noqa: F403
 
 __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights",
-           "get_weight", "list_models", "feature_extraction"] + list(_resnet_all)
+           "get_weight", "list_models", "feature_extraction", "detection"] + list(_resnet_all)
+__all__ += _alexnet_mod.__all__ + vgg.__all__ + squeezenet.__all__ + mobilenet.__all__
+__all__ += efficientnet.__all__ + densenet.__all__ + convnext.__all__
+__all__ += vision_transformer.__all__ + shufflenetv2.__all__

@@ -1,21 +1,20 @@
-"""ResNet, ResNeXt and Wide ResNet, as ``torchvision.models.resnet``: the same modules,
-the same ``state_dict`` keys and the same pretrained weights (torchvision's ``.pth`` files,
-read by ``ember.load`` without torch).
+"""ResNet, ResNeXt and Wide ResNet (torchvision's ``models.resnet`` API): module names and
+``state_dict`` keys follow torchvision, so its published ``.pth`` checkpoints load directly
+(``ember.load`` reads them without torch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
+import functools
 from typing import Any
 
 import ember
 from ember import Tensor, nn
 
-from ..transforms._presets import ImageClassification
+from ..transforms import _presets
+from . import _meta
 from ._api import Weights, WeightsEnum, _ovewrite_named_param, handle_legacy_pretrained
 from ._api import register_model as _register_model
-from ._meta import _IMAGENET_CATEGORIES
 
 __all__ = [
     "ResNet", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "ResNet101_Weights",
@@ -26,230 +25,172 @@ __all__ = [
 ]
 
 
-def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1,
-            dilation: int = 1) -> nn.Conv2d:
-    """3x3 convolution with padding"""
-    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=dilation,
-                     groups=groups, bias=False, dilation=dilation)
+def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1) -> nn.Conv2d:
+    """Bias-free 3x3 convolution, padded by ``dilation`` so stride 1 keeps the size."""
+    return nn.Conv2d(in_planes, out_planes, 3, stride=stride, padding=dilation, groups=groups,
+                     bias=False, dilation=dilation)
 
 
-def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
-    """1x1 convolution"""
-    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+def conv1x1(in_planes, out_planes, stride=1) -> nn.Conv2d:
+    """Bias-free pointwise convolution."""
+    return nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False)
+
+
+def _shortcut(block_out, x, downsample):
+    return block_out + (x if downsample is None else downsample(x))
 
 
 class BasicBlock(nn.Module):
+    """Two 3x3 conv-norm layers plus the shortcut (ResNet-18/34). ``stride`` is applied by
+    ``conv1``; ``downsample`` (if any) must match it on the shortcut."""
+
     expansion: int = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None, groups: int = 1, base_width: int = 64,
-                 dilation: int = 1, norm_layer: Callable[..., nn.Module] | None = None) -> None:
+    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64,
+                 dilation=1, norm_layer=None) -> None:
         super().__init__()
-        if norm_layer is None:
-            norm_layer = nn.BatchNorm2d
-        if groups != 1 or base_width != 64:
+        norm = nn.BatchNorm2d if norm_layer is None else norm_layer
+        if (groups, base_width) != (1, 64):
             raise ValueError("BasicBlock only supports groups=1 and base_width=64")
         if dilation > 1:
             raise NotImplementedError("Dilation > 1 not supported in BasicBlock")
-        # Both self.conv1 and self.downsample layers downsample the input when stride != 1
         self.conv1 = conv3x3(inplanes, planes, stride)
-        self.bn1 = norm_layer(planes)
+        self.bn1 = norm(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = conv3x3(planes, planes)
-        self.bn2 = norm_layer(planes)
+        self.bn2 = norm(planes)
         self.downsample = downsample
         self.stride = stride
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x
-
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-
-        out = self.conv2(out)
-        out = self.bn2(out)
-
-        if self.downsample is not None:
-            identity = self.downsample(x)
-
-        out += identity
-        out = self.relu(out)
-
-        return out
+        h = self.relu(self.bn1(self.conv1(x)))
+        h = self.bn2(self.conv2(h))
+        return self.relu(_shortcut(h, x, self.downsample))
 
 
 class Bottleneck(nn.Module):
-    # Bottleneck in torchvision places the stride for downsampling at 3x3 convolution
-    # (self.conv2) while original implementation places the stride at the first 1x1
-    # convolution (self.conv1) according to "Deep residual learning for image recognition"
-    # https://arxiv.org/abs/1512.03385. This variant is also known as ResNet V1.5 and
-    # improves accuracy according to
-    # https://ngc.nvidia.com/catalog/model-scripts/nvidia:resnet_50_v1_5_for_pytorch.
+    """1x1 reduce, 3x3 (grouped, possibly dilated), 1x1 expand by ``expansion`` = 4, plus
+    the shortcut. As in torchvision ("ResNet v1.5") the stride sits on the 3x3 conv
+    ``conv2`` rather than on the first 1x1 as in He et al. (arXiv:1512.03385)."""
 
     expansion: int = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None, groups: int = 1, base_width: int = 64,
-                 dilation: int = 1, norm_layer: Callable[..., nn.Module] | None = None) -> None:
+    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64,
+                 dilation=1, norm_layer=None) -> None:
         super().__init__()
-        if norm_layer is None:
-            norm_layer = nn.BatchNorm2d
-        width = int(planes * (base_width / 64.0)) * groups
-        # Both self.conv2 and self.downsample layers downsample the input when stride != 1
-        self.conv1 = conv1x1(inplanes, width)
-        self.bn1 = norm_layer(width)
-        self.conv2 = conv3x3(width, width, stride, groups, dilation)
-        self.bn2 = norm_layer(width)
-        self.conv3 = conv1x1(width, planes * self.expansion)
-        self.bn3 = norm_layer(planes * self.expansion)
+        norm = nn.BatchNorm2d if norm_layer is None else norm_layer
+        inner = int(planes * (base_width / 64.0)) * groups
+        outer = planes * self.expansion
+        self.conv1 = conv1x1(inplanes, inner)
+        self.bn1 = norm(inner)
+        self.conv2 = conv3x3(inner, inner, stride, groups, dilation)
+        self.bn2 = norm(inner)
+        self.conv3 = conv1x1(inner, outer)
+        self.bn3 = norm(outer)
         self.relu = nn.ReLU(inplace=True)
         self.downsample = downsample
         self.stride = stride
 
     def forward(self, x: Tensor) -> Tensor:
-        identity = x
-
-        out = self.conv1(x)
-        out = self.bn1(out)
-        out = self.relu(out)
-
-        out = self.conv2(out)
-        out = self.bn2(out)
-        out = self.relu(out)
-
-        out = self.conv3(out)
-        out = self.bn3(out)
-
-        if self.downsample is not None:
-            identity = self.downsample(x)
-
-        out += identity
-        out = self.relu(out)
-
-        return out
+        h = self.relu(self.bn1(self.conv1(x)))
+        h = self.relu(self.bn2(self.conv2(h)))
+        h = self.bn3(self.conv3(h))
+        return self.relu(_shortcut(h, x, self.downsample))
 
 
 class ResNet(nn.Module):
-    """ResNet from `Deep Residual Learning for Image Recognition
-    <https://arxiv.org/abs/1512.03385>`_ (the V1.5 variant, stride in the 3x3 convolution),
-    configured by its block type and the number of blocks of its four stages."""
+    """Residual network (He et al., arXiv:1512.03385): a 7x7/2 stem with 3x3/2 max-pool,
+    four stages of ``block`` with ``layers[i]`` blocks each (64, 128, 256, 512 planes),
+    global average pooling and a linear classifier.
 
-    def __init__(self, block: type[BasicBlock | Bottleneck], layers: list[int],
-                 num_classes: int = 1000, zero_init_residual: bool = False, groups: int = 1,
-                 width_per_group: int = 64,
-                 replace_stride_with_dilation: list[bool] | None = None,
-                 norm_layer: Callable[..., nn.Module] | None = None) -> None:
+    ``groups``/``width_per_group`` give ResNeXt and wide variants;
+    ``replace_stride_with_dilation`` (3 flags, stages 2-4) trades a stage's stride for
+    dilation; ``zero_init_residual`` starts each block's last norm at zero scale.
+    """
+
+    def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1,
+                 width_per_group=64, replace_stride_with_dilation=None,
+                 norm_layer=None) -> None:
         super().__init__()
-        if norm_layer is None:
-            norm_layer = nn.BatchNorm2d
-        self._norm_layer = norm_layer
-
+        self._norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
         self.inplanes = 64
         self.dilation = 1
-        if replace_stride_with_dilation is None:
-            # each element in the tuple indicates if we should replace
-            # the 2x2 stride with a dilated convolution instead
-            replace_stride_with_dilation = [False, False, False]
-        if len(replace_stride_with_dilation) != 3:
+        dilate = [False] * 3 if replace_stride_with_dilation is None \
+            else replace_stride_with_dilation
+        if len(dilate) != 3:
             raise ValueError("replace_stride_with_dilation should be None or a 3-element tuple, "
-                             f"got {replace_stride_with_dilation}")
+                             f"got {dilate}")
         self.groups = groups
         self.base_width = width_per_group
-        self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = norm_layer(self.inplanes)
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = self._norm_layer(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2,
-                                       dilate=replace_stride_with_dilation[0])
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2,
-                                       dilate=replace_stride_with_dilation[1])
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2,
-                                       dilate=replace_stride_with_dilation[2])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2, dilate=dilate[0])
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2, dilate=dilate[1])
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2, dilate=dilate[2])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self._init_weights(zero_init_residual)
 
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.constant_(m.weight, 1)
-                nn.init.constant_(m.bias, 0)
+    def _init_weights(self, zero_init_residual: bool) -> None:
+        mods = list(self.modules())
+        for mod in mods:
+            if isinstance(mod, nn.Conv2d):
+                nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(mod, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.constant_(mod.weight, 1)
+                nn.init.constant_(mod.bias, 0)
+        if not zero_init_residual:
+            return
+        # every block then starts as an identity map (Goyal et al., arXiv:1706.02677)
+        for mod in mods:
+            last = mod.bn3 if isinstance(mod, Bottleneck) else \
+                mod.bn2 if isinstance(mod, BasicBlock) else None
+            if last is not None and last.weight is not None:
+                nn.init.constant_(last.weight, 0)
 
-        # Zero-initialize the last BN in each residual branch,
-        # so that the residual branch starts with zeros, and each residual block behaves like
-        # an identity. This improves the model by 0.2~0.3% according to
-        # https://arxiv.org/abs/1706.02677
-        if zero_init_residual:
-            for m in self.modules():
-                if isinstance(m, Bottleneck) and m.bn3.weight is not None:
-                    nn.init.constant_(m.bn3.weight, 0)
-                elif isinstance(m, BasicBlock) and m.bn2.weight is not None:
-                    nn.init.constant_(m.bn2.weight, 0)
-
-    def _make_layer(self, block: type[BasicBlock | Bottleneck], planes: int, blocks: int,
-                    stride: int = 1, dilate: bool = False) -> nn.Sequential:
-        norm_layer = self._norm_layer
-        downsample = None
-        previous_dilation = self.dilation
+    def _make_layer(self, block, planes, blocks, stride=1, dilate=False) -> nn.Sequential:
+        """One stage of ``blocks`` blocks; only its first block changes resolution/width."""
+        norm = self._norm_layer
+        first_dilation = self.dilation
         if dilate:
             self.dilation *= stride
             stride = 1
-        if stride != 1 or self.inplanes != planes * block.expansion:
-            downsample = nn.Sequential(
-                conv1x1(self.inplanes, planes * block.expansion, stride),
-                norm_layer(planes * block.expansion),
-            )
-
-        layers = []
-        layers.append(block(self.inplanes, planes, stride, downsample, self.groups,
-                            self.base_width, previous_dilation, norm_layer))
-        self.inplanes = planes * block.expansion
-        for _ in range(1, blocks):
-            layers.append(block(self.inplanes, planes, groups=self.groups,
-                                base_width=self.base_width, dilation=self.dilation,
-                                norm_layer=norm_layer))
-
-        return nn.Sequential(*layers)
+        width_out = planes * block.expansion
+        shortcut = None
+        if stride != 1 or self.inplanes != width_out:
+            shortcut = nn.Sequential(conv1x1(self.inplanes, width_out, stride), norm(width_out))
+        stage = [block(self.inplanes, planes, stride, shortcut, self.groups, self.base_width,
+                       first_dilation, norm)]
+        self.inplanes = width_out
+        stage += [block(width_out, planes, groups=self.groups, base_width=self.base_width,
+                        dilation=self.dilation, norm_layer=norm) for _ in range(blocks - 1)]
+        return nn.Sequential(*stage)
 
     def _forward_impl(self, x: Tensor) -> Tensor:
-        x = self.conv1(x)  # (N, 64, H/2, W/2)
-        x = self.bn1(x)
-        x = self.relu(x)
-        x = self.maxpool(x)  # (N, 64, H/4, W/4)
-
-        x = self.layer1(x)
-        x = self.layer2(x)
-        x = self.layer3(x)
-        x = self.layer4(x)  # (N, 512 * expansion, H/32, W/32)
-
-        x = self.avgpool(x)
-        x = ember.flatten(x, 1)  # (N, 512 * expansion)
-        x = self.fc(x)
-
-        return x
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # stride 4
+        for stage in (self.layer1, self.layer2, self.layer3, self.layer4):
+            x = stage(x)  # down to stride 32 (unless dilated)
+        return self.fc(ember.flatten(self.avgpool(x), 1))
 
     def forward(self, x: Tensor) -> Tensor:
         return self._forward_impl(x)
 
 
-def _resnet(block: type[BasicBlock | Bottleneck], layers: list[int],
-            weights: WeightsEnum | None, progress: bool, **kwargs: Any) -> ResNet:
+def _resnet(block, layers, weights, progress, **kwargs) -> ResNet:
     if weights is not None:
         _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-
-    model = ResNet(block, layers, **kwargs)
-
+    net = ResNet(block, layers, **kwargs)
     if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-
-    return model
+        net.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    return net
 
 
 _COMMON_META = {
     "min_size": (1, 1),
-    "categories": _IMAGENET_CATEGORIES,
+    "categories": _meta._IMAGENET_CATEGORIES,
 }
 
 _V1_DOCS = "These weights reproduce closely the results of the paper using a simple training " \
@@ -264,8 +205,8 @@ _RECIPE_NEW = "https://github.com/pytorch/vision/issues/3995#new-recipe"
 
 def _w(url: str, num_params: int, recipe: str, acc1: float, acc5: float, ops: float,
        file_size: float, docs: str, resize: int | None = None) -> Weights:
-    tr = partial(ImageClassification, crop_size=224) if resize is None else \
-        partial(ImageClassification, crop_size=224, resize_size=resize)
+    extra = {} if resize is None else {"resize_size": resize}
+    tr = functools.partial(_presets.ImageClassification, crop_size=224, **extra)
     return Weights(url=url, transforms=tr, meta={
         **_COMMON_META,
         "num_params": num_params,

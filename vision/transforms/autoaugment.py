@@ -1,7 +1,8 @@
-"""Automatic augmentation policies, as ``torchvision.transforms.autoaugment``: AutoAugment
-(ImageNet, CIFAR10 and SVHN policies), RandAugment and TrivialAugmentWide.
+"""Learned and random augmentation policies: AutoAugment (ImageNet, CIFAR10 and SVHN
+policies), RandAugment, TrivialAugmentWide and AugMix, with torchvision's operation set and
+magnitude ranges.
 
-Random choices come from ember's generator, so ``ember.manual_seed`` reproduces them.
+All randomness is drawn from ember's global generator (``ember.manual_seed``).
 """
 
 from __future__ import annotations
@@ -16,64 +17,57 @@ from ember import Tensor, nn
 from . import functional as F
 from .functional import InterpolationMode
 
-__all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide"]
+__all__ = ["AutoAugmentPolicy", "AutoAugment", "RandAugment", "TrivialAugmentWide", "AugMix"]
+
+
+def _affine_only(img, interpolation, fill, translate=(0, 0), shear=(0.0, 0.0), **extra):
+    return F.affine(img, angle=0.0, translate=list(translate), scale=1.0, shear=list(shear),
+                    interpolation=interpolation, fill=fill, **extra)
+
+
+def _shear_deg(m: float) -> float:
+    # a shear "level" m is the tangent of the shear angle
+    return math.degrees(math.atan(m))
+
+
+# every op: (img, magnitude, interpolation, fill) -> img
+_OPS = {
+    "ShearX": lambda im, m, ip, fl: _affine_only(im, ip, fl, shear=(_shear_deg(m), 0.0),
+                                                 center=[0, 0]),
+    "ShearY": lambda im, m, ip, fl: _affine_only(im, ip, fl, shear=(0.0, _shear_deg(m)),
+                                                 center=[0, 0]),
+    "TranslateX": lambda im, m, ip, fl: _affine_only(im, ip, fl, translate=(int(m), 0)),
+    "TranslateY": lambda im, m, ip, fl: _affine_only(im, ip, fl, translate=(0, int(m))),
+    "Rotate": lambda im, m, ip, fl: F.rotate(im, m, interpolation=ip, fill=fl),
+    "Brightness": lambda im, m, ip, fl: F.adjust_brightness(im, m + 1.0),
+    "Color": lambda im, m, ip, fl: F.adjust_saturation(im, m + 1.0),
+    "Contrast": lambda im, m, ip, fl: F.adjust_contrast(im, m + 1.0),
+    "Sharpness": lambda im, m, ip, fl: F.adjust_sharpness(im, m + 1.0),
+    "Posterize": lambda im, m, ip, fl: F.posterize(im, int(m)),
+    "Solarize": lambda im, m, ip, fl: F.solarize(im, m),
+    "AutoContrast": lambda im, m, ip, fl: F.autocontrast(im),
+    "Equalize": lambda im, m, ip, fl: F.equalize(im),
+    "Invert": lambda im, m, ip, fl: F.invert(im),
+    "Identity": lambda im, m, ip, fl: im,
+}
 
 
 def _apply_op(img, op_name: str, magnitude: float, interpolation: InterpolationMode, fill):
-    if op_name == "ShearX":
-        # magnitude should be arctan(magnitude); official autoaug: (1, level, 0, 0, 1, 0),
-        # torchvision: (1, tan(level), 0, 0, 1, 0)
-        img = F.affine(img, angle=0.0, translate=[0, 0], scale=1.0,
-                       shear=[math.degrees(math.atan(magnitude)), 0.0],
-                       interpolation=interpolation, fill=fill, center=[0, 0])
-    elif op_name == "ShearY":
-        img = F.affine(img, angle=0.0, translate=[0, 0], scale=1.0,
-                       shear=[0.0, math.degrees(math.atan(magnitude))],
-                       interpolation=interpolation, fill=fill, center=[0, 0])
-    elif op_name == "TranslateX":
-        img = F.affine(img, angle=0.0, translate=[int(magnitude), 0], scale=1.0,
-                       interpolation=interpolation, shear=[0.0, 0.0], fill=fill)
-    elif op_name == "TranslateY":
-        img = F.affine(img, angle=0.0, translate=[0, int(magnitude)], scale=1.0,
-                       interpolation=interpolation, shear=[0.0, 0.0], fill=fill)
-    elif op_name == "Rotate":
-        img = F.rotate(img, magnitude, interpolation=interpolation, fill=fill)
-    elif op_name == "Brightness":
-        img = F.adjust_brightness(img, 1.0 + magnitude)
-    elif op_name == "Color":
-        img = F.adjust_saturation(img, 1.0 + magnitude)
-    elif op_name == "Contrast":
-        img = F.adjust_contrast(img, 1.0 + magnitude)
-    elif op_name == "Sharpness":
-        img = F.adjust_sharpness(img, 1.0 + magnitude)
-    elif op_name == "Posterize":
-        img = F.posterize(img, int(magnitude))
-    elif op_name == "Solarize":
-        img = F.solarize(img, magnitude)
-    elif op_name == "AutoContrast":
-        img = F.autocontrast(img)
-    elif op_name == "Equalize":
-        img = F.equalize(img)
-    elif op_name == "Invert":
-        img = F.invert(img)
-    elif op_name == "Identity":
-        pass
-    else:
+    op = _OPS.get(op_name)
+    if op is None:
         raise ValueError(f"The provided operator {op_name} is not recognized.")
-    return img
+    return op(img, magnitude, interpolation, fill)
 
 
 class AutoAugmentPolicy(Enum):
-    """AutoAugment policies learned on different datasets.
-    Available policies are IMAGENET, CIFAR10 and SVHN.
-    """
+    """The datasets AutoAugment learned a policy on: IMAGENET, CIFAR10 and SVHN."""
 
     IMAGENET = "imagenet"
     CIFAR10 = "cifar10"
     SVHN = "svhn"
 
 
-# (op, probability, magnitude bin) pairs of the published policies
+# the published sub-policies: pairs of (op, probability, magnitude bin)
 _POLICIES = {
     AutoAugmentPolicy.IMAGENET: [
         (("Posterize", 0.4, 8), ("Rotate", 0.6, 9)),
@@ -159,128 +153,122 @@ _POLICIES = {
 }
 
 
-def _lin(a: float, b: float, n: int) -> np.ndarray:
-    return np.linspace(a, b, n, dtype=np.float32)
+def _ramp(lo: float, hi: float, n: int) -> np.ndarray:
+    return np.linspace(lo, hi, n, dtype=np.float32)
 
 
-def _posterize_bins(num_bins: int, div: float) -> np.ndarray:
-    return (8 - np.round(np.arange(num_bins) / ((num_bins - 1) / div))).astype(np.int32)
+def _bits_kept(n: int, drop: float) -> np.ndarray:
+    """Posterize levels: from 8 bits down to ``8 - drop`` over ``n`` bins."""
+    steps = np.arange(n) / ((n - 1) / drop)
+    return (8 - np.round(steps)).astype(np.int32)
 
 
-_NONE = np.array(0.0, dtype=np.float32)
+_NO_MAGNITUDE = np.array(0.0, dtype=np.float32)
 
 
-def _tensor_fill(img, fill):
-    channels = F.get_dimensions(img)[0]
-    if isinstance(img, Tensor):
-        if isinstance(fill, (int, float)):
-            return [float(fill)] * channels
-        if fill is not None:
-            return [float(f) for f in fill]
-    return fill
+def _space(names, n, hw=None, geo=0.3, tmax=None, rot=30.0, enh=0.9, post=4):
+    """Magnitude table ``{op: (magnitudes, signed)}`` for the op ``names`` (in order)."""
+    if tmax is None and hw is not None:
+        tmax = (150.0 / 331.0 * hw[1], 150.0 / 331.0 * hw[0])
+    table = {}
+    for name in names:
+        if name in ("ShearX", "ShearY"):
+            table[name] = (_ramp(0.0, geo, n), True)
+        elif name == "TranslateX":
+            table[name] = (_ramp(0.0, tmax[0], n), True)
+        elif name == "TranslateY":
+            table[name] = (_ramp(0.0, tmax[1], n), True)
+        elif name == "Rotate":
+            table[name] = (_ramp(0.0, rot, n), True)
+        elif name in ("Brightness", "Color", "Contrast", "Sharpness"):
+            table[name] = (_ramp(0.0, enh, n), True)
+        elif name == "Posterize":
+            table[name] = (_bits_kept(n, post), False)
+        elif name == "Solarize":
+            table[name] = (_ramp(255.0, 0.0, n), False)
+        else:
+            table[name] = (_NO_MAGNITUDE, False)
+    return table
 
 
-def _randint(high: int) -> int:
+_GEOMETRIC = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
+_ENHANCE = ("Brightness", "Color", "Contrast", "Sharpness")
+_TONE = ("Posterize", "Solarize", "AutoContrast", "Equalize")
+
+
+def _fill_for(img, fill):
+    """Tensors need one fill value per channel; PIL images take ``fill`` as is."""
+    n_ch = F.get_dimensions(img)[0]
+    if not isinstance(img, Tensor) or fill is None:
+        return fill
+    if isinstance(fill, (int, float)):
+        return [float(fill)] * n_ch
+    return [float(v) for v in fill]
+
+
+def _draw(high: int) -> int:
     return int(ember.randint(high, (1,)).item())
 
 
+def _maybe_negate(value: float, signed: bool) -> float:
+    # the coin is only tossed for signed ops
+    return -value if signed and _draw(2) else value
+
+
 class AutoAugment(nn.Module):
-    """AutoAugment data augmentation method based on `"AutoAugment: Learning Augmentation
-    Strategies from Data" <https://arxiv.org/pdf/1805.09501.pdf>`_.
-    If the image is a Tensor, it should be of type ember.uint8, and it is expected to have
-    [..., 1 or 3, H, W] shape. If img is PIL Image, it is expected to be in mode "L" or
-    "RGB".
+    """AutoAugment (Cubuk et al., https://arxiv.org/pdf/1805.09501.pdf): applies one
+    randomly chosen two-op sub-policy of the learned ``policy``, each op with its own
+    probability and magnitude. Takes uint8 tensors [..., 1 or 3, H, W] or PIL images
+    ("L"/"RGB"); ``fill`` fills the area uncovered by geometric ops."""
 
-    Args:
-        policy (AutoAugmentPolicy): Desired policy enum. Default is
-            ``AutoAugmentPolicy.IMAGENET``.
-        interpolation (InterpolationMode): Desired interpolation enum. Default is
-            ``InterpolationMode.NEAREST``.
-        fill (sequence or number, optional): Pixel fill value for the area outside the
-            transformed image.
-    """
-
-    def __init__(self, policy: AutoAugmentPolicy = AutoAugmentPolicy.IMAGENET,
-                 interpolation: InterpolationMode = InterpolationMode.NEAREST,
-                 fill: list[float] | None = None) -> None:
+    def __init__(self, policy=AutoAugmentPolicy.IMAGENET,
+                 interpolation=InterpolationMode.NEAREST, fill=None) -> None:
         super().__init__()
         self.policy = policy
         self.interpolation = interpolation
         self.fill = fill
         self.policies = self._get_policies(policy)
 
-    def _get_policies(self, policy: AutoAugmentPolicy):
-        if policy not in _POLICIES:
-            raise ValueError(f"The provided policy {policy} is not recognized.")
-        return list(_POLICIES[policy])
+    def _get_policies(self, policy):
+        try:
+            return list(_POLICIES[policy])
+        except KeyError:
+            raise ValueError(f"The provided policy {policy} is not recognized.") from None
 
-    def _augmentation_space(self, num_bins: int, image_size: tuple[int, int]) -> dict:
-        return {
-            # op_name: (magnitudes, signed)
-            "ShearX": (_lin(0.0, 0.3, num_bins), True),
-            "ShearY": (_lin(0.0, 0.3, num_bins), True),
-            "TranslateX": (_lin(0.0, 150.0 / 331.0 * image_size[1], num_bins), True),
-            "TranslateY": (_lin(0.0, 150.0 / 331.0 * image_size[0], num_bins), True),
-            "Rotate": (_lin(0.0, 30.0, num_bins), True),
-            "Brightness": (_lin(0.0, 0.9, num_bins), True),
-            "Color": (_lin(0.0, 0.9, num_bins), True),
-            "Contrast": (_lin(0.0, 0.9, num_bins), True),
-            "Sharpness": (_lin(0.0, 0.9, num_bins), True),
-            "Posterize": (_posterize_bins(num_bins, 4), False),
-            "Solarize": (_lin(255.0, 0.0, num_bins), False),
-            "AutoContrast": (_NONE, False),
-            "Equalize": (_NONE, False),
-            "Invert": (_NONE, False),
-        }
+    def _augmentation_space(self, num_bins, image_size):
+        return _space(_GEOMETRIC + _ENHANCE + _TONE + ("Invert",), num_bins, image_size)
 
     @staticmethod
-    def get_params(transform_num: int) -> tuple[int, Tensor, Tensor]:
-        """Get parameters for autoaugment transformation
-
-        Returns:
-            params required by the autoaugment transformation
-        """
-        policy_id = _randint(transform_num)
-        probs = ember.rand((2,))
-        signs = ember.randint(2, (2,))
-        return policy_id, probs, signs
+    def get_params(transform_num):
+        """Random sub-policy index, two op probabilities and two sign bits."""
+        which = _draw(transform_num)
+        return which, ember.rand((2,)), ember.randint(2, (2,))
 
     def forward(self, img):
-        fill = _tensor_fill(img, self.fill)
-        _, height, width = F.get_dimensions(img)
-        transform_id, probs, signs = self.get_params(len(self.policies))
-        op_meta = self._augmentation_space(10, (height, width))
-        for i, (op_name, p, magnitude_id) in enumerate(self.policies[transform_id]):
-            if float(probs[i]) <= p:
-                magnitudes, signed = op_meta[op_name]
-                magnitude = float(magnitudes[magnitude_id]) if magnitude_id is not None else 0.0
-                if signed and int(signs[i]) == 0:
-                    magnitude *= -1.0
-                img = _apply_op(img, op_name, magnitude, interpolation=self.interpolation,
-                                fill=fill)
+        fill = _fill_for(img, self.fill)
+        h, w = F.get_dimensions(img)[1:]
+        chosen, probs, signs = self.get_params(len(self.policies))
+        table = self._augmentation_space(10, (h, w))
+        for k, (name, prob, level) in enumerate(self.policies[chosen]):
+            if float(probs[k]) > prob:
+                continue
+            values, signed = table[name]
+            mag = 0.0 if level is None else float(values[level])
+            if signed and int(signs[k]) == 0:
+                mag = -mag
+            img = _apply_op(img, name, mag, interpolation=self.interpolation, fill=fill)
         return img
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(policy={self.policy}, fill={self.fill})"
+        return f"{type(self).__name__}(policy={self.policy}, fill={self.fill})"
 
 
 class RandAugment(nn.Module):
-    """RandAugment data augmentation method based on `"RandAugment: Practical automated
-    data augmentation with a reduced search space" <https://arxiv.org/abs/1909.13719>`_.
+    """RandAugment (Cubuk et al., https://arxiv.org/abs/1909.13719): ``num_ops`` uniformly
+    drawn ops, all at bin ``magnitude`` of ``num_magnitude_bins``, each with random sign."""
 
-    Args:
-        num_ops (int): Number of augmentation transformations to apply sequentially.
-        magnitude (int): Magnitude for all the transformations.
-        num_magnitude_bins (int): The number of different magnitude values.
-        interpolation (InterpolationMode): Desired interpolation enum. Default is
-            ``InterpolationMode.NEAREST``.
-        fill (sequence or number, optional): Pixel fill value for the area outside the
-            transformed image.
-    """
-
-    def __init__(self, num_ops: int = 2, magnitude: int = 9, num_magnitude_bins: int = 31,
-                 interpolation: InterpolationMode = InterpolationMode.NEAREST,
-                 fill: list[float] | None = None) -> None:
+    def __init__(self, num_ops=2, magnitude=9, num_magnitude_bins=31,
+                 interpolation=InterpolationMode.NEAREST, fill=None) -> None:
         super().__init__()
         self.num_ops = num_ops
         self.magnitude = magnitude
@@ -288,96 +276,140 @@ class RandAugment(nn.Module):
         self.interpolation = interpolation
         self.fill = fill
 
-    def _augmentation_space(self, num_bins: int, image_size: tuple[int, int]) -> dict:
-        return {
-            "Identity": (_NONE, False),
-            "ShearX": (_lin(0.0, 0.3, num_bins), True),
-            "ShearY": (_lin(0.0, 0.3, num_bins), True),
-            "TranslateX": (_lin(0.0, 150.0 / 331.0 * image_size[1], num_bins), True),
-            "TranslateY": (_lin(0.0, 150.0 / 331.0 * image_size[0], num_bins), True),
-            "Rotate": (_lin(0.0, 30.0, num_bins), True),
-            "Brightness": (_lin(0.0, 0.9, num_bins), True),
-            "Color": (_lin(0.0, 0.9, num_bins), True),
-            "Contrast": (_lin(0.0, 0.9, num_bins), True),
-            "Sharpness": (_lin(0.0, 0.9, num_bins), True),
-            "Posterize": (_posterize_bins(num_bins, 4), False),
-            "Solarize": (_lin(255.0, 0.0, num_bins), False),
-            "AutoContrast": (_NONE, False),
-            "Equalize": (_NONE, False),
-        }
+    def _augmentation_space(self, num_bins, image_size):
+        return _space(("Identity",) + _GEOMETRIC + _ENHANCE + _TONE, num_bins, image_size)
 
     def forward(self, img):
-        fill = _tensor_fill(img, self.fill)
-        _, height, width = F.get_dimensions(img)
-        op_meta = self._augmentation_space(self.num_magnitude_bins, (height, width))
+        fill = _fill_for(img, self.fill)
+        h, w = F.get_dimensions(img)[1:]
+        table = self._augmentation_space(self.num_magnitude_bins, (h, w))
+        names = list(table)
         for _ in range(self.num_ops):
-            op_index = _randint(len(op_meta))
-            op_name = list(op_meta.keys())[op_index]
-            magnitudes, signed = op_meta[op_name]
-            magnitude = float(magnitudes[self.magnitude]) if magnitudes.ndim > 0 else 0.0
-            if signed and _randint(2):
-                magnitude *= -1.0
-            img = _apply_op(img, op_name, magnitude, interpolation=self.interpolation,
-                            fill=fill)
+            name = names[_draw(len(names))]
+            values, signed = table[name]
+            mag = float(values[self.magnitude]) if values.ndim else 0.0
+            img = _apply_op(img, name, _maybe_negate(mag, signed),
+                            interpolation=self.interpolation, fill=fill)
         return img
 
     def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}(num_ops={self.num_ops}, "
-                f"magnitude={self.magnitude}, num_magnitude_bins={self.num_magnitude_bins}, "
+        return (f"{type(self).__name__}(num_ops={self.num_ops}, magnitude={self.magnitude}, "
+                f"num_magnitude_bins={self.num_magnitude_bins}, "
                 f"interpolation={self.interpolation}, fill={self.fill})")
 
 
 class TrivialAugmentWide(nn.Module):
-    """Dataset-independent data-augmentation with TrivialAugment Wide, as described in
-    `"TrivialAugment: Tuning-free Yet State-of-the-Art Data Augmentation"
-    <https://arxiv.org/abs/2103.10158>`_.
+    """TrivialAugment Wide (Mueller & Hutter, https://arxiv.org/abs/2103.10158): one random
+    op at a random one of ``num_magnitude_bins`` magnitudes, over wider ranges."""
 
-    Args:
-        num_magnitude_bins (int): The number of different magnitude values.
-        interpolation (InterpolationMode): Desired interpolation enum. Default is
-            ``InterpolationMode.NEAREST``.
-        fill (sequence or number, optional): Pixel fill value for the area outside the
-            transformed image.
-    """
-
-    def __init__(self, num_magnitude_bins: int = 31,
-                 interpolation: InterpolationMode = InterpolationMode.NEAREST,
-                 fill: list[float] | None = None) -> None:
+    def __init__(self, num_magnitude_bins=31, interpolation=InterpolationMode.NEAREST,
+                 fill=None) -> None:
         super().__init__()
         self.num_magnitude_bins = num_magnitude_bins
         self.interpolation = interpolation
         self.fill = fill
 
-    def _augmentation_space(self, num_bins: int) -> dict:
-        return {
-            "Identity": (_NONE, False),
-            "ShearX": (_lin(0.0, 0.99, num_bins), True),
-            "ShearY": (_lin(0.0, 0.99, num_bins), True),
-            "TranslateX": (_lin(0.0, 32.0, num_bins), True),
-            "TranslateY": (_lin(0.0, 32.0, num_bins), True),
-            "Rotate": (_lin(0.0, 135.0, num_bins), True),
-            "Brightness": (_lin(0.0, 0.99, num_bins), True),
-            "Color": (_lin(0.0, 0.99, num_bins), True),
-            "Contrast": (_lin(0.0, 0.99, num_bins), True),
-            "Sharpness": (_lin(0.0, 0.99, num_bins), True),
-            "Posterize": (_posterize_bins(num_bins, 6), False),
-            "Solarize": (_lin(255.0, 0.0, num_bins), False),
-            "AutoContrast": (_NONE, False),
-            "Equalize": (_NONE, False),
-        }
+    def _augmentation_space(self, num_bins):
+        return _space(("Identity",) + _GEOMETRIC + _ENHANCE + _TONE, num_bins, geo=0.99,
+                      tmax=(32.0, 32.0), rot=135.0, enh=0.99, post=6)
 
     def forward(self, img):
-        fill = _tensor_fill(img, self.fill)
-        op_meta = self._augmentation_space(self.num_magnitude_bins)
-        op_index = _randint(len(op_meta))
-        op_name = list(op_meta.keys())[op_index]
-        magnitudes, signed = op_meta[op_name]
-        magnitude = float(magnitudes[_randint(len(magnitudes))]) if magnitudes.ndim > 0 \
-            else 0.0
-        if signed and _randint(2):
-            magnitude *= -1.0
-        return _apply_op(img, op_name, magnitude, interpolation=self.interpolation, fill=fill)
+        fill = _fill_for(img, self.fill)
+        table = self._augmentation_space(self.num_magnitude_bins)
+        names = list(table)
+        name = names[_draw(len(names))]
+        values, signed = table[name]
+        mag = float(values[_draw(len(values))]) if values.ndim else 0.0
+        return _apply_op(img, name, _maybe_negate(mag, signed),
+                         interpolation=self.interpolation, fill=fill)
 
     def __repr__(self) -> str:
-        return (f"{self.__class__.__name__}(num_magnitude_bins={self.num_magnitude_bins}, "
+        return (f"{type(self).__name__}(num_magnitude_bins={self.num_magnitude_bins}, "
+                f"interpolation={self.interpolation}, fill={self.fill})")
+
+
+class AugMix(nn.Module):
+    """AugMix (Hendrycks et al., https://arxiv.org/abs/1912.02781).
+
+    Builds ``mixture_width`` chains of random ops (``chain_depth`` long, or 1-3 when
+    negative) with magnitudes up to ``severity`` (1-10), mixes the chains with Dirichlet
+    weights and blends the result with the input using a Beta(``alpha``, ``alpha``)
+    weight. ``all_ops=False`` leaves out the four colour/sharpness enhancements. Takes
+    uint8 tensors [..., 1 or 3, H, W] or PIL images ("L"/"RGB").
+    """
+
+    _PARAMETER_MAX = 10
+
+    def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
+                 interpolation=InterpolationMode.BILINEAR, fill=None) -> None:
+        super().__init__()
+        top = self._PARAMETER_MAX
+        if severity < 1 or severity > top:
+            raise ValueError(f"The severity must be between [1, {top}]. Got {severity} "
+                             "instead.")
+        self.severity = severity
+        self.mixture_width = mixture_width
+        self.chain_depth = chain_depth
+        self.alpha = alpha
+        self.all_ops = all_ops
+        self.interpolation = interpolation
+        self.fill = fill
+
+    def _augmentation_space(self, num_bins, image_size):
+        names = _GEOMETRIC + _TONE + (_ENHANCE if self.all_ops else ())
+        table = _space(names, num_bins, tmax=(image_size[1] / 3.0, image_size[0] / 3.0))
+        bits, _ = table["Posterize"]
+        table["Posterize"] = (bits - 4, False)
+        return table
+
+    def _pil_to_tensor(self, img):
+        return F.pil_to_tensor(img)
+
+    def _tensor_to_pil(self, img):
+        return F.to_pil_image(img)
+
+    def _sample_dirichlet(self, params):
+        from ember.distributions import Dirichlet
+        return Dirichlet(params).sample()
+
+    def _chain(self, x, table, fill):
+        names = list(table)
+        depth = self.chain_depth
+        if depth <= 0:
+            depth = int(ember.randint(1, 4, (1,)).item())
+        for _ in range(depth):
+            name = names[_draw(len(names))]
+            values, signed = table[name]
+            mag = float(values[_draw(self.severity)]) if values.ndim else 0.0
+            x = _apply_op(x, name, _maybe_negate(mag, signed),
+                          interpolation=self.interpolation, fill=fill)
+        return x
+
+    def forward(self, orig_img):
+        is_tensor = isinstance(orig_img, Tensor)
+        _, h, w = F.get_dimensions(orig_img)
+        x = orig_img if is_tensor else self._pil_to_tensor(orig_img)
+        fill = _fill_for(x, self.fill) if is_tensor else self.fill
+        table = self._augmentation_space(self._PARAMETER_MAX, (h, w))
+        shape = list(x.shape)
+        lead = max(0, 4 - x.ndim)
+        x4 = x.reshape([1] * lead + shape)
+        n = x4.shape[0]
+        per_sample = [n] + [1] * (x4.ndim - 1)
+        # original-vs-chains split (a Beta draw, as a 2-way Dirichlet), then the chain
+        # weights (mixture_width-way Dirichlet) sharing the chains' part
+        split = self._sample_dirichlet(ember.tensor([self.alpha, self.alpha]).expand(n, -1))
+        chain_w = self._sample_dirichlet(
+            ember.tensor([float(self.alpha)] * self.mixture_width).expand(n, -1))
+        chain_w = chain_w * split[:, 1].reshape(n, -1)
+        out = split[:, 0].reshape(per_sample) * x4
+        for c in range(self.mixture_width):
+            out = out + chain_w[:, c].reshape(per_sample) * self._chain(x4, table, fill)
+        out = out.reshape(shape).to(dtype=x.dtype)
+        return out if is_tensor else self._tensor_to_pil(out)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(severity={self.severity}, "
+                f"mixture_width={self.mixture_width}, chain_depth={self.chain_depth}, "
+                f"alpha={self.alpha}, all_ops={self.all_ops}, "
                 f"interpolation={self.interpolation}, fill={self.fill})")
