@@ -1,8 +1,8 @@
 """ember.vision.models classification families beyond ResNet (VGG, AlexNet, SqueezeNet,
-MobileNet V2/V3, EfficientNet V1/V2, DenseNet, ShuffleNet V2, ConvNeXt, ViT) against
-torchvision 0.29.1: outputs from seeded weights, train-mode gradients in float64,
-state_dict layouts, parameter counts and the declared weights (golden file made by
-tools/fixtures/vision_classification_golden.py)."""
+MobileNet V2/V3, EfficientNet V1/V2, DenseNet, ShuffleNet V2, MNASNet, RegNet, ConvNeXt,
+ViT, GoogLeNet, Inception V3, Swin V1/V2) against torchvision 0.29.1: outputs from seeded
+weights, train-mode gradients in float64, state_dict layouts, parameter counts and the
+declared weights (golden file made by tools/fixtures/vision_classification_golden.py)."""
 
 import contextlib
 import json
@@ -52,7 +52,7 @@ def _seeded(builder, kwargs, seed):
 
 # the largest (over 130M parameters: about 0.5-2.6 GB of float32 arrays)
 _SLOW_FORWARD = {"vgg11_bn", "vgg16_bn"}
-_SLOW_LAYOUT = {"vit_h_14"}
+_SLOW_LAYOUT = {"regnet_y_128gf", "vit_h_14"}
 
 
 def _params(names, slow):
@@ -149,3 +149,24 @@ def test_keyword_arguments_follow_torchvision():
     with pytest.warns(UserWarning, match="deprecated"):
         m = models.squeezenet1_0(pretrained=False)
     assert isinstance(m, models.SqueezeNet)
+
+
+def test_googlenet_returns_aux_outputs_in_training():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = models.googlenet(init_weights=False)
+    out = g.train()(ember.randn(2, 3, 64, 64))
+    assert isinstance(out, models.GoogLeNetOutputs)
+    assert out.logits.shape == out.aux_logits1.shape == out.aux_logits2.shape == (2, 1000)
+    with ember.no_grad():
+        assert g.eval()(ember.randn(1, 3, 64, 64)).shape == (1, 1000)
+
+
+@pytest.mark.slow
+def test_inception_v3_returns_aux_outputs_in_training():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inc = models.inception_v3(init_weights=False)
+    out = inc.train()(ember.randn(2, 3, 299, 299))  # the aux head needs 17x17 maps
+    assert isinstance(out, models.InceptionOutputs)
+    assert out.logits.shape == out.aux_logits.shape == (2, 1000)
