@@ -192,3 +192,18 @@ def test_cpu_autocast_dtypes_of_the_other_products_match_torch():
                    m.prod(a.bfloat16(), 1), m.matmul(b, b), m.bmm(a[None], a[None])]
         got[m.__name__] = [str(r.dtype).split(".")[-1] for r in res]
     assert got["ember"] == got["torch"]
+
+
+def test_warnings_of_wrapped_ops_point_at_the_callers_line():
+    import inspect
+
+    line = inspect.currentframe().f_lineno
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        ember.nn.functional.mse_loss(ember.zeros(3), ember.zeros(3, 1))
+        ember.nn.functional.kl_div(ember.zeros(3) - 1, ember.ones(3) * 0.5)
+        ember.nn.functional.softmax(ember.zeros(2, 3))
+    ours = [x for x in w if "size" in str(x.message) or "batchmean" in str(x.message)
+            or "Implicit dimension" in str(x.message)]
+    assert len(ours) == 3
+    assert all(x.filename == __file__ and line < x.lineno <= line + 6 for x in ours)

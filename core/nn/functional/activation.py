@@ -131,7 +131,8 @@ def _softmax_dim(name: str, ndim: int) -> int:
     import warnings
 
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  "to include dim=X as an argument.", stacklevel=3)
+                  "to include dim=X as an argument.",
+                      stacklevel=4)  # one frame more: the autocast wrapper
     return 0 if ndim in (0, 1, 3) else 1
 
 

@@ -32,7 +32,8 @@ def _size_warning(input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
-                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+                      "broadcasting. Please ensure they have the same size.",
+                      stacklevel=4)  # one frame more: the autocast wrapper
 
 
 def _class_input(input: Tensor, target: Tensor, name: str):
@@ -220,7 +221,8 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns "
                       "with the KL div math definition.'mean' will be changed to behave the "
-                      "same as 'batchmean' in the next major release.", stacklevel=2)
+                      "same as 'batchmean' in the next major release.",
+                      stacklevel=3)  # one frame more: the autocast wrapper
     if log_target:
         loss = target.exp() * (target - input)
     else:
