@@ -36,6 +36,41 @@ def broadcast_all(*values):
     return broadcast_tensors(*values)
 
 
+def set_probs_or_logits(dist, probs, logits, total_count=None) -> tuple:
+    """Sets ``dist.probs`` or ``dist.logits`` (exactly one must be given), broadcast with
+    ``total_count`` when the distribution has one (stored as ``dist.total_count`` in the
+    parameter's dtype), and ``dist._param``; returns the batch shape (empty for a Python
+    number without a count)."""
+    from .._tensor import Size
+
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    name, value = ("probs", probs) if probs is not None else ("logits", logits)
+    if total_count is not None:
+        count, param = broadcast_all(total_count, value)
+        dist.total_count = count.type_as(param)
+    else:
+        (param,) = broadcast_all(value)
+    setattr(dist, name, param)
+    dist._param = param
+    if total_count is None and isinstance(value, Number):
+        return Size()
+    return param.shape
+
+
+def expand_probs_or_logits(src, new, batch_shape) -> None:
+    """Copies to ``new`` whichever of ``src.probs`` / ``src.logits`` is set, expanded to
+    ``batch_shape`` (and ``total_count`` when ``src`` has one)."""
+    if "total_count" in src.__dict__:
+        new.total_count = src.total_count.expand(batch_shape)
+    if "probs" in src.__dict__:
+        new.probs = src.probs.expand(batch_shape)
+        new._param = new.probs
+    if "logits" in src.__dict__:
+        new.logits = src.logits.expand(batch_shape)
+        new._param = new.logits
+
+
 def _standard_normal(shape, dtype, device) -> Tensor:
     from .._creation import randn
 
