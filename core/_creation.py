@@ -209,10 +209,23 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
                 requires_grad=requires_grad)
 
 
+def _size_keyword(name: str, size: tuple, kw: dict) -> tuple:
+    """``size`` of ``fn(*size, ...)``, or the ``size=`` keyword (``torch.zeros(size=(2,
+    3))``) when given that way; other unknown keywords are refused as Python would."""
+    if not kw:
+        return size
+    bad = set(kw) - {"size"}
+    if bad:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{bad.pop()}'")
+    if size:
+        raise TypeError(f"{name}() got multiple values for argument 'size'")
+    return (kw["size"],)
+
+
 def _factory(fill: str):
     def fn(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
-           layout=None, pin_memory: bool = False, memory_format=None) -> Tensor:
-        shape = _size(size)
+           layout=None, pin_memory: bool = False, memory_format=None, **kw) -> Tensor:
+        shape = _size(_size_keyword(fill, size, kw))
         d = to_dtype(dtype) if dtype is not None else get_default_dtype()
         xp, dev = _xp(device)
         arr = getattr(xp, fill)(shape, dtype=d.np) if dev.type == "cpu" else \
@@ -383,9 +396,9 @@ def _draw_float(rng, kind: str, shape, d: _dtype.dtype):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False,
-         out=None, layout=None, pin_memory=False) -> Tensor:
+         out=None, layout=None, pin_memory=False, **kw) -> Tensor:
     """Uniform random values on [0, 1)."""
-    shape = _size(size)
+    shape = _size(_size_keyword("rand", size, kw))
     d = _float_dtype(dtype)
     dev = _device.to_device(device)
     arr = _draw_float(_random.generator_for(dev, generator), "uniform", shape, d)
@@ -394,9 +407,9 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False,
-          out=None, layout=None, pin_memory=False) -> Tensor:
+          out=None, layout=None, pin_memory=False, **kw) -> Tensor:
     """Standard normal random values."""
-    shape = _size(size)
+    shape = _size(_size_keyword("randn", size, kw))
     d = _float_dtype(dtype)
     dev = _device.to_device(device)
     arr = _draw_float(_random.generator_for(dev, generator), "normal", shape, d)

@@ -15,6 +15,8 @@ returns a finished future for ``wait``.
 
 from __future__ import annotations
 
+import importlib as _importlib
+
 from ._script import (
     Final,
     Future,
@@ -38,6 +40,10 @@ from ._serialize import load, save
 from ._trace import trace, trace_module
 from ._traced import RecursiveScriptModule, ScriptFunction, ScriptModule, TracedModule
 from ._tracer import TracerWarning, TracingError, is_tracing
+
+# ``torch.jit.annotations`` is a submodule; ``from __future__ import annotations`` above bound
+# that name to the future flag, which ``from . import annotations`` would return
+annotations = _importlib.import_module(".annotations", __name__)  # noqa: F811
 
 __all__ = ["trace", "trace_module", "script", "save", "load", "ignore", "unused", "export",
            "is_scripting", "is_tracing", "annotate", "Final", "fork", "wait", "Future",

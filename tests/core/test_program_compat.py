@@ -330,3 +330,58 @@ def test_device_as_a_context_manager_sets_and_restores_the_default():
         with ember.device("cpu"):
             raise ValueError("inside")
     assert ember.get_default_device() == before
+
+
+# --- found running timm's models with ``import ember as torch`` ---------------------------
+
+def test_data_classes_are_generic_like_torchs():
+    # timm: ``class ScheduledBatchSampler(Sampler[List[Tuple[Any, int]]])``
+    from collections.abc import Iterable
+    from typing import Any
+
+    from ember.utils.data import DataLoader, Dataset, IterableDataset, Sampler
+
+    class Batches(Sampler[list[tuple[Any, int]]]):
+        def __iter__(self):
+            return iter([[0, 1], [2]])
+
+    class Stream(IterableDataset[int]):
+        def __iter__(self):
+            return iter(range(3))
+
+    class Items(Dataset[int]):
+        def __getitem__(self, i):
+            return i * 10
+
+        def __len__(self):
+            return 3
+
+    assert issubclass(IterableDataset, Iterable) and isinstance(Stream(), Iterable)
+    assert [b.tolist() for b in DataLoader(Stream(), batch_size=2)] == [[0, 1], [2]]
+    assert [b.tolist() for b in DataLoader(Items(), batch_sampler=Batches())] == \
+        [[0, 10], [20]]
+    assert DataLoader[int].__origin__ is DataLoader
+
+
+def test_jit_annotations_exports_typing_names():
+    # timm: ``from torch.jit.annotations import List``
+    from ember.jit import annotations as ours
+    from torch.jit import annotations as theirs
+
+    for name in ("List", "Tuple", "Optional"):
+        assert getattr(ours, name)[int] == getattr(theirs, name)[int]
+    assert ours.Dict[str, int] == theirs.Dict[str, int]
+    for name in ("BroadcastingList1", "BroadcastingList2", "BroadcastingList3"):
+        assert getattr(ours, name)[int] == ours.List[int]
+
+
+@pytest.mark.parametrize("fn", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_size_as_a_keyword(fn):
+    # timm's BEiT: ``torch.zeros(size=(n, n), dtype=...)``
+    for m in (torch, ember):
+        t = getattr(m, fn)(size=(2, 3), dtype=m.float64)
+        assert tuple(t.shape) == (2, 3) and t.dtype == m.float64
+        with pytest.raises(TypeError, match="size"):
+            getattr(m, fn)(3, size=(2,))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sizes'"):
+        getattr(ember, fn)(sizes=(2,))

@@ -20,12 +20,15 @@ import queue
 import signal
 import time
 import warnings
+from typing import Generic, TypeVar
 
 from ... import _random
 from . import worker as _worker
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
@@ -102,7 +105,7 @@ def _default_context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-class DataLoader:
+class DataLoader(Generic[_T_co]):
     """Iterates over a dataset in batches, as ``torch.utils.data.DataLoader``.
 
     Args:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import bisect
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import accumulate
+from typing import Generic, TypeVar
 
 from ... import _random
 from ..._tensor import Tensor
@@ -15,8 +16,10 @@ from ..._tensor import Tensor
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
            "ChainDataset", "Subset", "random_split"]
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-class Dataset:
+
+class Dataset(Generic[_T_co]):
     """A map-style dataset: ``dataset[i]`` returns sample ``i``.
 
     Subclasses implement ``__getitem__`` and usually ``__len__`` (which samplers and
@@ -31,7 +34,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A dataset that is an iterable of samples (a stream), for ``DataLoader``.
 
     With ``num_workers > 0`` each worker process gets its own copy of the dataset; split

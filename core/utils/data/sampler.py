@@ -4,6 +4,7 @@ a ``DataLoader`` fetches."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -12,8 +13,10 @@ from ... import _creation, _random
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
            "WeightedRandomSampler", "BatchSampler"]
 
+_T_co = TypeVar("_T_co", covariant=True)
 
-class Sampler:
+
+class Sampler(Generic[_T_co]):
     """Base class of samplers: iterables over dataset indices (``__iter__``), usually with
     a ``__len__``."""
 
