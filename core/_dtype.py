@@ -8,18 +8,25 @@ the result when it brings a higher category (bool < integer < floating < complex
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 try:  # bfloat16 is optional: loaders still decode it to float32 without it
     import ml_dtypes as _ml_dtypes
 
     _BF16 = np.dtype(_ml_dtypes.bfloat16)
+    _FLOAT8 = {name: np.dtype(getattr(_ml_dtypes, name)) for name in (
+        "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+        "float8_e8m0fnu") if hasattr(_ml_dtypes, name)}
 except ImportError:  # pragma: no cover - ml_dtypes is a declared dependency
-    _BF16 = None
+    _BF16, _FLOAT8 = None, {}
 
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
-    "float32", "float64", "complex64", "complex128", "get_default_dtype", "set_default_dtype",
+    "float32", "float64", "complex64", "complex128", "float8_e4m3fn", "float8_e5m2",
+    "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "get_default_dtype",
+    "set_default_dtype",
     "promote_types", "result_type", "can_cast", "finfo", "iinfo",
 ]
 
@@ -74,6 +81,14 @@ float32 = dtype("float32", np.float32, 2)
 float64 = dtype("float64", np.float64, 2)
 complex64 = dtype("complex64", np.complex64, 3)
 complex128 = dtype("complex128", np.complex128, 3)
+# 8-bit floats (ml_dtypes' encodings, bit for bit PyTorch's): storage and casts only, as in
+# PyTorch, which promotes them with no other dtype
+float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu = (
+    dtype(name, _FLOAT8[name], 2) if name in _FLOAT8 else None for name in (
+        "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+        "float8_e8m0fnu"))
+_FLOAT8_TYPES = frozenset(d for d in (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz,
+                                      float8_e5m2fnuz, float8_e8m0fnu) if d is not None)
 
 # PyTorch's aliases
 half = float16
@@ -87,7 +102,8 @@ cdouble = complex128
 chalf = None
 
 _ALL = [d for d in (bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64, float16,
-                    bfloat16, float32, float64, complex64, complex128) if d is not None]
+                    bfloat16, float32, float64, complex64, complex128) if d is not None] + \
+    sorted(_FLOAT8_TYPES, key=lambda d: d.name)
 _BY_NAME = {d.name: d for d in _ALL}
 _FROM_NP = {d.np: d for d in _ALL}
 
@@ -161,9 +177,21 @@ def set_default_dtype(d) -> None:
     _RESULT_CACHE.clear()
 
 
+_TORCH_NAMES = {"float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2",
+                "float8_e4m3fnuz": "Float8_e4m3fnuz", "float8_e5m2fnuz": "Float8_e5m2fnuz",
+                "float8_e8m0fnu": "Float8_e8m0fnu", "float32": "Float", "float64": "Double",
+                "float16": "Half", "bfloat16": "BFloat16", "int64": "Long", "int32": "Int",
+                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
 def _promote_pair(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
+    if a in _FLOAT8_TYPES or b in _FLOAT8_TYPES:
+        raise RuntimeError("Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{_TORCH_NAMES.get(a.name, a.name)} and "
+                           f"{_TORCH_NAMES.get(b.name, b.name)}")
     if a._category != b._category:
         hi, lo = (a, b) if a._category > b._category else (b, a)
         if hi._category == 3 and lo._category == 2:  # complex with float keeps precision
@@ -267,7 +295,8 @@ class finfo:
         if not (d.is_floating_point or d.is_complex):
             raise TypeError(f"finfo: {d} is not a floating point dtype")
         d = d.to_real()
-        info = (_ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np))
+        info = (_ml_dtypes.finfo(d.np) if d is bfloat16 or d in _FLOAT8_TYPES
+                else np.finfo(d.np))
         self.dtype = d.name
         self.bits = d.itemsize * 8
         self.eps = _py_float(info.eps)
@@ -275,7 +304,9 @@ class finfo:
         self.min = _py_float(info.min)
         self.tiny = _py_float(info.tiny)
         self.smallest_normal = self.tiny
-        self.resolution = _py_float(info.resolution)
+        # PyTorch's 10**-floor(-log10(eps)) as a Python float (numpy's is the nearest
+        # value of the dtype itself, e.g. 9.99999997e-07 for float32)
+        self.resolution = 10.0 ** -math.floor(-math.log10(self.eps))
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "

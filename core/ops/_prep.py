@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dtype
+from .. import _dtype, _float8
 from .._dtype import _FROM_NP, result_type_from, scalar_dtype
 from .._tensor import Tensor
 from .op import Op
@@ -14,6 +14,7 @@ __all__ = ["binary_operands", "to_float", "unbroadcast", "cast", "as_tensor_arg"
            "check_same_device", "special_module"]
 
 _ndarray = np.ndarray
+_FLOAT8 = frozenset(d.np for d in _dtype._FLOAT8_TYPES)
 
 
 class ToDtype(Op):
@@ -23,6 +24,8 @@ class ToDtype(Op):
 
     def forward(self, x):
         self.src = x.dtype
+        if self.dst in _FLOAT8:  # PyTorch's saturating / sign-free float8 conversions
+            return _float8.astype(_xp(x), x, self.dst)
         return x.astype(self.dst)
 
     def backward(self, g):
