@@ -350,7 +350,12 @@ class Hardsigmoid(Op):
 
     def backward(self, g):
         (x,) = self.saved_tensors
-        return g * ((x > -3) & (x < 3)) * (1 / 6)
+        return g * ((x > -3) & (x < 3)) * _ONE_SIXTH_F32
+
+
+# PyTorch's hardsigmoid backward scales by 1/6 rounded to float32, in every dtype (so a
+# float64 gradient is 1/6 * (1 + 3e-8)); ember uses the same constant to give its numbers
+_ONE_SIXTH_F32 = 0.1666666716337204
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:

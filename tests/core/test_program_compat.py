@@ -385,3 +385,25 @@ def test_factories_take_size_as_a_keyword(fn):
             getattr(m, fn)(3, size=(2,))
     with pytest.raises(TypeError, match="unexpected keyword argument 'sizes'"):
         getattr(ember, fn)(sizes=(2,))
+
+
+ACTIVATIONS_F64 = ["hardsigmoid", "hardswish", "relu6", "silu", "gelu", "mish", "hardtanh",
+                   "elu", "selu", "softplus", "sigmoid", "tanh", "leaky_relu", "logsigmoid",
+                   "celu", "softsign", "tanhshrink", "hardshrink", "softshrink"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS_F64)
+def test_float64_activation_gradients_equal_torchs(name):
+    # timm's MobileNetV3 in float64: torch's hardsigmoid backward scales by a float32 1/6,
+    # which ember's did not (3e-8 relative gradient differences)
+    x = np.random.default_rng(0).standard_normal(1000) * 4
+    outs = []
+    for m in (torch, ember):
+        t = m.tensor(x, requires_grad=True)
+        y = getattr(m.nn.functional, name)(t)
+        (y * m.arange(1000, dtype=m.float64)).sum().backward()
+        outs.append((to_numpy(y.detach()), to_numpy(t.grad)))
+    np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-15, atol=1e-15)
+    # tanh's 1 - y**2 cancels where |y| ~ 1: an ulp of y becomes ~1e-8 relative
+    rtol = 1e-7 if name == "tanh" else 1e-14
+    np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=rtol, atol=1e-13)
