@@ -179,10 +179,14 @@ _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn",
                     "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",
-                    "serialization", "types", "overrides", "library", "func", "masked"}
+                    "serialization", "types", "overrides", "library", "func", "masked", "_C"}
 from ._global_settings import *  # noqa: E402,F403  (matmul precision, determinism, ...)
 from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 from ._legacy_types import set_default_tensor_type  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy types)
+
+from ._foreach import _install as _install_foreach  # noqa: E402
+
+_install_foreach(globals())  # torch._foreach_add_, _foreach_norm, ... (multi-tensor ops)

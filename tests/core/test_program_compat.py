@@ -407,3 +407,15 @@ def test_float64_activation_gradients_equal_torchs(name):
     # tanh's 1 - y**2 cancels where |y| ~ 1: an ulp of y becomes ~1e-8 relative
     rtol = 1e-7 if name == "tanh" else 1e-14
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=rtol, atol=1e-13)
+
+
+def test_torch_C_probes_answer_as_on_a_cpu_build():
+    # timm: ``hasattr(getattr(torch._C, '_CudaDeviceProperties', None), 'L2_cache_size')``
+    assert getattr(ember._C, "_CudaDeviceProperties", None) is None
+    assert ember._C._get_tracing_state() is torch._C._get_tracing_state() is None
+    ember._C._log_api_usage_once("ember.test")
+    assert ember._C._cuda_getDeviceCount() == ember.cuda.device_count()
+    with ember.no_grad():
+        ember._C._set_grad_enabled(True)
+        assert ember.is_grad_enabled()
+    assert issubclass(ember.nn.Parameter, ember._C.TensorBase)
