@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 from . import (  # noqa: E402
     _dtype,
     _malloc,  # noqa: F401  (tunes glibc's heap for array buffers, see the module)
+    _numpy_warnings,  # noqa: F401  (numpy's divide-by-zero/overflow warnings: torch is silent)
     _tensor_methods,  # noqa: E402  (attaches the op methods to Tensor)
     autograd,
     backends,

@@ -419,3 +419,19 @@ def test_torch_C_probes_answer_as_on_a_cpu_build():
         ember._C._set_grad_enabled(True)
         assert ember.is_grad_enabled()
     assert issubclass(ember.nn.Parameter, ember._C.TensorBase)
+
+
+def test_inf_and_nan_results_do_not_warn_but_users_numpy_still_does():
+    # torch computes 1/0, log(0), sqrt(-1) and overflowing casts silently; numpy warns
+    import warnings
+
+    a = ember.tensor([1.0, 0.0, -1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        out = [a / 0, ember.log(a), ember.sqrt(a), ember.tensor([1e30]).to(ember.float16),
+               ember.tensor([1e300], dtype=ember.float64).exp()]
+    assert caught == []
+    assert np.isinf(to_numpy(out[0])).sum() == 2 and np.isnan(to_numpy(out[1])).sum() == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        np.array([1.0]) / 0
+    assert [w.category for w in caught] == [RuntimeWarning]
