@@ -144,6 +144,12 @@ def numel(input: Tensor) -> int:
     return input.numel()
 
 
+def _assert(condition, message):
+    """``torch._assert``: ``assert condition, message`` as a function (so that it can be
+    symbolically traced)."""
+    assert condition, message
+
+
 def is_nonzero(input: Tensor) -> bool:
     """The truth value of a one-element tensor."""
     return input.is_nonzero()
@@ -180,7 +186,8 @@ _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn",
                     "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",
-                    "serialization", "types", "overrides", "library", "func", "masked", "_C"}
+                    "serialization", "types", "overrides", "library", "func", "masked", "_C",
+                    "fx"}
 from ._global_settings import *  # noqa: E402,F403  (matmul precision, determinism, ...)
 from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 from ._legacy_types import set_default_tensor_type  # noqa: E402,F401

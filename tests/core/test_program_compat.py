@@ -435,3 +435,10 @@ def test_inf_and_nan_results_do_not_warn_but_users_numpy_still_does():
         warnings.simplefilter("default")
         np.array([1.0]) / 0
     assert [w.category for w in caught] == [RuntimeWarning]
+
+
+def test_underscore_assert_like_torch():
+    for m in (torch, ember):
+        m._assert(m.tensor(True), "fine")
+        with pytest.raises(AssertionError, match="boom"):
+            m._assert(False, "boom")

@@ -1,0 +1,142 @@
+"""ember.vision.models.feature_extraction on top of ember.fx: torchvision's node names
+(module paths, function nodes such as ``layer1.0.add`` and ``flatten``, ``_k`` for repeated
+calls) and extractors that return those nodes' values."""
+
+import copy
+import warnings
+
+import ember
+import ember.nn as nn
+import numpy as np
+import pytest
+from ember.vision.models import resnet18
+from ember.vision.models.feature_extraction import (
+    create_feature_extractor,
+    get_graph_node_names,
+)
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+@pytest.fixture(scope="module")
+def resnet():
+    ember.manual_seed(0)
+    return resnet18().eval()
+
+
+def test_resnet18_node_names_are_torchvision_names(resnet):
+    train, eval_ = get_graph_node_names(resnet)
+    assert train == eval_
+    assert train[:12] == ["x", "conv1", "bn1", "relu", "maxpool", "layer1.0.conv1",
+                          "layer1.0.bn1", "layer1.0.relu", "layer1.0.conv2", "layer1.0.bn2",
+                          "layer1.0.add", "layer1.0.relu_1"]
+    assert "layer2.0.downsample.0" in train and "layer4.1.relu_1" in train
+    assert train[-3:] == ["avgpool", "flatten", "fc"]
+    assert len(train) == len(set(train))
+
+
+def test_extractor_returns_module_and_function_nodes(resnet):
+    ext = create_feature_extractor(resnet, {"layer1": "a", "layer2.0.add": "b",
+                                            "flatten": "c", "x": "inp"})
+    x = ember.randn(1, 3, 32, 32)
+    with ember.no_grad():
+        out = ext(x)
+        stem = resnet.maxpool(resnet.relu(resnet.bn1(resnet.conv1(x))))
+        l1 = resnet.layer1(stem)
+        block = resnet.layer2[0]
+        h = block.bn2(block.conv2(block.relu(block.bn1(block.conv1(l1)))))
+        add = h + block.downsample(l1)
+        flat = ember.flatten(resnet.avgpool(resnet.layer4(resnet.layer3(resnet.layer2(l1)))), 1)
+    assert list(out) == ["a", "b", "c", "inp"]
+    np.testing.assert_allclose(_np(out["a"]), _np(l1), rtol=1e-5, atol=1e-5)
+    # the block's ReLU(inplace=True) then overwrites the sum, as it does under torchvision
+    np.testing.assert_allclose(_np(out["b"]), _np(add.relu()), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(_np(out["c"]), _np(flat), rtol=1e-5, atol=1e-5)
+    assert out["inp"] is x
+
+
+def test_extractor_graph_stops_after_last_requested_node(resnet):
+    ext = create_feature_extractor(resnet, ["layer1.1.relu_1"])
+    targets = [n.target for n in ext.graph.nodes if n.op == "call_module"]
+    assert "layer2.0.conv1" not in targets and "fc" not in targets
+    assert "layer1.1.relu" in targets
+    assert set(ext.state_dict()) <= set(resnet.state_dict())
+    assert "fc.weight" not in ext.state_dict()
+    assert "layer1.0.conv1.weight" in ext.state_dict()
+
+
+def test_unknown_node_raises_with_hint(resnet):
+    with pytest.raises(ValueError, match="node: 'layer9' is not present in model"):
+        create_feature_extractor(resnet, ["layer9"])
+
+
+class _TrainEval(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        x = self.act(self.lin(x))
+        if self.training:
+            x = x * 2
+        return x + 1
+
+
+def test_train_and_eval_graphs_follow_the_mode():
+    model = _TrainEval()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train, eval_ = get_graph_node_names(model)
+    assert train == ["x", "lin", "act", "mul", "add"] and eval_ == ["x", "lin", "act", "add"]
+    assert any("train and eval" in str(w.message) for w in caught)
+    ext = create_feature_extractor(model, train_return_nodes=["mul", "add"],
+                                   eval_return_nodes=["add"])
+    x = ember.randn(3, 4)
+    ext.train()
+    out = ext(x)
+    base = model.act(model.lin(x))
+    np.testing.assert_allclose(_np(out["mul"]), _np(base * 2), rtol=1e-6)
+    np.testing.assert_allclose(_np(out["add"]), _np(base * 2 + 1), rtol=1e-6)
+    ext.eval()
+    assert list(ext(x)) == ["add"]
+    np.testing.assert_allclose(_np(ext(x)["add"]), _np(base + 1), rtol=1e-6)
+    assert model.training  # tracing restored the model's mode
+
+
+class _Inner(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.lin(x).relu()
+
+
+class _Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = _Inner()
+
+    def forward(self, x):
+        return self.inner(x) - 1
+
+
+def test_leaf_modules_and_nested_function_names():
+    train, _ = get_graph_node_names(_Outer())
+    assert train == ["x", "inner.lin", "inner.relu", "sub"]
+    train, _ = get_graph_node_names(_Outer(), tracer_kwargs={"leaf_modules": [_Inner]})
+    assert train == ["x", "inner", "sub"]
+
+
+def test_extractor_state_dict_loads_and_deepcopies(resnet):
+    ext = create_feature_extractor(resnet, {"layer1": "a"})
+    twin = copy.deepcopy(ext)
+    assert list(twin.state_dict()) == list(ext.state_dict())
+    assert twin.conv1.weight is not ext.conv1.weight
+    ext.load_state_dict({k: v for k, v in resnet.state_dict().items() if k in ext.state_dict()})
+    x = ember.randn(1, 3, 16, 16)
+    with ember.no_grad():
+        np.testing.assert_allclose(_np(twin(x)["a"]), _np(ext(x)["a"]), rtol=1e-6)
