@@ -136,7 +136,8 @@ def _subsample(x, stride):
 def _to_rows(xp, a):
     """(N, C, *sp) -> (C, N*L) contiguous."""
     n, c = a.shape[:2]
-    return xp.ascontiguousarray(a.reshape(n, c, -1).swapaxes(0, 1)).reshape(c, -1)
+    length = _prod(a.shape[2:])  # not -1: an empty batch has no size to infer it from
+    return xp.ascontiguousarray(a.reshape(n, c, length).swapaxes(0, 1)).reshape(c, n * length)
 
 
 def _from_rows(xp, a2, n, sp):
@@ -312,6 +313,10 @@ class Convolution(Op):
     def forward(self, x, w, b=None):
         xp = xp_of(x)
         n, o = x.shape[0], w.shape[0]
+        if x.size == 0:  # an empty batch (e.g. no RoIs reach a detector's mask head)
+            self.col = None
+            sp = out_shape(x.shape[2:], w.shape[2:], self.stride, self.pads, self.dilation)
+            return xp.zeros((n, o) + sp, dtype=xp.result_type(x.dtype, w.dtype))
         if _per_sample_pointwise(w.shape[2:], self.stride, self.pads, self.groups,
                                  x.shape[2:]):
             self.col = None
@@ -377,6 +382,8 @@ class ConvInputGrad(Op):
         k = w.shape[2:]
         x_shape = (n, cg * g) + tuple(self.in_shape)
         g_rows, self.g_rows = self.g_rows, None
+        if gy.size == 0:
+            return xp.zeros(x_shape, dtype=xp.result_type(gy.dtype, w.dtype))
         if _per_sample_pointwise(k, self.stride, self.pads, g, out) and \
                 tuple(out) == tuple(self.in_shape):
             return xp.matmul(w.reshape(o, -1).T, gy.reshape(n, o, -1)).reshape(x_shape)
@@ -503,6 +510,9 @@ class ConvWeightGrad(Op):
         o = gy.shape[1]
         c = x.shape[1]
         k = self.k
+        if x.size == 0 or gy.size == 0:  # an empty batch contributes nothing
+            self.col = self.g_rows = None
+            return xp.zeros((o, c // g) + tuple(k), dtype=xp.result_type(x.dtype, gy.dtype))
         wp = _row_width(k, self.stride, self.pads, self.dilation, x.shape[2:])
         if wp is not None and tuple(gy.shape[2:]) == out_shape(
                 x.shape[2:], k, self.stride, self.pads, self.dilation):

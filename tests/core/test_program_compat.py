@@ -442,3 +442,29 @@ def test_underscore_assert_like_torch():
         m._assert(m.tensor(True), "fine")
         with pytest.raises(AssertionError, match="boom"):
             m._assert(False, "boom")
+
+
+@pytest.mark.parametrize("case", ["conv2d", "conv2d_1x1", "conv2d_groups", "conv1d",
+                                  "conv3d", "conv_transpose2d"])
+def test_convolutions_of_an_empty_batch(case):
+    # torchvision's Mask R-CNN runs its mask head on zero RoIs; ember divided by zero
+    results = []
+    for m in (torch, ember):
+        F = m.nn.functional
+        spec = {"conv2d": (F.conv2d, (0, 3, 8, 8), (4, 3, 3, 3), {"padding": 1}),
+                "conv2d_1x1": (F.conv2d, (0, 3, 8, 8), (4, 3, 1, 1), {}),
+                "conv2d_groups": (F.conv2d, (0, 4, 5, 5), (4, 1, 3, 3), {"groups": 4}),
+                "conv1d": (F.conv1d, (0, 3, 10), (4, 3, 3), {"stride": 2}),
+                "conv3d": (F.conv3d, (0, 2, 4, 4, 4), (3, 2, 3, 3, 3), {}),
+                "conv_transpose2d": (F.conv_transpose2d, (0, 3, 8, 8), (3, 4, 3, 3),
+                                     {"stride": 2})}[case]
+        fn, xs, ws, kw = spec
+        x = m.zeros(*xs, requires_grad=True)
+        w = m.ones(*ws, requires_grad=True)
+        b = m.ones(ws[1] if fn is F.conv_transpose2d else ws[0], requires_grad=True)
+        y = fn(x, w, b, **kw)
+        (y * 2).sum().backward()
+        results.append((tuple(y.shape), tuple(x.grad.shape), to_numpy(w.grad), to_numpy(b.grad)))
+    assert results[1][:2] == results[0][:2]
+    np.testing.assert_array_equal(results[1][2], results[0][2])
+    np.testing.assert_array_equal(results[1][3], results[0][3])

@@ -88,7 +88,7 @@ def test_fasterrcnn_registry_and_weights_meta():
                          num_classes=3, trainable_backbone_layers=None)
     assert isinstance(m, detection.FasterRCNN)
     assert not isinstance(m, detection.MaskRCNN)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(ValueError, match="out_channels"):
         detection.MaskRCNN(None)
 
 

@@ -1,16 +1,18 @@
 """ember.vision.models.detection: object detectors with torchvision's structure and
-``state_dict`` keys (Faster R-CNN with a ResNet-50-FPN backbone), plus their building
-blocks (anchors, RPN, RoI heads, the R-CNN transform). ``MaskRCNN`` and ``KeypointRCNN``
-are declared (for imports and ``isinstance``) but not implemented yet. Ultralytics YOLOv8
-and YOLO11 (``yolo``)."""
+``state_dict`` keys - Faster R-CNN, Mask R-CNN and Keypoint R-CNN with ResNet-50-FPN
+backbones (v1 and the improved v2 recipe) - plus their building blocks (anchors, RPN, RoI
+heads, the R-CNN transform); and Ultralytics' YOLOv8 and YOLO11 (``yolo``)."""
 
-from . import keypoint_rcnn, mask_rcnn
+from . import faster_rcnn, keypoint_rcnn, mask_rcnn
 from .faster_rcnn import *  # noqa: F403
 from .faster_rcnn import __all__ as _frcnn_all
-from .keypoint_rcnn import KeypointRCNN
-from .mask_rcnn import MaskRCNN
+from .keypoint_rcnn import *  # noqa: F403
+from .keypoint_rcnn import __all__ as _kprcnn_all
+from .mask_rcnn import *  # noqa: F403
+from .mask_rcnn import __all__ as _mrcnn_all
 
-__all__ = list(_frcnn_all) + ["MaskRCNN", "KeypointRCNN", "mask_rcnn", "keypoint_rcnn"]
+__all__ = (list(_frcnn_all) + list(_mrcnn_all) + list(_kprcnn_all)
+           + ["faster_rcnn", "mask_rcnn", "keypoint_rcnn"])
 
 # Ultralytics YOLOv8 and YOLO11 (checkpoints read without torch), pre-/post-processing
 from . import yolo  # noqa: E402

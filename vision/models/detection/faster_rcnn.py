@@ -1,7 +1,8 @@
 """Faster R-CNN (Ren et al., 2015, https://arxiv.org/abs/1506.01497): the ``FasterRCNN``
-detector, its default box head (``TwoMLPHead``) and predictor (``FastRCNNPredictor``),
-and the ``fasterrcnn_resnet50_fpn`` builder with the COCO checkpoint torchvision
-publishes (read by ``ember.load`` without torch)."""
+detector, its box heads (``TwoMLPHead``, and ``FastRCNNConvFCHead`` of the v2 recipe) and
+predictor (``FastRCNNPredictor``), and the ``fasterrcnn_resnet50_fpn`` /
+``fasterrcnn_resnet50_fpn_v2`` builders with the COCO checkpoints torchvision publishes
+(read by ``ember.load`` without torch)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import warnings
 from ember import nn
 from ember.nn import functional as F
 
-from ...ops.misc import FrozenBatchNorm2d
+from ...ops.misc import Conv2dNormActivation, FrozenBatchNorm2d
 from ...ops.poolers import MultiScaleRoIAlign
 from ...transforms import _presets
 from .._api import Weights, WeightsEnum, register_model
@@ -25,8 +26,9 @@ from .roi_heads import RoIHeads
 from .rpn import RegionProposalNetwork, RPNHead
 from .transform import GeneralizedRCNNTransform
 
-__all__ = ["FasterRCNN", "FasterRCNN_ResNet50_FPN_Weights", "fasterrcnn_resnet50_fpn",
-           "TwoMLPHead", "FastRCNNPredictor"]
+__all__ = ["FasterRCNN", "FasterRCNN_ResNet50_FPN_Weights", "FasterRCNN_ResNet50_FPN_V2_Weights",
+           "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "TwoMLPHead",
+           "FastRCNNConvFCHead", "FastRCNNPredictor"]
 
 # one anchor size per FPN level (P2-P6), three aspect ratios each
 _FPN_ANCHOR_SIZES = ((32,), (64,), (128,), (256,), (512,))
@@ -142,6 +144,32 @@ class TwoMLPHead(nn.Module):
         return F.relu(self.fc7(h))
 
 
+class FastRCNNConvFCHead(nn.Sequential):
+    """Box head of the v2 recipe: 3x3 ``Conv2dNormActivation`` blocks of widths
+    ``conv_layers`` over the pooled (C, H, W) = ``input_size`` features, a flatten, then
+    ReLU fully connected layers of widths ``fc_layers``. Convolutions start from Kaiming
+    normal weights (fan-out) and zero biases."""
+
+    def __init__(self, input_size: tuple[int, int, int], conv_layers: list[int],
+                 fc_layers: list[int], norm_layer=None) -> None:
+        channels, height, width = input_size
+        blocks: list[nn.Module] = []
+        for out in conv_layers:
+            blocks.append(Conv2dNormActivation(channels, out, norm_layer=norm_layer))
+            channels = out
+        blocks.append(nn.Flatten())
+        features = channels * height * width
+        for out in fc_layers:
+            blocks += [nn.Linear(features, out), nn.ReLU(inplace=True)]
+            features = out
+        super().__init__(*blocks)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+
 class FastRCNNPredictor(nn.Module):
     """Linear class scores (``cls_score``) and per-class box deltas (``bbox_pred``) for
     ``num_classes`` classes, background included."""
@@ -179,27 +207,74 @@ class FasterRCNN_ResNet50_FPN_Weights(WeightsEnum):
     DEFAULT = COCO_V1
 
 
-def _handle_legacy(builder):
-    """Maps the deprecated ``pretrained`` / ``pretrained_backbone`` flags (with a warning)
-    onto ``weights`` / ``weights_backbone`` and tags the builder with its weights enum."""
-    renames = (("pretrained", "weights", FasterRCNN_ResNet50_FPN_Weights.COCO_V1),
-               ("pretrained_backbone", "weights_backbone", ResNet50_Weights.IMAGENET1K_V1))
+class FasterRCNN_ResNet50_FPN_V2_Weights(WeightsEnum):
+    """COCO weights of ``fasterrcnn_resnet50_fpn_v2`` (torchvision's published
+    checkpoint)."""
 
-    @functools.wraps(builder)
-    def wrapper(*args, **kwargs):
-        for old, new, default in renames:
-            if old not in kwargs:
-                continue
-            flag = kwargs.pop(old)
-            if flag and kwargs.get(new) is not None:
-                raise ValueError(f"pass either {old}= or {new}=, not both")
-            warnings.warn(f"The parameter '{old}' is deprecated, please use '{new}' "
-                          f"instead.", UserWarning, stacklevel=2)
-            kwargs[new] = default if flag else None
-        return builder(*args, **kwargs)
+    COCO_V1 = Weights(
+        url="https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_v2_coco-dd69338a.pth",
+        transforms=_presets.ObjectDetection,
+        meta={
+            "categories": _COCO_CATEGORIES,
+            "min_size": (1, 1),
+            "num_params": 43712278,
+            "recipe": "https://github.com/pytorch/vision/pull/5763",
+            "_metrics": {"COCO-val2017": {"box_map": 46.7}},
+            "_ops": 280.371,
+            "_file_size": 167.104,
+            "_docs": "These weights were produced using an enhanced training recipe to boost "
+                     "the model accuracy.",
+        },
+    )
+    DEFAULT = COCO_V1
 
-    wrapper._weights_enum = FasterRCNN_ResNet50_FPN_Weights
-    return wrapper
+
+def _legacy_interface(weights_enum, pretrained_weights):
+    """A builder decorator mapping the deprecated ``pretrained`` / ``pretrained_backbone``
+    flags (with a warning) onto ``weights`` / ``weights_backbone``, and tagging the builder
+    with its weights enum. ``pretrained_weights(flag)`` names the weights that a true
+    ``pretrained`` flag stands for."""
+    renames = (("pretrained", "weights", pretrained_weights),
+               ("pretrained_backbone", "weights_backbone",
+                lambda flag: ResNet50_Weights.IMAGENET1K_V1))
+
+    def deco(builder):
+        @functools.wraps(builder)
+        def wrapper(*args, **kwargs):
+            for old, new, pick in renames:
+                if old not in kwargs:
+                    continue
+                flag = kwargs.pop(old)
+                if flag and kwargs.get(new) is not None:
+                    raise ValueError(f"pass either {old}= or {new}=, not both")
+                warnings.warn(f"The parameter '{old}' is deprecated, please use '{new}' "
+                              f"instead.", UserWarning, stacklevel=2)
+                kwargs[new] = pick(flag) if flag else None
+            return builder(*args, **kwargs)
+
+        wrapper._weights_enum = weights_enum
+        return wrapper
+
+    return deco
+
+
+def _pin_classes(weights, weights_backbone, num_classes, default_classes: int = 91,
+                 name: str = "num_classes", meta_key: str = "categories"):
+    """``(weights_backbone, num_classes)`` for a detection builder: full-model weights
+    drop the backbone weights and fix the class count to their categories (a different
+    explicit ``num_classes`` raises); otherwise ``num_classes`` defaults to
+    ``default_classes``."""
+    if weights is None:
+        return weights_backbone, default_classes if num_classes is None else num_classes
+    expected = len(weights.meta[meta_key])
+    if num_classes not in (None, expected):
+        raise ValueError(f"The parameter '{name}' expected value {expected} but got "
+                         f"{num_classes} instead.")
+    return None, expected
+
+
+_handle_legacy = _legacy_interface(FasterRCNN_ResNet50_FPN_Weights,
+                                   lambda flag: FasterRCNN_ResNet50_FPN_Weights.COCO_V1)
 
 
 @register_model()
@@ -217,16 +292,8 @@ def fasterrcnn_resnet50_fpn(*, weights=None, progress=True, num_classes=None,
     keyword arguments go to :class:`FasterRCNN`; see it for inputs and outputs.
     """
     weights = FasterRCNN_ResNet50_FPN_Weights.verify(weights)
-    weights_backbone = ResNet50_Weights.verify(weights_backbone)
-    if weights is None:
-        num_classes = 91 if num_classes is None else num_classes
-    else:
-        weights_backbone = None
-        expected = len(weights.meta["categories"])
-        if num_classes not in (None, expected):
-            raise ValueError(f"The parameter 'num_classes' expected value {expected} but got "
-                             f"{num_classes} instead.")
-        num_classes = expected
+    weights_backbone, num_classes = _pin_classes(
+        weights, ResNet50_Weights.verify(weights_backbone), num_classes)
 
     pretrained_any = not (weights is None and weights_backbone is None)
     n_trainable = _validate_trainable_layers(pretrained_any, trainable_backbone_layers, 5, 3)
@@ -239,4 +306,50 @@ def fasterrcnn_resnet50_fpn(*, weights=None, progress=True, num_classes=None,
         if weights is FasterRCNN_ResNet50_FPN_Weights.COCO_V1:
             # the published checkpoint was trained with FrozenBatchNorm2d eps = 0
             _det.overwrite_eps(model, 0.0)
+    return model
+
+
+def _resnet50_fpn_v2_parts(weights, weights_backbone, trainable_backbone_layers, progress):
+    """The v2 recipe's backbone (ResNet-50 and FPN with ``nn.BatchNorm2d``) and the
+    ``FasterRCNN`` keyword arguments it changes (a two-conv RPN head and a 4-conv + 1-fc
+    box head with batch norm)."""
+    pretrained_any = not (weights is None and weights_backbone is None)
+    n_trainable = _validate_trainable_layers(pretrained_any, trainable_backbone_layers, 5, 3)
+    body = resnet50(weights=weights_backbone, progress=progress)
+    backbone = _resnet_fpn_extractor(body, n_trainable, norm_layer=nn.BatchNorm2d)
+    anchors = _default_anchorgen()
+    width = backbone.out_channels
+    parts = {
+        "rpn_anchor_generator": anchors,
+        "rpn_head": RPNHead(width, anchors.num_anchors_per_location()[0], conv_depth=2),
+        "box_head": FastRCNNConvFCHead((width, 7, 7), [256, 256, 256, 256], [_HIDDEN],
+                                       norm_layer=nn.BatchNorm2d),
+    }
+    return backbone, parts
+
+
+@register_model()
+@_legacy_interface(FasterRCNN_ResNet50_FPN_V2_Weights,
+                   lambda flag: FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1)
+def fasterrcnn_resnet50_fpn_v2(*, weights=None, progress=True, num_classes=None,
+                               weights_backbone=None, trainable_backbone_layers=None,
+                               **kwargs) -> FasterRCNN:
+    """Faster R-CNN with a ResNet-50 + FPN backbone, improved recipe (Li et al., 2021,
+    "Benchmarking Detection Transfer Learning with Vision Transformers",
+    arXiv:2111.11429): batch norm in the FPN and box head, a two-conv RPN head and a
+    4-conv + 1-fc box head (``FastRCNNConvFCHead``).
+
+    ``weights``: a :class:`FasterRCNN_ResNet50_FPN_V2_Weights` (COCO, 91 classes) or None;
+    ``weights_backbone`` (default None) optional ImageNet ResNet-50 weights;
+    ``trainable_backbone_layers`` (0-5) defaults to 3 with pretrained weights, else 5.
+    Other keyword arguments go to :class:`FasterRCNN`.
+    """
+    weights = FasterRCNN_ResNet50_FPN_V2_Weights.verify(weights)
+    weights_backbone, num_classes = _pin_classes(
+        weights, ResNet50_Weights.verify(weights_backbone), num_classes)
+    backbone, parts = _resnet50_fpn_v2_parts(weights, weights_backbone,
+                                             trainable_backbone_layers, progress)
+    model = FasterRCNN(backbone, num_classes=num_classes, **parts, **kwargs)
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
     return model

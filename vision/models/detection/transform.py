@@ -1,6 +1,7 @@
 """``GeneralizedRCNNTransform``: what the R-CNN detectors do to images before the backbone
-(normalise, rescale with their boxes, pad into one batch) and to detections afterwards
-(scale the boxes back to the input sizes)."""
+(normalise, rescale with their boxes, masks and keypoints, pad into one batch) and to
+detections afterwards (scale boxes and keypoints back to the input sizes, paste masks into
+the input images)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,33 @@ import ember
 from ember import Tensor, nn
 from ember.nn import functional as F
 
+from ._roi_mask import paste_masks_in_image
 from .image_list import ImageList
 
-__all__ = ["GeneralizedRCNNTransform", "resize_boxes"]
+__all__ = ["GeneralizedRCNNTransform", "resize_boxes", "resize_keypoints"]
 
 
-def _resize_image(image, self_min_size, self_max_size, fixed_size=None):
-    """Bilinear rescale of a (C, H, W) ``image``: to ``fixed_size`` (w, h) when given,
-    else by the largest factor keeping the short side <= ``self_min_size`` and the long
-    side <= ``self_max_size``."""
-    batch = image[None]
+def _resize_plan(image, self_min_size, self_max_size, fixed_size=None):
+    """The ``F.interpolate`` size arguments of the rescale: to ``fixed_size`` (w, h) when
+    given, else by the largest factor keeping the short side <= ``self_min_size`` and the
+    long side <= ``self_max_size``."""
     if fixed_size is not None:
-        out = F.interpolate(batch, size=[fixed_size[1], fixed_size[0]], scale_factor=None,
-                            mode="bilinear", recompute_scale_factor=None, align_corners=False)
-    else:
-        short, long_ = min(image.shape[-2:]), max(image.shape[-2:])
-        factor = min(self_min_size / short, self_max_size / long_)
-        out = F.interpolate(batch, size=None, scale_factor=factor, mode="bilinear",
-                            recompute_scale_factor=True, align_corners=False)
-    return out[0]
+        return {"size": [fixed_size[1], fixed_size[0]], "scale_factor": None,
+                "recompute_scale_factor": None}
+    short, long_ = min(image.shape[-2:]), max(image.shape[-2:])
+    factor = min(self_min_size / short, self_max_size / long_)
+    return {"size": None, "scale_factor": factor, "recompute_scale_factor": True}
+
+
+def _resize_image(image, self_min_size, self_max_size, fixed_size=None, target=None):
+    """Bilinear rescale of a (C, H, W) ``image`` (see ``_resize_plan``); the (N, H, W)
+    ``target["masks"]``, when present, are rescaled alike (nearest, back to uint8)."""
+    plan = _resize_plan(image, self_min_size, self_max_size, fixed_size)
+    out = F.interpolate(image[None], mode="bilinear", align_corners=False, **plan)[0]
+    if target is not None and "masks" in target:
+        planes = target["masks"][:, None].float()
+        target["masks"] = F.interpolate(planes, **plan)[:, 0].to(ember.uint8)
+    return out, target
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -99,9 +108,12 @@ class GeneralizedRCNNTransform(nn.Module):
             return image, target
         else:
             short = self.torch_choice(self.min_size)
-        image = _resize_image(image, short, self.max_size, self.fixed_size)
+        image, target = _resize_image(image, short, self.max_size, self.fixed_size, target)
         if target is not None:
-            target["boxes"] = resize_boxes(target["boxes"], before, tuple(image.shape[-2:]))
+            after = tuple(image.shape[-2:])
+            target["boxes"] = resize_boxes(target["boxes"], before, after)
+            if "keypoints" in target:
+                target["keypoints"] = resize_keypoints(target["keypoints"], before, after)
         return image, target
 
     def max_by_axis(self, the_list):
@@ -119,11 +131,18 @@ class GeneralizedRCNNTransform(nn.Module):
             for im in images])
 
     def postprocess(self, result, image_shapes, original_image_sizes):
-        """In eval mode, maps every ``result[i]["boxes"]`` from the resized image back to
-        the original one; in training mode returns ``result`` unchanged."""
-        if not self.training:
-            for det, now, orig in zip(result, image_shapes, original_image_sizes):
-                det["boxes"] = resize_boxes(det["boxes"], now, orig)
+        """In eval mode, maps every ``result[i]["boxes"]`` (and ``"keypoints"``) from the
+        resized image back to the original one and pastes ``"masks"`` into (n, 1, H, W)
+        images of the original size at those boxes; in training mode returns ``result``
+        unchanged."""
+        if self.training:
+            return result
+        for det, now, orig in zip(result, image_shapes, original_image_sizes):
+            det["boxes"] = resize_boxes(det["boxes"], now, orig)
+            if "masks" in det:
+                det["masks"] = paste_masks_in_image(det["masks"], det["boxes"], orig)
+            if "keypoints" in det:
+                det["keypoints"] = resize_keypoints(det["keypoints"], now, orig)
         return result
 
     def __repr__(self) -> str:
@@ -145,3 +164,15 @@ def resize_boxes(boxes: Tensor, original_size, new_size) -> Tensor:
     sx = _ratio(new_size[1], original_size[1])
     x0, y0, x1, y1 = boxes.unbind(1)
     return ember.stack((x0 * sx, y0 * sy, x1 * sx, y1 * sy), dim=1)
+
+
+def resize_keypoints(keypoints: Tensor, original_size, new_size) -> Tensor:
+    """Rescales the x and y of ``keypoints`` (..., K, >=2) from an image of
+    ``original_size`` (h, w) to ``new_size``; other columns (visibility) are kept."""
+    as_f32 = {"dtype": ember.float32, "device": keypoints.device}
+    sy = ember.tensor(new_size[0], **as_f32) / ember.tensor(original_size[0], **as_f32)
+    sx = ember.tensor(new_size[1], **as_f32) / ember.tensor(original_size[1], **as_f32)
+    out = keypoints.clone()
+    out[..., 0] = out[..., 0] * sx
+    out[..., 1] = out[..., 1] * sy
+    return out
