@@ -44,7 +44,8 @@ def public_functions() -> dict[int, tuple[str, str, object]]:
         for ns in NAMESPACES:
             mod = importlib.import_module(ns)
             for attr, value in list(vars(mod).items()):
-                if attr.startswith("_") or attr in _NEVER_RECORDED or not _recordable(value):
+                if (attr.startswith("_") and attr not in _PRIVATE_RECORDED) or \
+                        attr in _NEVER_RECORDED or not _recordable(value):
                     continue
                 old = table.get(id(value))
                 if old is None or (old[1] != value.__name__ and attr == value.__name__
@@ -52,6 +53,11 @@ def public_functions() -> dict[int, tuple[str, str, object]]:
                     table[id(value)] = (ns, attr, value)
         _TABLE = table
     return _TABLE
+
+
+# private names recorded all the same, as torch records them (``torch._assert`` checks shapes
+# in traced models such as torchvision's ViT)
+_PRIVATE_RECORDED = frozenset({"_assert"})
 
 
 def qualified_name(target) -> str:

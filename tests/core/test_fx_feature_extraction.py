@@ -140,3 +140,28 @@ def test_extractor_state_dict_loads_and_deepcopies(resnet):
     x = ember.randn(1, 3, 16, 16)
     with ember.no_grad():
         np.testing.assert_allclose(_np(twin(x)["a"]), _np(ext(x)["a"]), rtol=1e-6)
+
+
+def test_vit_traces_with_torchvisions_shape_asserts():
+    # torchvision checks ViT input sizes with torch._assert, which fx records as nodes
+    from ember.vision import models
+    from ember.vision.models.feature_extraction import (
+        create_feature_extractor,
+        get_graph_node_names,
+    )
+
+    m = models.VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=2,
+                                 hidden_dim=8, mlp_dim=16).eval()
+    train, _ = get_graph_node_names(m)
+    assert train[:13] == ["x", "getattr", "getitem", "getitem_1", "getitem_2", "getitem_3",
+                          "eq", "_assert", "eq_1", "_assert_1", "floordiv", "floordiv_1",
+                          "conv_proj"]
+    assert "encoder.layers.encoder_layer_1._assert" in train
+    x = ember.randn(2, 3, 32, 32)
+    fe = create_feature_extractor(m, ["encoder.layers.encoder_layer_1.add_1", "heads.head"])
+    with ember.no_grad():
+        out = fe(x)
+        assert out["heads.head"].allclose(m(x))
+    assert tuple(out["encoder.layers.encoder_layer_1.add_1"].shape) == (2, 5, 8)
+    with pytest.raises(AssertionError, match="Wrong image height! Expected 32 but got 16!"):
+        m(ember.randn(1, 3, 16, 32))

@@ -66,8 +66,8 @@ class EncoderBlock(nn.Module):
         self.mlp = MLPBlock(hidden_dim, mlp_dim, dropout)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.dim() != 3:
-            raise ValueError(f"Expected (batch_size, seq_length, hidden_dim) got {input.shape}")
+        ember._assert(input.dim() == 3,
+                      f"Expected (batch_size, seq_length, hidden_dim) got {input.shape}")
         x = self.ln_1(input)
         x, _ = self.self_attention(x, x, x, need_weights=False)
         x = self.dropout(x) + input
@@ -93,8 +93,8 @@ class Encoder(nn.Module):
         self.ln = norm_layer(hidden_dim)
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.dim() != 3:
-            raise ValueError(f"Expected (batch_size, seq_length, hidden_dim) got {input.shape}")
+        ember._assert(input.dim() == 3,
+                      f"Expected (batch_size, seq_length, hidden_dim) got {input.shape}")
         return self.ln(self.layers(self.dropout(input + self.pos_embedding)))
 
 
@@ -174,10 +174,13 @@ class VisionTransformer(nn.Module):
     def _process_input(self, x: Tensor) -> Tensor:
         n, _, h, w = x.shape
         p = self.patch_size
-        if h != self.image_size or w != self.image_size:
-            raise ValueError(f"Wrong image size! Expected {self.image_size} but got {h}x{w}")
+        ember._assert(h == self.image_size,
+                      f"Wrong image height! Expected {self.image_size} but got {h}!")
+        ember._assert(w == self.image_size,
+                      f"Wrong image width! Expected {self.image_size} but got {w}!")
+        n_h, n_w = h // p, w // p
         x = self.conv_proj(x)  # (n, hidden_dim, h/p, w/p)
-        x = x.reshape(n, self.hidden_dim, (h // p) * (w // p))
+        x = x.reshape(n, self.hidden_dim, n_h * n_w)
         return x.permute(0, 2, 1)  # (n, patches, hidden_dim)
 
     def forward(self, x: Tensor) -> Tensor:
