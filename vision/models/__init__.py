@@ -14,6 +14,7 @@ from . import (
     mobilenetv2,
     mobilenetv3,
     regnet,
+    segmentation,
     shufflenetv2,
     squeezenet,
     swin_transformer,
