@@ -2,7 +2,8 @@
 
 Submodules (imported on first use): ``ops`` (boxes, nms, roi_align, FPN, layers),
 ``models`` (ResNet family with torchvision's weights), ``transforms``, ``io`` (Pillow),
-``datasets`` and ``utils`` (grids, drawing). Pillow is an optional dependency
+``datasets``, ``utils`` (grids, drawing) and ``tv_tensors`` (the tensor types of
+``transforms.v2``). Pillow is an optional dependency
 (``pip install ember[vision]``), imported only by the parts that need it.
 """
 
@@ -12,7 +13,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"ops", "models", "transforms", "io", "datasets", "utils"}
+_SUBMODULES = {"ops", "models", "transforms", "io", "datasets", "utils", "tv_tensors"}
 
 __all__ = sorted(_SUBMODULES)
 
