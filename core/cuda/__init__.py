@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 from .. import _device, _random
+from .graphs import (
+    CUDAGraph,
+    graph,
+    graph_pool_handle,
+    is_current_stream_capturing,
+    make_graphed_callables,
+)
+from .streams import (
+    Event,
+    Stream,
+    StreamContext,
+    current_stream,
+    default_stream,
+    set_stream,
+    stream,
+)
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
            "manual_seed", "manual_seed_all", "get_device_name", "empty_cache", "device",
            "is_bf16_supported", "max_memory_allocated", "memory_allocated",
-           "reset_peak_memory_stats"]
+           "reset_peak_memory_stats", "memory_reserved", "get_device_capability",
+           "Stream", "Event", "StreamContext", "stream", "current_stream", "default_stream",
+           "set_stream", "CUDAGraph", "graph", "graph_pool_handle",
+           "is_current_stream_capturing", "make_graphed_callables"]
 
 
 def is_available() -> bool:
@@ -76,6 +95,19 @@ def max_memory_allocated(device=None) -> int:
     if not is_available():
         return 0
     return int(_device.cupy_module().get_default_memory_pool().total_bytes())
+
+
+def memory_reserved(device=None) -> int:
+    """Bytes held by CuPy's memory pool (0 without CUDA)."""
+    return max_memory_allocated(device)
+
+
+def get_device_capability(d=None) -> tuple:
+    """``(major, minor)`` compute capability of a CUDA device."""
+    cp = _device.cupy_module()
+    idx = 0 if d is None else (d if isinstance(d, int) else _device.device(d).index or 0)
+    props = cp.cuda.runtime.getDeviceProperties(idx)
+    return int(props["major"]), int(props["minor"])
 
 
 def reset_peak_memory_stats(device=None) -> None:

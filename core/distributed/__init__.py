@@ -92,3 +92,15 @@ __all__ = [
     "register_rendezvous_handler", "rendezvous", "scatter", "scatter_object_list", "send",
     "send_object_list", "_all_gather_base", "_reduce_scatter_base",
 ]
+
+_LAZY = ("tensor", "device_mesh", "fsdp", "checkpoint", "_functional_collectives",
+         "_composable")
+
+
+def __getattr__(name: str):
+    # the declared-only sharding packages (DTensor, FSDP, ...) load on first use
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'ember.distributed' has no attribute '{name}'")

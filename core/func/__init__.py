@@ -5,8 +5,9 @@
 ``nn.Module``s as functions of their parameters.
 
 Departures (see docs/compatibility.md): all derivatives come from the reverse-mode engine
-(``jvp``/``jacfwd`` by the double-vjp trick, same values); ``vmap`` is a Python loop over the
-batch that calls the function once per element and stacks the results.
+(``jvp``/``jacfwd`` by the double-vjp trick, same values); ``vmap`` runs the function once
+on batched stand-ins when it uses only ops with a batched form (elementwise, comparisons,
+logic, integer indexing), and otherwise calls it once per element and stacks the results.
 """
 
 from __future__ import annotations

@@ -1,16 +1,24 @@
 """``vmap``, as ``torch.func.vmap`` / ``torch.vmap``.
 
-Departure: ember has no batching rules. ``vmap`` calls ``func`` once per batch element (a
-Python loop over the batch, each call seeing the unbatched slices) and stacks the results.
-The values are PyTorch's, and it nests and composes with ``grad``/``jacrev``/... freely, but
-it is as slow as the loop it is; ``chunk_size`` is accepted and has no effect.
+``vmap`` first runs ``func`` once on batched stand-ins (``_batched.BatchedTensor``): each
+behaves as one element of the batch while holding the whole batch, so elementwise
+arithmetic, comparisons, logic, conversions and integer indexing of unbatched tensors run as
+single broadcast ops, nested ``vmap`` included. If ``func`` uses an op the stand-ins have no
+batched form for (or draws random numbers with ``randomness='different'``), ``vmap`` calls
+``func`` once per batch element on the unbatched slices and stacks the results instead: the
+values are PyTorch's either way, the loop is just slower. ``chunk_size`` has no effect.
+
+Departure: when the batched run meets an unsupported op, ``func``'s Python side effects
+(appending to a list, printing) happen in that run and again in the loop.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 
 from .. import _tensor as _T
+from ._batched import BatchedTensor, from_batched, to_batched
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -98,6 +106,45 @@ def _zero_slices(flat_args, dims):
     return out
 
 
+def _flat_out_dims(out_dims, result, n: int) -> list:
+    if isinstance(out_dims, tuple) and not isinstance(result, tuple):
+        if len(out_dims) == 1:
+            out_dims = out_dims[0]
+    if isinstance(out_dims, int) or out_dims is None:
+        return [out_dims] * n
+    return broadcast_prefix(out_dims, result, "out_dims")
+
+
+_LEVEL = threading.local()  # the depth of nested batched vmap runs in this thread
+
+
+def _run_batched(func, flat_args, dims, spec, kwargs, out_dims, batch: int):
+    """``func`` run once on stand-ins; raises if any op has no batched form."""
+    level = getattr(_LEVEL, "depth", 0) + 1
+    _LEVEL.depth = level
+    try:
+        args = [x if d is None else to_batched(x, d, level) for x, d in zip(flat_args, dims)]
+        result = func(*tree_unflatten(args, spec), **kwargs)
+        leaves, out_spec = tree_flatten(result)
+        if not leaves or not all(isinstance(x, _T.Tensor) for x in leaves):
+            raise TypeError("vmap: outputs must be tensors")  # the loop reports it
+        out = []
+        for x, d in zip(leaves, _flat_out_dims(out_dims, result, len(leaves))):
+            _check_dim(d, "out_dims")
+            if d is None:
+                if isinstance(x, BatchedTensor) and level in x._levels:
+                    raise ValueError("vmap: out_dims=None for a batched output")
+                out.append(x)
+                continue
+            nd = x.dim() + 1
+            if not -nd <= d < nd:
+                raise ValueError("vmap: out_dim out of range")  # the loop reports it
+            out.append(from_batched(x, level, d, batch))
+        return tree_unflatten(out, out_spec)
+    finally:
+        _LEVEL.depth = level - 1
+
+
 def _stack_outputs(results, out_dims, batch: int):
     from ..ops.shape import stack
 
@@ -113,13 +160,7 @@ def _stack_outputs(results, out_dims, batch: int):
         if not isinstance(x, _T.Tensor):
             raise ValueError(f"vmap: `{type(x).__name__}` is not a Tensor: vmap can only "
                              "return Tensors (or pytrees of Tensors) from the function")
-    if isinstance(out_dims, tuple) and not isinstance(results[0], tuple):
-        if len(out_dims) == 1:
-            out_dims = out_dims[0]
-    if isinstance(out_dims, int) or out_dims is None:
-        flat_out_dims = [out_dims] * len(leaves0)
-    else:
-        flat_out_dims = broadcast_prefix(out_dims, results[0], "out_dims")
+    flat_out_dims = _flat_out_dims(out_dims, results[0], len(leaves0))
     out = []
     for k, d in enumerate(flat_out_dims):
         _check_dim(d, "out_dims")
@@ -136,6 +177,11 @@ def _stack_outputs(results, out_dims, batch: int):
     return tree_unflatten(out, spec0)
 
 
+_RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either "
+                 "use the 'same' or 'different' randomness flags on vmap or perform the "
+                 "randomness operation out of vmap")
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
     """``vmap(func)`` maps ``func`` over dimension ``in_dims`` of its inputs and stacks the
     results along ``out_dims``.
@@ -146,9 +192,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
     ``'error'`` raises if ``func`` drew random numbers, ``'different'`` gives each element
     its own draw, ``'same'`` gives every element the same draw.
 
-    Departure: a Python loop over the batch (``func`` runs once per element on the unbatched
-    slices), not a batching-rule transform: the values are PyTorch's but it is slow;
-    ``chunk_size`` has no effect. ``randomness='error'`` checks the CPU generator only.
+    Departure: batching covers elementwise, comparison, logic, conversion and integer
+    indexing ops; a function using anything else runs once per element (see the module
+    docstring). ``chunk_size`` has no effect. ``randomness='error'`` checks the CPU generator
+    only.
     """
     if randomness not in ("error", "different", "same"):
         raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or "
@@ -162,6 +209,15 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         flat_args, spec = tree_flatten(args)
         batch, dims = _batch_size(flat_args, _in_dims_for(args, in_dims))
         state = _rng_state() if randomness in ("error", "same") else None
+        if batch and randomness != "different":
+            try:
+                out = _run_batched(func, flat_args, dims, spec, kwargs, out_dims, batch)
+            except Exception:  # an op without a batched form: map element by element
+                _set_rng_state(state)
+            else:
+                if randomness == "error" and not _same_state(state, _rng_state()):
+                    raise RuntimeError(_RANDOM_ERROR)
+                return out
         results = []
         if batch == 0:
             results.append(func(*tree_unflatten(_zero_slices(flat_args, dims), spec), **kwargs))
@@ -170,9 +226,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
                 _set_rng_state(state)
             results.append(func(*tree_unflatten(_slice(flat_args, dims, i), spec), **kwargs))
         if randomness == "error" and not _same_state(state, _rng_state()):
-            raise RuntimeError("vmap: called random operation while in randomness error mode. "
-                               "Please either use the 'same' or 'different' randomness flags "
-                               "on vmap or perform the randomness operation out of vmap")
+            raise RuntimeError(_RANDOM_ERROR)
         return _stack_outputs(results, out_dims, batch)
 
     return wrapped

@@ -8,5 +8,9 @@ def __getattr__(name: str):
 
     ns = namespace(name)
     if ns is None:
-        raise AttributeError(f"module 'ember.ops' has no attribute '{name}'")
+        hint = ""
+        if name in ("aten", "prims", "quantized", "_c10d_functional"):
+            hint = (f": PyTorch's built-in op namespace torch.ops.{name} is not provided by "
+                    "ember; call the ember function (ember.add, ember.nn.functional...) instead")
+        raise AttributeError(f"module 'ember.ops' has no attribute '{name}'{hint}")
     return ns

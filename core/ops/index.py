@@ -133,9 +133,19 @@ def _split_ints(index, ndim: int):
     return tuple(basic), tuple(adv)
 
 
+class Unbatchable(RuntimeError):
+    """Raised by ``vmap``'s batched stand-ins (ember.func._batched) for an op that has no
+    batched form; vmap then maps the function element by element."""
+
+
 def getitem(x: Tensor, idx) -> Tensor:
     """``x[idx]``: a view for basic indices, a copy for advanced (tensor/mask) indices."""
-    index, basic = _convert_index(idx, x)
+    try:
+        index, basic = _convert_index(idx, x)
+    except Unbatchable:  # the index holds vmap stand-ins: index the whole batch at once
+        from ..func._batched import getitem_batched
+
+        return getitem_batched(x, idx)
     if basic:
         _check_bounds(index, x._data.shape)
     else:

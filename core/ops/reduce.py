@@ -22,6 +22,15 @@ __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmi
            "aminmax", "trace", "renorm", "cov", "corrcoef", "dist"]
 
 
+
+def _numpy_names(dim, keepdim, axis, keepdims):
+    """``dim``/``keepdim`` given by numpy's names ``axis``/``keepdims`` (PyTorch takes both)."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, keepdim
+
 def _dims(dim, ndim: int):
     """A tuple of non-negative dims, or None for all of them."""
     if dim is None:
@@ -74,8 +83,11 @@ class Sum(Op):
         return _expand_back(g, self.shape, self.dims, self.keepdim)
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None,
+        dtype=None) -> Tensor:
     """Sum over ``dim`` (all dims when None); integer inputs sum to int64."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = cast(input, _dtype.to_dtype(dtype))
     return Sum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
@@ -97,8 +109,11 @@ class NanSum(Op):
         return _expand_back(g, self.shape, self.dims, self.keepdim) * isnan(x).logical_not()
 
 
-def nansum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def nansum(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None,
+           dtype=None) -> Tensor:
     """Sum treating NaN as zero."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = cast(input, _dtype.to_dtype(dtype))
     if input._data.dtype.kind not in "fc":
@@ -121,8 +136,11 @@ class Mean(Op):
         return _expand_back(g / n, shape, self.dims, self.keepdim)
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None,
+         dtype=None) -> Tensor:
     """Mean over ``dim``; the input must be floating point or complex (or ``dtype`` given)."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = cast(input, _dtype.to_dtype(dtype))
     if input._data.dtype.kind not in "fc" and input.dtype is not _dtype.bfloat16:
@@ -168,8 +186,11 @@ class Prod(Op):
 
 
 @fp32_op("prod")
-def prod(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def prod(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None,
+         dtype=None) -> Tensor:
     """Product over ``dim`` (a single dim, or all when None)."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = cast(input, _dtype.to_dtype(dtype))
     return Prod.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
@@ -218,13 +239,17 @@ class AmaxAmin(Op):
         return _expand_back(g, x.shape, self.dims, self.keepdim) * mask / count
 
 
-def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim=(), keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Maximum over ``dim`` (all dims for ``()``); ties share the gradient evenly."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     return AmaxAmin.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_max=True)
 
 
-def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim=(), keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Minimum over ``dim``; ties share the gradient evenly."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     return AmaxAmin.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_max=False)
 
 
@@ -252,15 +277,19 @@ def _check_not_bool(input: Tensor, op: str) -> None:
         raise RuntimeError(f"{op}(): does not support bool input")
 
 
-def argmax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the maximum (first occurrence) over ``dim`` or the flattened tensor."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     _check_not_bool(input, "argmax")
     d = None if dim is None else _wrap_dim(dim, input.ndim)
     return ArgReduce.apply(input, dim=d, keepdim=keepdim, is_max=True)
 
 
-def argmin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """Index of the minimum (first occurrence) over ``dim`` or the flattened tensor."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     _check_not_bool(input, "argmin")
     d = None if dim is None else _wrap_dim(dim, input.ndim)
     return ArgReduce.apply(input, dim=d, keepdim=keepdim, is_max=False)
@@ -434,8 +463,13 @@ class LogSumExp(Op):
         return _expand_back(g, x.shape, self.dims, self.keepdim) * (x - out).exp()
 
 
-def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
+              keepdims=None) -> Tensor:
     """``log(sum(exp(input), dim))``, computed stably."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
+    if dim is None:
+        raise TypeError('logsumexp() missing 1 required positional arguments: "dim"')
     x = to_float(input)
     return LogSumExp.apply(x, dims=_dims(dim, x.ndim), keepdim=keepdim)
 
@@ -586,13 +620,17 @@ class AllAny(Op):
         return r if x.dtype != np.uint8 else r.astype(np.uint8)
 
 
-def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def all(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """True if every element (over ``dim``) is nonzero."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     return AllAny.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_all=True)
 
 
-def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+def any(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
     """True if any element (over ``dim``) is nonzero."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     return AllAny.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim, is_all=False)
 
 
@@ -746,8 +784,11 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 # -- more reductions -------------------------------------------------------------------------
-def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None,
+            dtype=None) -> Tensor:
     """Mean over ``dim`` ignoring NaN (NaN where a slice is all NaN)."""
+    if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
+        dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
     from .compare import isnan
 
     if dtype is not None:

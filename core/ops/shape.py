@@ -8,6 +8,8 @@ itself from its base (``_view_fn``), which in-place ops on views use to rebase t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._tensor import Size, Tensor, _wrap_dim
@@ -260,6 +262,10 @@ class Expand(Op):
 
     def forward(self, x):
         self.in_shape = x.shape
+        if x.size and x.size == math.prod(self.shape):
+            # nothing is repeated (only size-1 dims added): a writable view, as PyTorch's
+            # in-place writes into such an expand are allowed
+            return x[(None,) * (len(self.shape) - x.ndim)]
         return xp_of(x).broadcast_to(x, self.shape)
 
     def backward(self, g):

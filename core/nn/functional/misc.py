@@ -345,7 +345,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """``softmax(q k^T * scale + mask) v`` over (..., L, E) queries and (..., S, E) keys;
-    a boolean mask keeps True positions, a float mask is added.
+    a boolean mask keeps True positions, a float mask is added. A query whose keys are all
+    masked gets a zero output (and zero gradients), as in PyTorch.
 
     Departure from PyTorch: always computed in this math form (no fused flash or
     memory-efficient kernel); the values are the same.
@@ -374,12 +375,21 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                "set when is_causal=True")
         keep = Tensor._make(xp.tril(xp.ones((lq, s), dtype=bool)))
         scores = scores.masked_fill(~keep, float("-inf"))
+    empty = None
     if attn_mask is not None:
         if attn_mask.dtype.name == "bool":
             scores = where(attn_mask, scores, scores.new_full((), float("-inf")))
+            empty = ~attn_mask.any(-1, keepdim=True)
         else:
             scores = scores + attn_mask
+            empty = (attn_mask == float("-inf")).all(-1, keepdim=True)
+        if not bool(empty.any()):
+            empty = None
+    if empty is not None:  # rows whose keys are all masked attend to nothing: output 0
+        scores = where(empty, scores.new_zeros(()), scores)
     attn = R.softmax(scores, -1)
+    if empty is not None:
+        attn = where(empty, attn.new_zeros(()), attn)
     if dropout_p > 0.0:
         from .dropout import dropout
 

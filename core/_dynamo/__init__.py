@@ -1,0 +1,58 @@
+"""``ember._dynamo``: the names of ``torch._dynamo`` that model code touches.
+
+ember has no graph-capturing compiler (``ember.compile`` returns the model as it is), so the
+decorators here return their function unchanged, the ``mark_*`` hints are accepted and
+ignored, and ``is_compiling()`` is False. ``config`` holds settable flags with no effect.
+"""
+
+from __future__ import annotations
+
+from ..compiler import (
+    allow_in_graph,
+    assume_constant_result,
+    disable,
+    is_compiling,
+    list_backends,
+    reset,
+)
+from . import config, exc
+
+__all__ = ["allow_in_graph", "assume_constant_result", "disable", "is_compiling", "reset",
+           "list_backends", "mark_dynamic", "maybe_mark_dynamic", "mark_static",
+           "mark_static_address", "optimize", "run", "config", "exc", "graph_break",
+           "is_dynamo_supported"]
+
+
+def mark_dynamic(t, index, *, min=None, max=None, specialize_on=None) -> None:  # noqa: A002
+    """Accepted and ignored: ember never specializes on shapes."""
+
+
+def maybe_mark_dynamic(t, index) -> None:
+    """Accepted and ignored."""
+
+
+def mark_static(t, index=None) -> None:
+    """Accepted and ignored."""
+
+
+def mark_static_address(t, guard: bool = True) -> None:
+    """Accepted and ignored: ember records no CUDA graphs, so no address must stay fixed."""
+
+
+def graph_break() -> None:
+    """A no-op: eager code has no graph to break."""
+
+
+def is_dynamo_supported() -> bool:
+    """False: ember has no dynamo."""
+    return False
+
+
+def optimize(backend="inductor", *, nopython: bool = False, dynamic=None, **kwargs):
+    """Returns a decorator that returns its function unchanged (nothing is compiled)."""
+    return lambda fn: fn
+
+
+def run(fn=None):
+    """Returns ``fn`` unchanged."""
+    return (lambda f: f) if fn is None else fn

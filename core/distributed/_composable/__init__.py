@@ -1,0 +1,1 @@
+"""``ember.distributed._composable``: composable parallelism APIs (see ``fsdp``)."""

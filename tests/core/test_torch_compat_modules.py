@@ -1,0 +1,103 @@
+"""The torch module names that third-party code (Hugging Face transformers) imports and
+that ember declares: ember._dynamo, ember.xpu, ember.cuda streams/graphs, the sharded
+ember.distributed packages, ember.ops namespaces. Each either works as PyTorch's does on a
+CPU-only machine or raises a clear error when used."""
+
+import importlib
+
+import ember
+import pytest
+
+
+def test_dynamo_decorators_are_identity_and_nothing_compiles():
+    import ember._dynamo as dynamo
+    from ember._dynamo._trace_wrapped_higher_order_op import TransformGetItemToIndex
+
+    def f(x):
+        return x + 1
+    assert dynamo.allow_in_graph(f) is f and dynamo.assume_constant_result(f) is f
+    assert dynamo.disable(f) is f and dynamo.optimize("inductor")(f) is f
+    assert dynamo.is_compiling() is False
+    dynamo.mark_static_address(ember.ones(2))
+    dynamo.mark_dynamic(ember.ones(2), 0)
+    dynamo.config.capture_scalar_outputs = True
+    assert issubclass(dynamo.exc.Unsupported, RuntimeError)
+    with TransformGetItemToIndex():
+        assert ember.arange(5)[ember.tensor(3)].item() == 3
+
+
+def test_xpu_is_an_unavailable_device():
+    import ember.xpu as xpu
+
+    assert xpu.is_available() is False and xpu.device_count() == 0
+    assert xpu.memory_allocated() == 0 and not xpu.is_current_stream_capturing()
+    xpu.synchronize()
+    xpu.empty_cache()
+    xpu.manual_seed(0)
+    with pytest.raises(RuntimeError, match="no XPU device"):
+        xpu.current_device()
+    with pytest.raises(RuntimeError, match="no XPU device"):
+        xpu.Stream()
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-CUDA behaviour")
+def test_cuda_streams_and_graphs_without_cuda():
+    assert ember.cuda.is_current_stream_capturing() is False
+    for cls in (ember.cuda.Stream, ember.cuda.Event):
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            cls()
+    with pytest.raises(NotImplementedError, match="not supported by ember"):
+        ember.cuda.CUDAGraph()
+    with pytest.raises(NotImplementedError, match="not supported by ember"):
+        ember.cuda.graph(None)
+    with ember.cuda.StreamContext(None):
+        pass
+
+
+def test_sharded_distributed_names_import_and_refuse_use():
+    from ember.distributed._composable.fsdp import fully_shard
+    from ember.distributed.checkpoint.hf_storage import HuggingFaceStorageReader
+    from ember.distributed.device_mesh import DeviceMesh
+    from ember.distributed.fsdp import CPUOffloadPolicy, MixedPrecisionPolicy
+    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+    from ember.distributed.tensor._utils import compute_local_shape_and_global_offset
+    from ember.distributed.tensor.placement_types import _StridedShard
+
+    assert not isinstance(ember.ones(2), DTensor) and issubclass(DTensor, ember.Tensor)
+    assert Shard(1) == Shard(1) != Shard(0) and Replicate() == Replicate()
+    assert Partial().reduce_op == "sum" and _StridedShard(0, split_factor=2).is_shard()
+    assert MixedPrecisionPolicy().param_dtype is None and CPUOffloadPolicy().pin_memory
+    for call in (lambda: fully_shard(None), lambda: DeviceMesh("cpu", [0]),
+                 lambda: distribute_tensor(ember.ones(2), None, [Shard(0)]),
+                 lambda: HuggingFaceStorageReader("x"), lambda: DTensor(),
+                 lambda: compute_local_shape_and_global_offset((2,), None, [])):
+        with pytest.raises(NotImplementedError, match="not supported by ember"):
+            call()
+    import ember.distributed._functional_collectives as fc
+
+    t = ember.ones(2)
+    assert fc.wait_tensor(t) is t
+    for name in ("tensor", "device_mesh", "fsdp", "checkpoint"):
+        assert getattr(ember.distributed, name) is importlib.import_module(
+            f"ember.distributed.{name}")
+
+
+def test_fake_tensor_names_are_declared():
+    from ember._subclasses import FakeTensor, FakeTensorMode
+
+    assert not isinstance(ember.ones(2), FakeTensor)
+    for cls in (FakeTensor, FakeTensorMode):
+        with pytest.raises(NotImplementedError, match="no fake tensors"):
+            cls()
+
+
+def test_ops_namespaces():
+    lib = importlib.import_module("ember.library")
+
+    @lib.custom_op("compat_test::twice", mutates_args=())
+    def twice(x: ember.Tensor) -> ember.Tensor:
+        return x * 2
+    assert ember.ops.compat_test.twice(ember.ones(2)).tolist() == [2.0, 2.0]
+    with pytest.raises(AttributeError, match="torch.ops.aten is not provided"):
+        ember.ops.aten
+    assert not hasattr(ember.ops, "no_such_namespace")

@@ -1,0 +1,92 @@
+"""Hugging Face ``transformers`` itself, run on ember: ``torch`` is aliased to ember in a
+subprocess (tests/torch_alias.py), and each small model built from a config must give PyTorch's
+outputs on the same weights: forward passes of ten architectures (and Llama with
+``attn_implementation="flex_attention"``), transformers' attention-mask builders (vmap and
+broadcast paths), greedy and beam-search ``generate``, and one AdamW training step (loss,
+gradients, new weights) for BERT and GPT-2. The cases live in hf_on_ember_cases.py; PyTorch
+runs them in this process."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from hf_on_ember_cases import CASES, run_case  # noqa: E402
+
+FORWARD = [n for n, c in CASES.items() if c[4] == "forward"]
+
+
+@pytest.fixture(scope="module")
+def both(transformers, tmp_path_factory):
+    """``(torch results, ember results)`` of every case (one ember subprocess for all)."""
+    import torch
+
+    ref, weights = {}, {}
+    for name in CASES:
+        res, state = run_case(torch, transformers, name)
+        ref.update(res)
+        weights.update({f"{name}/{k}": v for k, v in state.items()})
+    tmp = tmp_path_factory.mktemp("hf_on_ember")
+    w_path, out_path = str(tmp / "weights.npz"), str(tmp / "out.npz")
+    np.savez(w_path, **weights)
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(HERE), "torch_alias.py"),
+         os.path.join(HERE, "hf_on_ember_worker.py"), w_path, out_path, *CASES],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    got = np.load(out_path)
+    return ref, {k: got[k] for k in got.files}
+
+
+def _results(both, name: str):
+    ref, got = both
+    if f"{name}/error" in got:
+        pytest.fail(f"{name} raised under ember:\n{got[name + '/error']}")
+    keys = [k for k in ref if k.startswith(name + "/")]
+    assert keys and all(k in got for k in keys), [k for k in keys if k not in got]
+    return {k: ref[k] for k in keys}, {k: got[k] for k in keys}
+
+
+@pytest.mark.parametrize("name", FORWARD)
+def test_forward_matches_torch(both, name):
+    ref, got = _results(both, name)
+    for k in ref:
+        assert got[k].shape == ref[k].shape and got[k].dtype == ref[k].dtype, k
+        np.testing.assert_allclose(got[k], ref[k], rtol=1e-5, atol=1e-5, err_msg=k)
+
+
+@pytest.mark.parametrize("name", ["gpt2_generate", "llama_generate", "llama_beam"])
+def test_greedy_generate_same_tokens(both, name):
+    ref, got = _results(both, name)
+    np.testing.assert_array_equal(got[name + "/tokens"], ref[name + "/tokens"])
+
+
+def test_mask_builders_match_torch(both):
+    ref, got = _results(both, "masks")
+    for k in ref:  # the vmap and the broadcast path of transformers.masking_utils.sdpa_mask
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+    # the flex-attention BlockMask of the same pattern stands for the same dense mask
+    np.testing.assert_array_equal(both[1]["masks/flex_elements"], ref["masks/vmap1"])
+
+
+@pytest.mark.parametrize("name", ["bert_train", "gpt2_train"])
+def test_training_step_matches_torch(both, name):
+    ref, got = _results(both, name)
+    np.testing.assert_allclose(got[name + "/loss"], ref[name + "/loss"], rtol=1e-5)
+    grads = [k for k in ref if "/grad." in k]
+    assert len(grads) > 10
+    for k in grads:
+        np.testing.assert_allclose(got[k], ref[k], rtol=1e-4, atol=1e-5, err_msg=k)
+    for k in [k for k in ref if "/step." in k]:
+        # AdamW's first step moves each weight by lr * g / (|g| + eps): compare where the
+        # gradient is far from 0 (elsewhere round-off in g decides the sign of the step)
+        g = ref[k.replace("/step.", "/grad.")] if k.replace("/step.", "/grad.") in ref else None
+        sure = np.ones(ref[k].shape, bool) if g is None else np.abs(g) > 1e-5
+        np.testing.assert_allclose(got[k][sure], ref[k][sure], rtol=1e-5, atol=1e-5,
+                                   err_msg=k)
+        assert np.abs(got[k] - ref[k]).max() <= 2 * 1e-2 + 1e-6, k  # at most two lr apart
