@@ -1,6 +1,7 @@
 """timm (the PyTorch image-model library) runs unchanged on ember imported as ``torch``:
 models built by ``timm.create_model`` give the same float64 logits (eval and train mode)
-and the same gradient norms as with real torch on the same seeded weights (golden file
+and the same gradient norms as with real torch on the same seeded weights, and timm's
+optimizers, scheduler, Mixup, loss and EMA follow torch's float64 trajectory (golden file
 made by tools/fixtures/timm_golden.py with torch 2.14.1 and timm 1.0.31)."""
 
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1] / "tools" / "fixtures"))
-from timm_recipe import MODELS  # noqa: E402
+from timm_recipe import MODELS, OPTIMIZERS  # noqa: E402
 
 # the float64 models compute their rotary / positional tables in float32 (timm makes them
 # in the default dtype before .double()), where numpy's and torch's sin/cos may differ by
@@ -26,7 +27,7 @@ def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("timm") / "ember.npz"
     proc = subprocess.run(
         [sys.executable, str(HERE.parent / "torch_alias.py"), str(HERE / "timm_runner.py"),
-         str(out), *MODELS], capture_output=True, text=True, timeout=600)
+         str(out), *MODELS, "--optimizers"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return np.load(out)
 
@@ -45,3 +46,15 @@ def test_timm_model_matches_torch(results, golden, name):
     np.testing.assert_allclose(results[f"{name}/grad_norms"], golden[f"{name}/grad_norms"],
                                rtol=TOL.get(name, 1e-9), atol=1e-12,
                                err_msg=f"{name} gradients")
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_timm_optimizer_trajectory_matches_torch(results, golden, name):
+    key = f"optim/{name}"
+    np.testing.assert_allclose(results[f"{key}/lrs"], golden[f"{key}/lrs"], rtol=1e-12)
+    np.testing.assert_allclose(results[f"{key}/losses"], golden[f"{key}/losses"], rtol=1e-9)
+    # adaptive steps divide by each gradient's own size: where a gradient is ~0, rounding
+    # decides the step, so the weights agree to ~1e-9, not to float64's last bits
+    for part in ("norms", "ema_norms"):
+        np.testing.assert_allclose(results[f"{key}/{part}"], golden[f"{key}/{part}"],
+                                   rtol=1e-7, err_msg=f"{name} {part}")
