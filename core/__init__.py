@@ -161,6 +161,9 @@ def __getattr__(name: str):
 
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _NOT_PROVIDED:
+        raise AttributeError(f"module 'ember' has no attribute '{name}': torch.{name} is not "
+                             "provided by ember")
     if name == "vmap":  # torch.vmap is torch.func.vmap
         from .func import vmap
 
@@ -181,12 +184,17 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
 
 
+# torch submodules ember does not provide (attribute access raises AttributeError, so that
+# hasattr() probes answer False)
+_NOT_PROVIDED = {"masked", "nested", "quantization", "ao", "package", "monitor", "mps",
+                 "futures", "signal"}
+
 _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn", "optim",
                     "utils", "hub", "distributions", "linalg", "fft", "special",
                     "amp", "jit", "onnx", "export", "distributed", "multiprocessing",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",
-                    "serialization", "types", "overrides", "library", "func", "masked", "_C",
+                    "serialization", "types", "overrides", "library", "func", "_C",
                     "fx", "_dynamo", "xpu", "_subclasses"}
 from ._global_settings import *  # noqa: E402,F403  (matmul precision, determinism, ...)
 from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402

@@ -476,3 +476,24 @@ def test_convolutions_of_an_empty_batch(case):
     assert results[1][:2] == results[0][:2]
     np.testing.assert_array_equal(results[1][2], results[0][2])
     np.testing.assert_array_equal(results[1][3], results[0][3])
+
+
+def test_every_lazy_submodule_imports_and_missing_ones_answer_hasattr():
+    # ember listed "masked"/"overrides" without the modules: hasattr(torch, "masked")
+    # raised ModuleNotFoundError instead of answering False
+    for name in sorted(ember._LAZY_SUBMODULES):
+        assert getattr(ember, name).__name__ == f"ember.{name}"
+    for name in sorted(ember._NOT_PROVIDED):
+        assert not hasattr(ember, name)
+        assert hasattr(torch, name)
+
+
+def test_overrides_helpers_answer_as_for_plain_tensors():
+    for m in (torch, ember):
+        t = m.ones(2)
+        assert m.overrides.has_torch_function((t,)) is False
+        assert m.overrides.has_torch_function_unary(t) is False
+        assert m.overrides.has_torch_function_variadic(t, t) is False
+        assert m.overrides.is_tensor_like(t) and not m.overrides.is_tensor_like(3.0)
+    with pytest.raises(NotImplementedError, match="handle_torch_function"):
+        ember.overrides.handle_torch_function(ember.add, (ember.ones(1),), ember.ones(1))
