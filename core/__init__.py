@@ -187,7 +187,7 @@ def __getattr__(name: str):
 # torch submodules ember does not provide (attribute access raises AttributeError, so that
 # hasattr() probes answer False)
 _NOT_PROVIDED = {"masked", "nested", "quantization", "ao", "package", "monitor", "mps",
-                 "futures", "signal"}
+                 "futures"}
 
 _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn", "optim",
                     "utils", "hub", "distributions", "linalg", "fft", "special",
@@ -195,7 +195,7 @@ _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",
                     "serialization", "types", "overrides", "library", "func", "_C",
-                    "fx", "_dynamo", "xpu", "_subclasses"}
+                    "fx", "_dynamo", "xpu", "_subclasses", "signal"}
 from ._global_settings import *  # noqa: E402,F403  (matmul precision, determinism, ...)
 from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 from ._legacy_types import set_default_tensor_type  # noqa: E402,F401
