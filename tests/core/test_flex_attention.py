@@ -11,6 +11,15 @@ torch = pytest.importorskip("torch")
 TF = pytest.importorskip("torch.nn.attention.flex_attention")
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
+
+@pytest.fixture(autouse=True)
+def _keep_torch_distribution_validation():
+    # torch's CPU flex_attention compiles through dynamo, which turns torch.distributions'
+    # argument validation off for the rest of the process; later tests compare against it
+    before = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
 TABLES = ["kv_num_blocks", "kv_indices", "full_kv_num_blocks", "full_kv_indices",
           "q_num_blocks", "q_indices", "full_q_num_blocks", "full_q_indices"]
 
