@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _device, _dtype, _random
 from ._dtype import get_default_dtype, to_dtype
+from ._meta import META_RNG, meta_array
 from ._tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "asarray", "zeros", "ones", "full", "empty", "arange",
@@ -38,7 +39,9 @@ def _size(size) -> tuple:
 
 def _finish(arr, device, requires_grad: bool) -> Tensor:
     dev = _device.to_device(device)
-    if dev.type != "cpu":
+    if dev.type == "meta":
+        arr = meta_array(arr.shape, arr.dtype)
+    elif dev.type != "cpu":
         xp = _device.array_module(dev)
         with xp.cuda.Device(dev.index):
             arr = xp.asarray(arr)
@@ -228,8 +231,12 @@ def _factory(fill: str):
         shape = _size(_size_keyword(fill, size, kw))
         d = to_dtype(dtype) if dtype is not None else get_default_dtype()
         xp, dev = _xp(device)
-        arr = getattr(xp, fill)(shape, dtype=d.np) if dev.type == "cpu" else \
-            _on_cuda(dev, lambda: getattr(xp, fill)(shape, dtype=d.np))
+        if dev.type == "cpu":
+            arr = getattr(xp, fill)(shape, dtype=d.np)
+        elif dev.type == "meta":
+            arr = meta_array(shape, d.np)
+        else:
+            arr = _on_cuda(dev, lambda: getattr(xp, fill)(shape, dtype=d.np))
         t = Tensor._make(arr)
         if requires_grad:
             t.requires_grad_(True)
@@ -386,6 +393,13 @@ def _float_dtype(dtype) -> _dtype.dtype:
     return d
 
 
+def _rng(dev, generator):
+    """The generator to draw from on ``dev`` (the meta device's draws have no values)."""
+    if dev.type == "meta":
+        return META_RNG
+    return _random.generator_for(dev, generator)
+
+
 def _draw_float(rng, kind: str, shape, d: _dtype.dtype):
     npd = d.np if d in (_dtype.float32, _dtype.float64) else np.float32
     if kind == "uniform":
@@ -401,7 +415,7 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     shape = _size(_size_keyword("rand", size, kw))
     d = _float_dtype(dtype)
     dev = _device.to_device(device)
-    arr = _draw_float(_random.generator_for(dev, generator), "uniform", shape, d)
+    arr = _draw_float(_rng(dev, generator), "uniform", shape, d)
     t = Tensor._make(arr)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -412,7 +426,7 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = 
     shape = _size(_size_keyword("randn", size, kw))
     d = _float_dtype(dtype)
     dev = _device.to_device(device)
-    arr = _draw_float(_random.generator_for(dev, generator), "normal", shape, d)
+    arr = _draw_float(_rng(dev, generator), "normal", shape, d)
     t = Tensor._make(arr)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -433,7 +447,7 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
                            f">= to={high}")
     d = to_dtype(dtype) if dtype is not None else _dtype.int64
     dev = _device.to_device(device)
-    rng = _random.generator_for(dev, generator)
+    rng = _rng(dev, generator)
     arr = rng.integers(low, high, size=_size((tuple(size),)), dtype=np.int64).astype(d.np)
     return Tensor._make(arr)
 
@@ -443,7 +457,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None,
     """A random permutation of 0..n-1 (int64 unless ``dtype`` is given)."""
     d = to_dtype(dtype) if dtype is not None else _dtype.int64
     dev = _device.to_device(device)
-    rng = _random.generator_for(dev, generator)
+    rng = _rng(dev, generator)
     return Tensor._make(rng.permutation(int(n)).astype(d.np))
 
 
@@ -558,7 +572,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         d = to_dtype(dtype) if dtype is not None else get_default_dtype()
     if isinstance(std, (int, float)) and std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    eps = Tensor._make(_draw_float(_random.generator_for(dev, generator), "normal", shape, d))
+    eps = Tensor._make(_draw_float(_rng(dev, generator), "normal", shape, d))
     if not tensors:
         out = Tensor._make((mean + std * eps._data).astype(d.np))
         return out.requires_grad_(True) if requires_grad else out

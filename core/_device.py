@@ -81,6 +81,7 @@ class device:
 
 _CACHE: dict = {}
 CPU = device("cpu")
+META = device("meta")
 
 _cupy = None
 _cupy_error: Exception | None = None
@@ -126,20 +127,29 @@ def to_device(d) -> device:
         cupy_module()
         if dev.index is None:
             dev = device("cuda", cupy_module().cuda.runtime.getDevice())
-    elif dev.type == "meta":
-        raise NotImplementedError("ember: the 'meta' device is not supported")
+    elif dev.type == "meta" and dev.index is not None:
+        dev = META  # PyTorch's meta device has no index either
     return dev
 
 
 def array_module(dev: device):
-    """numpy for cpu, cupy for cuda."""
+    """numpy for cpu, cupy for cuda, numpy with meta results (``ember._meta.META_XP``) for
+    meta."""
     if dev.type == "cpu":
         return np
+    if dev.type == "meta":
+        from ._meta import META_XP
+
+        return META_XP
     return cupy_module()
 
 
 def device_of_array(arr) -> device:
     """The device an array lives on."""
+    if type(arr) is np.ndarray:
+        return CPU
+    if isinstance(arr, _MetaArray):
+        return META
     if isinstance(arr, np.ndarray):
         return CPU
     dev = getattr(arr, "device", None)
@@ -147,6 +157,8 @@ def device_of_array(arr) -> device:
         return device("cuda", dev.id)
     return CPU
 
+
+from ._meta import MetaArray as _MetaArray  # noqa: E402 - after device, which it doesn't need
 
 _default_device = CPU
 _DEFAULT_STACK: list = []  # defaults saved by ``with device(...)`` blocks

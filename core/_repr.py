@@ -163,7 +163,10 @@ def _body(arr: np.ndarray, indent: int) -> str:
 
 
 def tensor_repr(t) -> str:
-    """The PyTorch-style representation of a tensor."""
+    """The PyTorch-style representation of a tensor (a meta tensor shows its size instead of
+    its values: ``tensor(..., device='meta', size=(2, 3))``)."""
+    if t.is_meta:
+        return _meta_repr(t)
     arr = t.__array__()
     d = t.dtype
     if d is _dtype.bfloat16:
@@ -187,6 +190,19 @@ def tensor_repr(t) -> str:
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     return _add_suffixes(prefix + _body(arr, indent), suffix, indent)
+
+
+def _meta_repr(t) -> str:
+    prefix = "Parameter containing:\ntensor(" if type(t).__name__ == "Parameter" \
+        else "tensor("
+    suffix = ["device='meta'", f"size={tuple(t.shape)}"]
+    if t.dtype is not _dtype.get_default_dtype():
+        suffix.append(f"dtype={t.dtype!r}")
+    if t.grad_fn is not None:
+        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffix.append("requires_grad=True")
+    return _add_suffixes(prefix + "...", suffix, len("tensor("))
 
 
 def _add_suffixes(text: str, suffixes, indent: int) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _device, _dtype
 from ._dtype import from_numpy_dtype
+from ._meta import MetaArray as _MetaArray
 from .autograd.grad_mode import _State
 from .autograd.graph import AccumulateGrad
 
@@ -174,7 +175,14 @@ class Tensor:
 
     def stride(self, dim: int | None = None):
         """Strides in elements, as PyTorch reports them."""
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        if type(self._data) is _MetaArray:  # contiguous, as PyTorch's meta tensors are
+            st, acc = [], 1
+            for n in reversed(self._data.shape):
+                st.insert(0, acc)
+                acc *= max(n, 1)
+            st = tuple(st)
+        else:
+            st = tuple(s // self._data.itemsize for s in self._data.strides)
         if dim is None:
             return st
         return st[_wrap_dim(dim, self._data.ndim, "stride")]
@@ -182,6 +190,8 @@ class Tensor:
     def storage_offset(self) -> int:
         """Offset in elements of the first element within the base array's memory."""
         base = self._data
+        if type(base) is _MetaArray:
+            return 0
         while base.base is not None and hasattr(base.base, "__array_interface__"):
             base = base.base
         if base is self._data or self._data.size == 0:
@@ -196,6 +206,8 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None) -> bool:
         """True when the elements are laid out in row-major order without gaps."""
+        if type(self._data) is _MetaArray:
+            return True
         return bool(self._data.flags.c_contiguous)
 
     @property
@@ -233,7 +245,8 @@ class Tensor:
 
     @property
     def is_meta(self) -> bool:
-        return False
+        """True for a tensor on the ``meta`` device (a shape and a dtype, no data)."""
+        return type(self._data) is _MetaArray
 
     @property
     def output_nr(self) -> int:
@@ -255,14 +268,29 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if type(self._data) is not np.ndarray:
+            self._no_data("numpy")
             if not force:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. "
                                 "Use Tensor.cpu() to copy the tensor to host memory first.")
             return self._data.get()
         return self._data
 
+    def _no_data(self, what: str):
+        """Raises PyTorch's error for reading ``what`` off a meta tensor (else returns)."""
+        if type(self._data) is _MetaArray:
+            if what == "numpy":
+                raise TypeError("can't convert meta device type tensor to numpy. Use "
+                                "Tensor.cpu() to copy the tensor to host memory first.")
+            if what == "item":
+                raise RuntimeError("Tensor.item() cannot be called on meta tensors")
+            raise NotImplementedError("Cannot copy out of meta tensor; no data!")
+
     def __array__(self, dtype=None, copy=None):
-        arr = self._data if type(self._data) is np.ndarray else self._data.get()
+        if type(self._data) is np.ndarray:
+            arr = self._data
+        else:
+            self._no_data("array")
+            arr = self._data.get()
         if dtype is not None:
             arr = arr.astype(dtype, copy=False)
         return arr
@@ -272,14 +300,18 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
-        v = self._data.reshape(()).item() if type(self._data) is np.ndarray else \
-            self._data.reshape(()).get().item()
+        if type(self._data) is np.ndarray:
+            v = self._data.reshape(()).item()
+        else:
+            self._no_data("item")
+            v = self._data.reshape(()).get().item()
         if self.dtype is _dtype.bfloat16:
             return float(v)
         return v
 
     def tolist(self):
         """The data as (nested) Python lists of numbers."""
+        self._no_data("tolist")
         arr = self.__array__()
         if self.dtype is _dtype.bfloat16:
             arr = arr.astype(np.float32)
@@ -359,7 +391,7 @@ class Tensor:
         return new
 
     def __reduce_ex__(self, protocol):
-        arr = self.__array__()
+        arr = self._data if type(self._data) is _MetaArray else self.__array__()
         state = self.__dict__
         if "_inference" in state:  # a loaded tensor is a normal one, as in PyTorch
             state = {k: v for k, v in state.items() if k != "_inference"}
@@ -489,7 +521,7 @@ class Tensor:
 
 def _rebuild_tensor(cls, arr, requires_grad, state):
     t = cls.__new__(cls)
-    Tensor._init(t, np.array(arr), requires_grad)
+    Tensor._init(t, arr if type(arr) is _MetaArray else np.array(arr), requires_grad)
     if state:
         t.__dict__.update(state)
     return t

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _device, _dtype, _shared_memory
+from ._meta import meta_array
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
 from .ops import _parallel
@@ -415,6 +416,13 @@ class _ToDevice(Op):
 
     def forward(self, x):
         self.src = _device.device_of_array(x)
+        if self.src.type == "meta":
+            raise NotImplementedError("Cannot copy out of meta tensor; no data! Please use "
+                                      "torch.nn.Module.to_empty() instead of torch.nn.Module."
+                                      "to() when moving module from meta to a different "
+                                      "device.")
+        if self.target.type == "meta":
+            return meta_array(x.shape, x.dtype)
         if self.target.type == "cpu":
             return x.get() if not isinstance(x, np.ndarray) else x
         xp = _device.array_module(self.target)
@@ -545,6 +553,8 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
     tensor)."""
     from . import _random
 
+    if self.is_meta:
+        return self
     rng = _random.generator_for(self.device, generator)
     probs = p._data if isinstance(p, Tensor) else p
     draw = rng.random(self._data.shape) < probs
@@ -707,6 +717,8 @@ def _surface() -> None:
             if _State.enabled and self.requires_grad and self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
+            if self.is_meta:  # no values to fill
+                return self
             arr = random_ops.fill_random(self, kind, args, kwargs, generator)
             if needs_graph(self):
                 return commit_inplace(self, _Fill.apply(self, Tensor._make(arr)), kind + "_")

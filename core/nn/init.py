@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .. import _random
+from .._meta import META_RNG
 from .._tensor import Tensor
 from ..ops.op import xp_of
 
@@ -24,11 +25,16 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 
 def _rng(tensor: Tensor, generator=None):
+    if tensor.is_meta:  # draws of the right shape and no values: the fill is a no-op
+        return META_RNG
     return _random.generator_for(tensor.device, generator)
 
 
 def _write(tensor: Tensor, values) -> Tensor:
     """Stores ``values`` (an array broadcastable to the tensor) into the tensor's memory."""
+    if tensor.is_meta:  # nothing to store
+        tensor._bump()
+        return tensor
     xp = xp_of(tensor._data)
     xp.copyto(tensor._data, xp.asarray(values).astype(tensor._data.dtype, copy=False),
               casting="unsafe")
@@ -99,6 +105,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
+    if tensor.is_meta:  # no values to fill
+        return tensor
     lo = norm_cdf((a - mean) / std)
     hi = norm_cdf((b - mean) / std)
     u = _rng(tensor, generator).uniform(2 * lo - 1, 2 * hi - 1, size=tuple(tensor.shape))

@@ -99,6 +99,8 @@ def _apply(cls, inputs, attrs):
         out = node.forward(*[t._data for t in inputs])
     except ValueError as exc:
         raise _forward_error(cls, inputs, exc) from None
+    if _META_SEEN and type(out) is _ndarray:
+        out = _meta_result(inputs, out)
     record = False
     if _State.enabled and cls.differentiable:
         for t in inputs:
@@ -169,6 +171,8 @@ def _edge(t):
 
 def _wrap_multi(node, outs, inputs, record):
     outs = tuple(np.asarray(o) if isinstance(o, _generic) else o for o in outs)
+    if _META_SEEN:
+        outs = tuple(_meta_result(inputs, o) if type(o) is _ndarray else o for o in outs)
     node._n_outputs = len(outs)
     if not record:
         return tuple(_Tensor._make(o, False, None, 0) for o in outs)
@@ -188,6 +192,22 @@ def _wrap_multi(node, outs, inputs, record):
         res.append(_Tensor._make(o, diff, node if diff else None, i))
     node._out_meta = tuple((o.shape, o.dtype) for o in outs)
     return tuple(res)
+
+
+# True once a meta array has been made (set by ember._meta): from then on an op whose
+# forward ran on a meta input's zero-stride stand-in and returned a plain array has its
+# result turned into a meta array of the same shape and dtype (ops whose numpy code makes
+# new arrays without numpy's dispatch seeing the meta input)
+_META_SEEN = False
+
+
+def _meta_result(inputs, out):
+    for t in inputs:
+        if type(t._data) is not _ndarray and getattr(t._data, "_ember_meta", False):
+            from .._meta import meta_array
+
+            return meta_array(out.shape, out.dtype)
+    return out
 
 
 _Tensor = None  # set by ember._tensor once the class exists

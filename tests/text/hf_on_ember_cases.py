@@ -53,6 +53,11 @@ CASES = {
     # torch.compile, and both compute the same masked softmax)
     "llama_flex": ("llama", "AutoModel", _DEC, "text", "forward"),
     "masks": (None, None, None, "mask", "masks"),
+    # from_pretrained of a directory PyTorch's save_pretrained wrote (safetensors): the model
+    # is built on the meta device and its weights assigned from the checkpoint
+    "bert_pretrained": ("bert", "AutoModel", _ENC, "text", "pretrained"),
+    "gpt2_pretrained": ("gpt2", "AutoModelForCausalLM", _GPT2, "text", "pretrained"),
+    "llama_pretrained": ("llama", "AutoModelForCausalLM", _DEC, "text", "pretrained"),
     "bert_train": ("bert", "AutoModelForMaskedLM", dict(_ENC, **_NO_DROPOUT), "text",
                    "train"),
     "gpt2_train": ("gpt2", "AutoModelForCausalLM", dict(_GPT2, **_GPT2_NO_DROPOUT), "text",
@@ -96,12 +101,16 @@ def build(torch, transformers, name: str, state: dict | None):
     return model
 
 
-def run_case(torch, transformers, name: str, state: dict | None = None):
+def run_case(torch, transformers, name: str, state: dict | None = None,
+             ckpt_root: str | None = None):
     """``(results, state)`` of one case: numpy outputs keyed ``name/what``, and the weights
-    the model ran with."""
+    the model ran with. ``pretrained`` cases use checkpoint directories under
+    ``ckpt_root``: PyTorch's side writes them, ember's side loads them."""
     _, _, _, kind, task = CASES[name]
     if task == "masks":
         return {f"{name}/{k}": v for k, v in _masks(torch, transformers).items()}, {}
+    if task == "pretrained":
+        return _pretrained(torch, transformers, name, ckpt_root), {}
     model = build(torch, transformers, name, state)
     state = {k: _numpy(v) for k, v in model.state_dict().items()}
     inputs = {k: torch.from_numpy(v.copy()) for k, v in make_inputs(kind).items()}
@@ -158,3 +167,22 @@ def _masks(torch, transformers) -> dict:
                                     mask_function=fn, attention_mask=pad)
         out["flex_elements"] = _numpy(bm._element_mask())
     return out
+
+
+def _pretrained(torch, transformers, name: str, ckpt_root: str) -> dict:
+    """``from_pretrained`` of the case's checkpoint directory (written first by PyTorch's
+    ``save_pretrained``), then a forward pass; also how many parameters or buffers are still
+    on the meta device afterwards (none should be)."""
+    import os
+
+    _, auto, _, kind, _ = CASES[name]
+    path = os.path.join(ckpt_root, name)
+    if torch.__name__ == "torch":
+        build(torch, transformers, name, None).save_pretrained(path)
+    model = getattr(transformers, auto).from_pretrained(path)
+    model.eval()
+    inputs = {k: torch.from_numpy(v.copy()) for k, v in make_inputs(kind).items()}
+    with torch.no_grad():
+        res = model(**inputs)
+    on_meta = sum(t.is_meta for t in list(model.parameters()) + list(model.buffers()))
+    return {f"{name}/out0": _numpy(res[0]), f"{name}/on_meta": np.array(on_meta)}

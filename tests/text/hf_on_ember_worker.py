@@ -1,8 +1,10 @@
 """Subprocess side of test_hf_transformers_on_ember.py, run under tests/torch_alias.py (so
 ``torch`` is ember): ``hf_on_ember_worker.py WEIGHTS.npz OUT.npz CASE...`` runs each case on
 the given weights and writes the results (a case that raises is recorded as an error
-string under ``"<case>/error"``)."""
+string under ``"<case>/error"``). ``pretrained`` cases load the checkpoint directories
+under ``$HF_ON_EMBER_CKPT``."""
 
+import os
 import sys
 import traceback
 
@@ -23,7 +25,8 @@ def main(weights_path: str, out_path: str, names: list) -> None:
         prefix = name + "/"
         state = {k[len(prefix):]: weights[k] for k in weights.files if k.startswith(prefix)}
         try:
-            results.update(run_case(torch, transformers, name, state)[0])
+            results.update(run_case(torch, transformers, name, state,
+                                    os.environ.get("HF_ON_EMBER_CKPT"))[0])
         except Exception:  # reported by the test, case by case
             results[prefix + "error"] = np.array(traceback.format_exc())
     np.savez(out_path, **results)

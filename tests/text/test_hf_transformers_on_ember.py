@@ -3,8 +3,9 @@ subprocess (tests/torch_alias.py), and each small model built from a config must
 outputs on the same weights: forward passes of ten architectures (and Llama with
 ``attn_implementation="flex_attention"``), transformers' attention-mask builders (vmap and
 broadcast paths), greedy and beam-search ``generate``, and one AdamW training step (loss,
-gradients, new weights) for BERT and GPT-2. The cases live in hf_on_ember_cases.py; PyTorch
-runs them in this process."""
+gradients, new weights) for BERT and GPT-2, and ``from_pretrained`` (through the meta device)
+of BERT, GPT-2 and Llama checkpoints that PyTorch's ``save_pretrained`` wrote. The cases
+live in hf_on_ember_cases.py; PyTorch runs them in this process."""
 
 import os
 import subprocess
@@ -26,14 +27,15 @@ def both(transformers, tmp_path_factory):
     import torch
 
     ref, weights = {}, {}
+    tmp = tmp_path_factory.mktemp("hf_on_ember")
+    ckpt_root = str(tmp / "checkpoints")
     for name in CASES:
-        res, state = run_case(torch, transformers, name)
+        res, state = run_case(torch, transformers, name, ckpt_root=ckpt_root)
         ref.update(res)
         weights.update({f"{name}/{k}": v for k, v in state.items()})
-    tmp = tmp_path_factory.mktemp("hf_on_ember")
     w_path, out_path = str(tmp / "weights.npz"), str(tmp / "out.npz")
     np.savez(w_path, **weights)
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", HF_ON_EMBER_CKPT=ckpt_root)
     proc = subprocess.run(
         [sys.executable, os.path.join(os.path.dirname(HERE), "torch_alias.py"),
          os.path.join(HERE, "hf_on_ember_worker.py"), w_path, out_path, *CASES],
@@ -90,3 +92,15 @@ def test_training_step_matches_torch(both, name):
         np.testing.assert_allclose(got[k][sure], ref[k][sure], rtol=1e-5, atol=1e-5,
                                    err_msg=k)
         assert np.abs(got[k] - ref[k]).max() <= 2 * 1e-2 + 1e-6, k  # at most two lr apart
+
+
+@pytest.mark.parametrize("name", ["bert_pretrained", "gpt2_pretrained", "llama_pretrained"])
+def test_from_pretrained_matches_torch(both, name):
+    """``from_pretrained`` builds the model on the meta device and assigns the checkpoint's
+    weights: ember's model must hold them all (nothing left on meta) and give PyTorch's
+    output."""
+    ref, got = _results(both, name)
+    assert int(got[name + "/on_meta"]) == 0
+    out = name + "/out0"
+    assert got[out].shape == ref[out].shape and got[out].dtype == ref[out].dtype
+    np.testing.assert_allclose(got[out], ref[out], rtol=1e-5, atol=1e-5)
