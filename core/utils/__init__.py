@@ -8,7 +8,8 @@ __all__ = ["data"]
 
 def __getattr__(name: str):
     # ``ember.utils.checkpoint`` and friends load on first use
-    if name in ("checkpoint", "model_zoo", "hooks", "benchmark", "dlpack", "_pytree"):
+    if name in ("checkpoint", "model_zoo", "hooks", "benchmark", "dlpack", "_pytree",
+                "tensorboard"):
         import importlib
 
         return importlib.import_module("." + name, __name__)
