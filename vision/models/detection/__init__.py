@@ -30,3 +30,15 @@ from .yolo_utils import (  # noqa: E402
 __all__ += list(yolo.__all__) + [
     "yolo", "load_ultralytics_checkpoint", "LetterboxInfo", "YOLOPreprocess",
     "detections_to_dicts", "letterbox", "non_max_suppression", "scale_boxes"]
+
+# single-stage detectors: RetinaNet, FCOS, SSD300 and SSDlite
+from . import fcos, retinanet, ssd, ssdlite  # noqa: E402
+from .anchor_utils import AnchorGenerator, DefaultBoxGenerator  # noqa: E402
+from .fcos import *  # noqa: E402,F403
+from .retinanet import *  # noqa: E402,F403
+from .ssd import *  # noqa: E402,F403
+from .ssdlite import *  # noqa: E402,F403
+
+__all__ += (list(retinanet.__all__) + list(fcos.__all__) + list(ssd.__all__)
+            + list(ssdlite.__all__) + ["retinanet", "fcos", "ssd", "ssdlite",
+                                       "AnchorGenerator", "DefaultBoxGenerator"])

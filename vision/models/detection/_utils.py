@@ -7,11 +7,12 @@ import math
 
 import ember
 from ember import Tensor, nn
+from ember.nn import functional as F
 
 from ...ops.misc import FrozenBatchNorm2d
 
-__all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "Matcher", "encode_boxes",
-           "overwrite_eps"]
+__all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "BoxLinearCoder", "Matcher",
+           "SSDMatcher", "encode_boxes", "overwrite_eps", "retrieve_out_channels"]
 
 
 def _one_hot_mask(like: Tensor, chosen: Tensor) -> Tensor:
@@ -162,3 +163,104 @@ def overwrite_eps(model: nn.Module, eps: float) -> None:
     for m in model.modules():
         if isinstance(m, FrozenBatchNorm2d):
             m.eps = eps
+
+
+# ---------------------------------------------------------------- single-stage detectors
+
+
+class BoxLinearCoder:
+    """FCOS's box parameterisation: a box is coded by the distances (left, top, right,
+    bottom) from the centre of a reference box to its four sides, divided by the reference
+    box's width / height when ``normalize_by_size``."""
+
+    def __init__(self, normalize_by_size: bool = True) -> None:
+        self.normalize_by_size = normalize_by_size
+
+    def _centres_and_scale(self, ref: Tensor):
+        cx = 0.5 * (ref[..., 0] + ref[..., 2])
+        cy = 0.5 * (ref[..., 1] + ref[..., 3])
+        if self.normalize_by_size:
+            sx = ref[..., 2] - ref[..., 0]
+            sy = ref[..., 3] - ref[..., 1]
+        else:
+            sx = sy = None
+        return cx, cy, sx, sy
+
+    def encode(self, reference_boxes: Tensor, proposals: Tensor) -> Tensor:
+        """Distances (..., 4) from the centres of ``reference_boxes`` to the sides of
+        ``proposals`` (both (..., 4) x1y1x2y2)."""
+        cx, cy, sx, sy = self._centres_and_scale(reference_boxes)
+        sides = [cx - proposals[..., 0], cy - proposals[..., 1],
+                 proposals[..., 2] - cx, proposals[..., 3] - cy]
+        if sx is not None:
+            sides = [sides[0] / sx, sides[1] / sy, sides[2] / sx, sides[3] / sy]
+        return ember.stack(sides, dim=-1)
+
+    def decode(self, rel_codes: Tensor, boxes: Tensor) -> Tensor:
+        """Boxes (..., 4) whose sides lie ``rel_codes`` (..., 4) away from the centres of
+        the reference ``boxes``; ``rel_codes`` and ``boxes`` have the same leading
+        shape."""
+        boxes = boxes.to(dtype=rel_codes.dtype)
+        cx, cy, sx, sy = self._centres_and_scale(boxes)
+        dl, dt, dr, db = rel_codes.unbind(-1)
+        if sx is not None:
+            dl, dr = dl * sx, dr * sx
+            dt, db = dt * sy, db * sy
+        return ember.stack([cx - dl, cy - dt, cx + dr, cy + db], dim=-1)
+
+
+class SSDMatcher(Matcher):
+    """SSD's matching: a prediction belongs to the ground truth it overlaps most when the
+    IoU reaches ``threshold``; besides, every ground truth claims the prediction it
+    overlaps most, whatever the IoU."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__(threshold, threshold, allow_low_quality_matches=False)
+
+    def __call__(self, match_quality_matrix: Tensor) -> Tensor:
+        matches = super().__call__(match_quality_matrix)
+        n_gt = match_quality_matrix.shape[0]
+        best_pred = match_quality_matrix.argmax(dim=1)  # (G,)
+        matches[best_pred] = ember.arange(n_gt, dtype=matches.dtype, device=matches.device)
+        return matches
+
+
+def _box_loss(type: str, box_coder, anchors_per_image: Tensor, matched_gt_boxes_per_image: Tensor,
+              bbox_regression_per_image: Tensor, cnf: dict | None = None) -> Tensor:
+    """Summed box-regression loss of a set of foreground anchors: ``"l1"`` or
+    ``"smooth_l1"`` (``cnf["beta"]``, default 1) on the encoded deltas, or ``"giou"`` /
+    ``"diou"`` / ``"ciou"`` (``cnf["eps"]``, default 1e-7) on the decoded boxes."""
+    from ...ops.losses import (  # lazy: ops.losses imports nothing from here, but keep
+        complete_box_iou_loss,  # this module light for the two-stage detectors
+        distance_box_iou_loss,
+        generalized_box_iou_loss,
+    )
+
+    if type not in ("l1", "smooth_l1", "ciou", "diou", "giou"):
+        raise AssertionError(f"Unsupported loss: {type}")
+    cnf = {} if cnf is None else cnf
+    pred, anchors, gt = bbox_regression_per_image, anchors_per_image, matched_gt_boxes_per_image
+    if type in ("l1", "smooth_l1"):
+        target = box_coder.encode_single(gt, anchors)
+        if type == "l1":
+            return F.l1_loss(pred, target, reduction="sum")
+        return F.smooth_l1_loss(pred, target, reduction="sum", beta=cnf.get("beta", 1.0))
+    boxes = box_coder.decode_single(pred, anchors)
+    fn = {"giou": generalized_box_iou_loss, "diou": distance_box_iou_loss,
+          "ciou": complete_box_iou_loss}[type]
+    return fn(boxes, gt, reduction="sum", eps=cnf.get("eps", 1e-7))
+
+
+def retrieve_out_channels(model: nn.Module, size: tuple[int, int]) -> list[int]:
+    """Channel counts of the feature maps ``model`` returns for a (1, 3, *size) input,
+    found by running it once on zeros in eval mode (its mode is restored)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with ember.no_grad():
+            dev = next(model.parameters()).device
+            out = model(ember.zeros((1, 3, size[1], size[0]), device=dev))
+            maps = [out] if isinstance(out, Tensor) else list(out.values())
+    finally:
+        model.train(was_training)
+    return [int(m.size(1)) for m in maps]

@@ -1,13 +1,16 @@
-"""``AnchorGenerator``: the reference boxes an RPN scores at every feature-map cell."""
+"""``AnchorGenerator``: the reference boxes an RPN scores at every feature-map cell; and
+``DefaultBoxGenerator``: SSD's default boxes."""
 
 from __future__ import annotations
+
+import math
 
 import ember
 from ember import nn
 
 from . import image_list as _il
 
-__all__ = ["AnchorGenerator"]
+__all__ = ["AnchorGenerator", "DefaultBoxGenerator"]
 
 
 class AnchorGenerator(nn.Module):
@@ -72,3 +75,92 @@ class AnchorGenerator(nn.Module):
         self.set_cell_anchors(ref.dtype, ref.device)
         per_level = self.grid_anchors(grids, strides)
         return [ember.cat(per_level) for _ in image_list.image_sizes]
+
+
+class DefaultBoxGenerator(nn.Module):
+    """This module generates the default boxes of SSD for a set of feature maps and image
+    sizes.
+
+    Map k gets, at every cell centre, a square box of scale ``scales[k]``, a square one of
+    scale ``sqrt(scales[k] * scales[k + 1])`` and, for each ratio r of
+    ``aspect_ratios[k]``, two boxes of sides ``scales[k] * sqrt(r)`` by
+    ``scales[k] / sqrt(r)`` (both orientations). Scales are fractions of the image side;
+    without ``scales`` they are spaced linearly from ``min_ratio`` to ``max_ratio`` (plus a
+    final 1.0). ``steps[k]``, when given, is the pixel stride that places the centres of
+    map k; otherwise the map's own size is used. ``clip`` clamps the relative widths and
+    heights to [0, 1]. The output holds, for every image of the batch, the boxes of all
+    maps in x1y1x2y2 pixels of the padded batch.
+    """
+
+    def __init__(self, aspect_ratios: list[list[int]], min_ratio: float = 0.15,
+                 max_ratio: float = 0.9, scales: list[float] | None = None,
+                 steps: list[int] | None = None, clip: bool = True) -> None:
+        super().__init__()
+        n_maps = len(aspect_ratios)
+        if steps is not None and len(aspect_ratios) != len(steps):
+            raise ValueError("aspect_ratios and steps should have the same length")
+        self.aspect_ratios = aspect_ratios
+        self.steps = steps
+        self.clip = clip
+        if scales is None:
+            if n_maps > 1:
+                span = max_ratio - min_ratio
+                scales = [min_ratio + span * k / (n_maps - 1.0) for k in range(n_maps)]
+                scales.append(1.0)
+            else:
+                scales = [min_ratio, max_ratio]
+        self.scales = scales
+        self._wh_pairs = self._generate_wh_pairs(n_maps)
+
+    def _generate_wh_pairs(self, num_outputs: int, dtype=ember.float32, device=None):
+        """Per map: the (w, h) of its default boxes, relative to the image, (A_k, 2)."""
+        pairs = []
+        for k in range(num_outputs):
+            s = self.scales[k]
+            s_next = math.sqrt(self.scales[k] * self.scales[k + 1])
+            wh = [[s, s], [s_next, s_next]]
+            for ratio in self.aspect_ratios[k]:
+                root = math.sqrt(ratio)
+                wh += [[s * root, s / root], [s / root, s * root]]
+            pairs.append(ember.as_tensor(wh, dtype=dtype, device=device))
+        return pairs
+
+    def num_anchors_per_location(self) -> list[int]:
+        """Default boxes per cell of each map: 2 + 2 per aspect ratio."""
+        return [2 + 2 * len(r) for r in self.aspect_ratios]
+
+    def _grid_default_boxes(self, grid_sizes, image_size, dtype=ember.float32):
+        """All maps' default boxes as relative (cx, cy, w, h), (sum_k H_k W_k A_k, 4)."""
+        out = []
+        for k, (rows, cols) in enumerate(grid_sizes):
+            if self.steps is not None:
+                cells_y = image_size[0] / self.steps[k]
+                cells_x = image_size[1] / self.steps[k]
+            else:
+                cells_y, cells_x = rows, cols
+            xs = (ember.arange(0, cols, dtype=dtype) + 0.5) / cells_x
+            ys = (ember.arange(0, rows, dtype=dtype) + 0.5) / cells_y
+            gy, gx = ember.meshgrid(ys, xs, indexing="ij")
+            wh = self._wh_pairs[k].to(dtype)
+            if self.clip:
+                wh = wh.clamp(min=0, max=1)
+            n_box = wh.shape[0]
+            centres = ember.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (HW, 2)
+            centres = centres[:, None, :].expand(-1, n_box, 2)  # (HW, A, 2)
+            sizes = wh[None].expand(rows * cols, n_box, 2)
+            out.append(ember.cat([centres, sizes], dim=2).reshape(-1, 4))
+        return ember.cat(out, dim=0)
+
+    def __repr__(self) -> str:
+        return (f"{self.__class__.__name__}(aspect_ratios={self.aspect_ratios}, "
+                f"clip={self.clip}, scales={self.scales}, steps={self.steps})")
+
+    def forward(self, image_list: _il.ImageList, feature_maps):
+        grids = [tuple(int(v) for v in f.shape[-2:]) for f in feature_maps]
+        height, width = (int(v) for v in image_list.tensors.shape[-2:])
+        ref = feature_maps[0]
+        rel = self._grid_default_boxes(grids, (height, width), dtype=ref.dtype).to(ref.device)
+        scale = ember.tensor([width, height], dtype=rel.dtype, device=rel.device)
+        half = 0.5 * rel[:, 2:]
+        boxes = ember.cat([(rel[:, :2] - half) * scale, (rel[:, :2] + half) * scale], dim=-1)
+        return [boxes for _ in image_list.image_sizes]
