@@ -203,6 +203,13 @@ from .serialization import load, save  # noqa: E402
 
 globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... (legacy types)
 
+from math import e, inf, nan, pi  # noqa: E402,F401  (torch.inf, torch.pi, ...)
+
 from ._foreach import _install as _install_foreach  # noqa: E402
+from ._tensor_methods import UntypedStorage  # noqa: E402,F401  (torch.UntypedStorage)
+from .jit._traced import ScriptModule  # noqa: E402,F401  (torch.ScriptModule)
+from .serialization._file_reader import PyTorchFileReader  # noqa: E402,F401
+
+newaxis = None
 
 _install_foreach(globals())  # torch._foreach_add_, _foreach_norm, ... (multi-tensor ops)

@@ -631,21 +631,31 @@ Tensor.argwhere = lambda self: nonzero(self)
 Tensor.is_set_to = lambda self, other: self._data is other._data
 Tensor.data_ptr = lambda self: (self._data.__array_interface__["data"][0]
                                 if isinstance(self._data, np.ndarray) else self._data.data.ptr)
-Tensor.untyped_storage = lambda self: _Storage(self)
+Tensor.untyped_storage = lambda self: UntypedStorage(self)
 Tensor.pin_memory = lambda self, device=None: self
 Tensor.is_pinned = lambda self, device=None: False
 Tensor.share_memory_ = _shared_memory.share_memory_
 Tensor.is_shared = _shared_memory.is_shared
 
 
-class _Storage:
-    """A minimal view of a tensor's storage (``data_ptr`` and ``nbytes``)."""
+class UntypedStorage:
+    """``torch.UntypedStorage``: the bytes under a tensor (``t.untyped_storage()``: its base
+    array's ``data_ptr`` and ``nbytes``), or ``UntypedStorage(n)`` new zeroed bytes."""
 
-    def __init__(self, t: Tensor):
+    def __init__(self, t=0):
+        if isinstance(t, int) and not isinstance(t, bool):
+            self._arr = np.zeros(t, dtype=np.uint8)
+            return
+        if not isinstance(t, Tensor):
+            raise TypeError(f"UntypedStorage(): expected a size or a Tensor, got "
+                            f"{type(t).__name__}")
         base = t._data
         while getattr(base, "base", None) is not None and hasattr(base.base, "dtype"):
             base = base.base
         self._arr = base
+
+    def __len__(self) -> int:
+        return self.nbytes()
 
     def data_ptr(self) -> int:
         a = self._arr

@@ -56,3 +56,25 @@ def optimize(backend="inductor", *, nopython: bool = False, dynamic=None, **kwar
 def run(fn=None):
     """Returns ``fn`` unchanged."""
     return (lambda f: f) if fn is None else fn
+
+
+def _optimized_module_class():
+    from ..nn import Module
+
+    class OptimizedModule(Module):
+        """``torch._dynamo.OptimizedModule``, what ``torch.compile(module)`` returns in
+        PyTorch: here a plain wrapper that calls ``_orig_mod`` (``ember.compile`` itself
+        returns the module unchanged, so libraries' ``isinstance`` checks see the module)."""
+
+        def __init__(self, mod, dynamo_ctx=None) -> None:
+            super().__init__()
+            self._orig_mod = mod
+
+        def forward(self, *args, **kwargs):
+            return self._orig_mod(*args, **kwargs)
+
+    return OptimizedModule
+
+
+OptimizedModule = _optimized_module_class()
+__all__.append("OptimizedModule")

@@ -23,8 +23,8 @@ import json
 import threading
 import time
 
-__all__ = ["profile", "record_function", "record_op", "FunctionEvent", "FunctionEventAvg",
-           "EventList", "is_profiler_enabled"]
+__all__ = ["profile", "record_function", "record_op", "emit_nvtx", "FunctionEvent",
+           "FunctionEventAvg", "EventList", "is_profiler_enabled"]
 
 _ACTIVE: list = []  # profilers recording now, innermost last
 
@@ -380,3 +380,23 @@ def record_op(name: str, start_ns: int, end_ns: int, input_shapes=None) -> None:
     empty."""
     for p in _ACTIVE:
         p._new_event("aten::" + name, start_ns / 1000.0, end_ns / 1000.0, input_shapes, False)
+
+
+class emit_nvtx:
+    """``torch.autograd.profiler.emit_nvtx``: NVTX ranges for NVIDIA's profilers. ember's ops
+    emit none; entering it raises where CUDA is unavailable (as there is nothing to mark)
+    and is a no-op block otherwise."""
+
+    def __init__(self, enabled: bool = True, record_shapes: bool = False) -> None:
+        self.enabled = enabled
+        self.record_shapes = record_shapes
+
+    def __enter__(self):
+        from .. import cuda
+
+        if self.enabled and not cuda.is_available():
+            raise RuntimeError("emit_nvtx: NVTX ranges need CUDA, which is not available")
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -144,3 +144,48 @@ def __getattr__(name: str):
     if name in CUDA_LEGACY_TYPES:
         return CUDA_LEGACY_TYPES[name]
     raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")
+
+
+def _generator(device=None) -> _random.Generator:
+    """The default generator of a CUDA device (made on first use, as ``generator_for``)."""
+    if not is_available():
+        raise RuntimeError("the CUDA generators need CUDA, which is not available")
+    dev = _device.to_device("cuda" if device is None else device)
+    if isinstance(device, int):
+        dev = _device.device("cuda", device)
+    _random.generator_for(dev)
+    return _random._cuda_generators[dev.index]
+
+
+def get_rng_state(device="cuda"):
+    """The state of a CUDA device's default generator."""
+    return _generator(device).get_state()
+
+
+def set_rng_state(new_state, device="cuda") -> None:
+    """Restores a CUDA device's default generator."""
+    _generator(device).set_state(new_state)
+
+
+def get_rng_state_all() -> list:
+    """The states of every CUDA device's generator (an empty list without CUDA)."""
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states) -> None:
+    """Restores every CUDA device's generator from ``get_rng_state_all()``'s list."""
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
+
+
+def seed() -> None:
+    """Seeds the CUDA generators non-deterministically (a no-op without CUDA)."""
+    if is_available():
+        import secrets
+
+        _random.cuda_manual_seed_all(secrets.randbits(63))
+
+
+def seed_all() -> None:
+    """As ``seed``: every CUDA device's generator."""
+    seed()

@@ -12,5 +12,10 @@ from ._profile import (
     tensorboard_trace_handler,
 )
 
-__all__ = ["profile", "record_function", "schedule", "ProfilerAction", "ProfilerActivity",
-           "supported_activities", "tensorboard_trace_handler"]
+__all__ = ["kineto_available", "profile", "record_function", "schedule", "ProfilerAction",
+           "ProfilerActivity", "supported_activities", "tensorboard_trace_handler"]
+
+
+def kineto_available() -> bool:
+    """False: ember's profiler records its own events, not through PyTorch's Kineto."""
+    return False

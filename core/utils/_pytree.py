@@ -273,6 +273,13 @@ def _node_type(tree):
     return None
 
 
+def _get_node_type(tree):
+    """The key of ``tree``'s node in ``SUPPORTED_NODES``, or ``type(tree)`` for a leaf (not
+    in it), as torch's private helper answers (Lightning flattens with it)."""
+    kind = _node_type(tree)
+    return type(tree) if kind is None else kind
+
+
 def tree_is_leaf(tree, is_leaf: Callable | None = None) -> bool:
     """True when ``tree`` is a leaf: not a registered node, or ``is_leaf(tree)`` says so."""
     if is_leaf is not None and is_leaf(tree):

@@ -497,3 +497,85 @@ def test_overrides_helpers_answer_as_for_plain_tensors():
         assert m.overrides.is_tensor_like(t) and not m.overrides.is_tensor_like(3.0)
     with pytest.raises(NotImplementedError, match="handle_torch_function"):
         ember.overrides.handle_torch_function(ember.add, (ember.ones(1),), ember.ones(1))
+
+
+# --- found running PyTorch Lightning with ``import ember as torch`` -----------------------
+
+def test_constants_and_declared_types_like_torch():
+    import math
+
+    for name in ("inf", "nan", "pi", "e"):
+        a, b = getattr(ember, name), getattr(torch, name)
+        assert (math.isnan(a) and math.isnan(b)) or a == b
+    assert ember.newaxis is torch.newaxis is None
+    assert isinstance(ember.jit.trace(ember.nn.Linear(2, 2), ember.ones(1, 2)),
+                      ember.ScriptModule)
+    assert ember._C._TensorMeta is type(ember.Tensor)
+    assert ember.profiler.kineto_available() is False
+    assert ember.cuda.get_rng_state_all() == [] and ember.cuda.set_rng_state_all([]) is None
+
+
+def test_untyped_storage():
+    t = ember.arange(6, dtype=ember.float32)
+    s = t[2:].untyped_storage()
+    assert isinstance(s, ember.UntypedStorage)
+    assert s.nbytes() == 24 and s.data_ptr() == t.data_ptr() and len(s) == 24
+    assert ember.UntypedStorage(10).nbytes() == torch.UntypedStorage(10).nbytes() == 10
+
+
+def test_parse_to_like_torch():
+    cases = [(("cpu",), {}), ((ember.float64,), {}), (("cpu", ember.float16), {}),
+             ((), {"device": "cpu", "dtype": ember.int64, "non_blocking": True})]
+    for args, kw in cases:
+        targs = tuple(getattr(torch, a.name) if isinstance(a, ember.dtype) else a for a in args)
+        tkw = {k: getattr(torch, v.name) if isinstance(v, ember.dtype) else v
+               for k, v in kw.items()}
+        ours, theirs = ember._C._nn._parse_to(*args, **kw), torch._C._nn._parse_to(*targs, **tkw)
+        assert str(ours[0]) == str(theirs[0]) and ours[2:] == theirs[2:]
+        assert (ours[1] is None) == (theirs[1] is None)
+        assert ours[1] is None or ours[1].name == str(theirs[1]).split(".")[-1]
+    like = ember._C._nn._parse_to(ember.ones(1, dtype=ember.float64))
+    assert like[1] is ember.float64 and like[0].type == "cpu"
+
+
+def test_pytorch_file_reader_reads_torch_checkpoints(tmp_path):
+    path = tmp_path / "c.pt"
+    torch.save({"a": torch.arange(3.0)}, path)
+    ours, theirs = ember.PyTorchFileReader(str(path)), torch.PyTorchFileReader(str(path))
+    assert sorted(ours.get_all_records()) == sorted(theirs.get_all_records())
+    for name in theirs.get_all_records():
+        assert ours.get_record(name) == bytes(theirs.get_record(name))
+        assert ours.has_record(name)
+    assert not ours.has_record("nope")
+    s = ours.get_storage_from_record("data/0", 3, ember.float32)
+    assert s.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_flop_counter_declared_and_refused_when_entered():
+    from ember.utils.flop_counter import FlopCounterMode
+
+    mode = FlopCounterMode(display=False)
+    assert mode.get_total_flops() == 0 and mode.get_flop_counts() == {}
+    with pytest.raises(NotImplementedError, match="FlopCounterMode"):
+        with mode:
+            pass
+
+
+def test_pytree_node_type_helper():
+    from collections import namedtuple
+
+    from ember.utils import _pytree as ours
+    from torch.utils import _pytree as theirs
+
+    for tree in ((1, 2), [1], {"a": 1}, 3, "s"):
+        assert ours._get_node_type(tree) is theirs._get_node_type(tree)
+    point = namedtuple("Point", "x y")(1, 2)
+    assert ours._get_node_type(point) in ours.SUPPORTED_NODES
+    assert ours._get_node_type(3) not in ours.SUPPORTED_NODES
+
+
+def test_optimized_module_wraps():
+    lin = ember.nn.Linear(2, 2)
+    wrapped = ember._dynamo.OptimizedModule(lin)
+    x = ember.ones(1, 2)
+    assert wrapped._orig_mod is lin and wrapped(x).equal(lin(x))
