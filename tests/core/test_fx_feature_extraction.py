@@ -165,3 +165,25 @@ def test_vit_traces_with_torchvisions_shape_asserts():
     assert tuple(out["encoder.layers.encoder_layer_1.add_1"].shape) == (2, 5, 8)
     with pytest.raises(AssertionError, match="Wrong image height! Expected 32 but got 16!"):
         m(ember.randn(1, 3, 16, 32))
+
+
+def test_vision_ops_modules_are_leaves_and_swin_traces():
+    # node names read off torchvision 0.29.1's get_graph_node_names (mobilenet_v3_small,
+    # swin_t): its ops' modules (Conv2dNormActivation, SqueezeExcitation, MLP, Permute,
+    # StochasticDepth) are leaves, and Swin's attention helpers are fx-wrapped functions
+    from ember.vision import models
+    from ember.vision.models.feature_extraction import get_graph_node_names
+
+    train, _ = get_graph_node_names(models.mobilenet_v3_small())
+    assert train[:8] == ["x", "features.0", "features.1.block.0", "features.1.block.1",
+                         "features.1.block.2", "features.2.block.0", "features.2.block.1",
+                         "features.2.block.2"]
+    train, _ = get_graph_node_names(models.swin_t())
+    block = [n for n in train if n.startswith("features.1.0")]
+    for name in ["features.1.0.norm1", "features.1.0.attn._get_relative_position_bias",
+                 "features.1.0.attn.shifted_window_attention",
+                 "features.1.0.stochastic_depth", "features.1.0.add", "features.1.0.norm2",
+                 "features.1.0.mlp", "features.1.0.stochastic_depth_1", "features.1.0.add_1"]:
+        assert name in block
+    assert block.index("features.1.0.attn._get_relative_position_bias") < \
+        block.index("features.1.0.attn.shifted_window_attention")

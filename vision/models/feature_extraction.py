@@ -43,6 +43,8 @@ class NodePathTracer(fx.Tracer):
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if self.leaf_modules and isinstance(m, self.leaf_modules):
             return True
+        if type(m).__module__.startswith("ember.vision.ops"):
+            return True  # torchvision keeps its ops' modules (Conv2dNormActivation, MLP, ...)
         return super().is_leaf_module(m, module_qualified_name)
 
     def call_module(self, m: nn.Module, forward, args, kwargs):

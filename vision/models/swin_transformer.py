@@ -21,6 +21,11 @@ from ..ops.stochastic_depth import StochasticDepth
 from ._api import WeightsEnum
 from ._weights_common import _make_builder, _w
 
+# traced as single nodes (their shape arithmetic cannot run on fx proxies), as torchvision does
+ember.fx.wrap("_patch_merging_pad")
+ember.fx.wrap("_get_relative_position_bias")
+ember.fx.wrap("shifted_window_attention")
+
 __all__ = [
     "SwinTransformer", "Swin_T_Weights", "Swin_S_Weights", "Swin_B_Weights",
     "Swin_V2_T_Weights", "Swin_V2_S_Weights", "Swin_V2_B_Weights", "swin_t", "swin_s",
@@ -199,8 +204,9 @@ class ShiftedWindowAttention(nn.Module):
                                            self.relative_position_index, self.window_size)
 
     def forward(self, x: Tensor) -> Tensor:
+        relative_position_bias = self.get_relative_position_bias()
         return shifted_window_attention(
-            x, self.qkv.weight, self.proj.weight, self.get_relative_position_bias(),
+            x, self.qkv.weight, self.proj.weight, relative_position_bias,
             self.window_size, self.num_heads, shift_size=self.shift_size,
             attention_dropout=self.attention_dropout, dropout=self.dropout,
             qkv_bias=self.qkv.bias, proj_bias=self.proj.bias, training=self.training)
@@ -240,8 +246,9 @@ class ShiftedWindowAttentionV2(ShiftedWindowAttention):
         return 16 * ember.sigmoid(bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        relative_position_bias = self.get_relative_position_bias()
         return shifted_window_attention(
-            x, self.qkv.weight, self.proj.weight, self.get_relative_position_bias(),
+            x, self.qkv.weight, self.proj.weight, relative_position_bias,
             self.window_size, self.num_heads, shift_size=self.shift_size,
             attention_dropout=self.attention_dropout, dropout=self.dropout,
             qkv_bias=self.qkv.bias, proj_bias=self.proj.bias, logit_scale=self.logit_scale,
