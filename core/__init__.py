@@ -164,6 +164,10 @@ def __getattr__(name: str):
     if name in _NOT_PROVIDED:
         raise AttributeError(f"module 'ember' has no attribute '{name}': torch.{name} is not "
                              "provided by ember")
+    if name == "ScriptModule":  # torch.ScriptModule (jit loads nn: not at import time)
+        from .jit import ScriptModule
+
+        return ScriptModule
     if name == "vmap":  # torch.vmap is torch.func.vmap
         from .func import vmap
 
@@ -207,7 +211,6 @@ from math import e, inf, nan, pi  # noqa: E402,F401  (torch.inf, torch.pi, ...)
 
 from ._foreach import _install as _install_foreach  # noqa: E402
 from ._tensor_methods import UntypedStorage  # noqa: E402,F401  (torch.UntypedStorage)
-from .jit._traced import ScriptModule  # noqa: E402,F401  (torch.ScriptModule)
 from .serialization._file_reader import PyTorchFileReader  # noqa: E402,F401
 
 newaxis = None
