@@ -295,16 +295,26 @@ def fasterrcnn_resnet50_fpn(*, weights=None, progress=True, num_classes=None,
     weights_backbone, num_classes = _pin_classes(
         weights, ResNet50_Weights.verify(weights_backbone), num_classes)
 
+    return _build_resnet50_fpn(FasterRCNN, weights, weights_backbone,
+                               trainable_backbone_layers, progress,
+                               FasterRCNN_ResNet50_FPN_Weights.COCO_V1,
+                               num_classes=num_classes, **kwargs)
+
+
+def _build_resnet50_fpn(model_cls, weights, weights_backbone, trainable_backbone_layers,
+                        progress, eps0_weights, **model_kwargs):
+    """The v1 R-CNN builders' shared body: ``model_cls`` over a ResNet-50 + FPN backbone
+    (``FrozenBatchNorm2d`` and ``trainable_backbone_layers`` stages, default 3, when anything
+    is pretrained; ``nn.BatchNorm2d`` and all 5 stages otherwise), then ``weights`` loaded;
+    ``eps0_weights`` is the checkpoint trained with FrozenBatchNorm2d eps = 0."""
     pretrained_any = not (weights is None and weights_backbone is None)
     n_trainable = _validate_trainable_layers(pretrained_any, trainable_backbone_layers, 5, 3)
     body = resnet50(weights=weights_backbone, progress=progress,
                     norm_layer=FrozenBatchNorm2d if pretrained_any else nn.BatchNorm2d)
-    model = FasterRCNN(_resnet_fpn_extractor(body, n_trainable), num_classes=num_classes,
-                       **kwargs)
+    model = model_cls(_resnet_fpn_extractor(body, n_trainable), **model_kwargs)
     if weights is not None:
         model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        if weights is FasterRCNN_ResNet50_FPN_Weights.COCO_V1:
-            # the published checkpoint was trained with FrozenBatchNorm2d eps = 0
+        if weights is eps0_weights:
             _det.overwrite_eps(model, 0.0)
     return model
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 from ember import nn
 from ember.nn import functional as F
 
-from ...ops.misc import FrozenBatchNorm2d
 from ...ops.poolers import MultiScaleRoIAlign
 from ...transforms import _presets
 from .._api import Weights, WeightsEnum, register_model
-from ..resnet import ResNet50_Weights, resnet50
-from . import _utils as _det
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
-from .faster_rcnn import FasterRCNN, _legacy_interface, _pin_classes
+from ..resnet import ResNet50_Weights
+from .faster_rcnn import FasterRCNN, _build_resnet50_fpn, _legacy_interface, _pin_classes
 
 __all__ = ["KeypointRCNN", "KeypointRCNN_ResNet50_FPN_Weights", "keypointrcnn_resnet50_fpn",
            "KeypointRCNNHeads", "KeypointRCNNPredictor"]
@@ -218,15 +215,7 @@ def keypointrcnn_resnet50_fpn(*, weights=None, progress=True, num_classes=None,
     _, num_keypoints = _pin_classes(weights, None, num_keypoints,
                                     default_classes=_DEFAULT_KEYPOINTS, name="num_keypoints",
                                     meta_key="keypoint_names")
-    pretrained_any = not (weights is None and weights_backbone is None)
-    n_trainable = _validate_trainable_layers(pretrained_any, trainable_backbone_layers, 5, 3)
-    body = resnet50(weights=weights_backbone, progress=progress,
-                    norm_layer=FrozenBatchNorm2d if pretrained_any else nn.BatchNorm2d)
-    model = KeypointRCNN(_resnet_fpn_extractor(body, n_trainable), num_classes=num_classes,
-                         num_keypoints=num_keypoints, **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        if weights is KeypointRCNN_ResNet50_FPN_Weights.COCO_V1:
-            # the published checkpoint was trained with FrozenBatchNorm2d eps = 0
-            _det.overwrite_eps(model, 0.0)
-    return model
+    return _build_resnet50_fpn(KeypointRCNN, weights, weights_backbone,
+                               trainable_backbone_layers, progress,
+                               KeypointRCNN_ResNet50_FPN_Weights.COCO_V1,
+                               num_classes=num_classes, num_keypoints=num_keypoints, **kwargs)

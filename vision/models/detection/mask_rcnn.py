@@ -10,15 +10,19 @@ from collections import OrderedDict
 
 from ember import nn
 
-from ...ops.misc import Conv2dNormActivation, FrozenBatchNorm2d
+from ...ops.misc import Conv2dNormActivation
 from ...ops.poolers import MultiScaleRoIAlign
 from ...transforms import _presets
 from .._api import Weights, WeightsEnum, register_model
-from ..resnet import ResNet50_Weights, resnet50
-from . import _utils as _det
+from ..resnet import ResNet50_Weights
 from ._meta import _COCO_CATEGORIES
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
-from .faster_rcnn import FasterRCNN, _legacy_interface, _pin_classes, _resnet50_fpn_v2_parts
+from .faster_rcnn import (
+    FasterRCNN,
+    _build_resnet50_fpn,
+    _legacy_interface,
+    _pin_classes,
+    _resnet50_fpn_v2_parts,
+)
 
 __all__ = ["MaskRCNN", "MaskRCNN_ResNet50_FPN_Weights", "MaskRCNN_ResNet50_FPN_V2_Weights",
            "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2", "MaskRCNNHeads",
@@ -213,18 +217,9 @@ def maskrcnn_resnet50_fpn(*, weights=None, progress=True, num_classes=None,
     weights = MaskRCNN_ResNet50_FPN_Weights.verify(weights)
     weights_backbone, num_classes = _pin_classes(
         weights, ResNet50_Weights.verify(weights_backbone), num_classes)
-    pretrained_any = not (weights is None and weights_backbone is None)
-    n_trainable = _validate_trainable_layers(pretrained_any, trainable_backbone_layers, 5, 3)
-    body = resnet50(weights=weights_backbone, progress=progress,
-                    norm_layer=FrozenBatchNorm2d if pretrained_any else nn.BatchNorm2d)
-    model = MaskRCNN(_resnet_fpn_extractor(body, n_trainable), num_classes=num_classes,
-                     **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-        if weights is MaskRCNN_ResNet50_FPN_Weights.COCO_V1:
-            # the published checkpoint was trained with FrozenBatchNorm2d eps = 0
-            _det.overwrite_eps(model, 0.0)
-    return model
+    return _build_resnet50_fpn(MaskRCNN, weights, weights_backbone, trainable_backbone_layers,
+                               progress, MaskRCNN_ResNet50_FPN_Weights.COCO_V1,
+                               num_classes=num_classes, **kwargs)
 
 
 @register_model()
