@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 
 from .._tensor import Tensor
+from . import conv_shift as shift
 from ._lowp import float32_gemm
 from .op import Op, xp_of
 
@@ -317,6 +318,17 @@ class Convolution(Op):
             self.col = None
             sp = out_shape(x.shape[2:], w.shape[2:], self.stride, self.pads, self.dilation)
             return xp.zeros((n, o) + sp, dtype=xp.result_type(x.dtype, w.dtype))
+        plan = _shift_plan(x, w, self.stride, self.pads, self.dilation, self.groups)
+        self.x_buf = None
+        if plan is not None:  # stride 1: shifted products, no gather (ops.conv_shift)
+            self.col = None
+            buf = shift.pack(x, plan)
+            if buf.nbytes <= KEEP_COL_BYTES:
+                self.x_buf = buf  # for the weight gradient
+            y = shift.unpack(shift.convolve(buf, w, plan), plan, x.ndim - 2)
+            if b is not None:
+                y += b.reshape((o,) + (1,) * (x.ndim - 2))
+            return y
         if _per_sample_pointwise(w.shape[2:], self.stride, self.pads, self.groups,
                                  x.shape[2:]):
             self.col = None
@@ -334,6 +346,11 @@ class Convolution(Op):
         x, w = self.saved_tensors
         nf = self.next_functions
         attrs = self._attrs()
+        plan = _shift_plan(x._data, w._data, self.stride, self.pads, self.dilation,
+                           self.groups)
+        if plan is not None and type(gy._data) is type(x._data) and \
+                gy._data.dtype == x._data.dtype:
+            return self._shift_backward(gy, x, w, plan, attrs)
         padded_rows = _row_width(tuple(w.shape[2:]), self.stride, self.pads, self.dilation,
                                  tuple(x.shape[2:])) is not None
         attrs["g_rows"] = None if padded_rows else \
@@ -347,13 +364,40 @@ class Convolution(Op):
             gb = gy.sum(dim=(0,) + tuple(range(2, gy.ndim)))
         return (gx, gw, gb) if len(nf) > 2 else (gx, gw)
 
+    def _shift_backward(self, gy, x, w, plan, attrs):
+        """Both gradients on the shift path, sharing the packed input kept from forward and
+        one packed output gradient (see ``ops.conv_shift``)."""
+        nf = self.next_functions
+        grid = shift.grid_grad(gy._data, plan)
+        x_buf, self.x_buf = self.x_buf, None
+        attrs["g_rows"] = None
+        gx = gw = gb = None
+        if nf[0][0] is not None:
+            gx = ConvInputGrad.apply(gy, w, in_shape=tuple(x.shape[2:]), g_buf=grid[3],
+                                     **attrs)
+        if nf[1][0] is not None:
+            gw = ConvWeightGrad.apply(x, gy, k=tuple(w.shape[2:]), col=None, x_buf=x_buf,
+                                      g_grid=grid, **attrs)
+        if len(nf) > 2 and nf[2][0] is not None:
+            gb = gy.sum(dim=(0,) + tuple(range(2, gy.ndim)))
+        return (gx, gw, gb) if len(nf) > 2 else (gx, gw)
+
     def _attrs(self) -> dict:
         return {"stride": self.stride, "pads": self.pads, "dilation": self.dilation,
                 "groups": self.groups}
 
     def _release(self) -> None:
         super()._release()
-        self.col = None
+        self.col = self.x_buf = None
+
+
+def _shift_plan(x, w, stride, pads, dilation, groups, w_shape=None):
+    """The shift plan of ``conv(x, w)`` (``ops.conv_shift``) or None; ``w`` may be any
+    array of the kernel's type and dtype when ``w_shape`` gives the kernel's shape."""
+    if type(x) is not type(w) or x.dtype != w.dtype:
+        return None
+    return shift.plan_for(x.shape, x.dtype, w.shape if w_shape is None else w_shape, stride,
+                          pads, dilation, groups, on_cpu=type(x) is shift.np.ndarray)
 
 
 def _as_forward_conv(k, stride, pads, dilation, out, in_shape) -> bool:
@@ -363,6 +407,17 @@ def _as_forward_conv(k, stride, pads, dilation, out, in_shape) -> bool:
         all(0 <= lo <= d * (kk - 1) and 0 <= hi <= d * (kk - 1) and
             m + d * (kk - 1) - lo - hi == i
             for kk, d, (lo, hi), m, i in zip(k, dilation, pads, out, in_shape))
+
+
+def _transposed_shift_plan(gy, w, x_shape, stride, pads, dilation, groups):
+    """The shift plan of the input gradient's convolution (over ``gy``), or None."""
+    if type(gy) is not type(w) or gy.dtype != w.dtype:
+        return None
+    plan = shift.plan_for(x_shape, gy.dtype, w.shape, stride, pads, dilation, groups,
+                          on_cpu=type(gy) is shift.np.ndarray)
+    if plan is None or (plan.ho, plan.wo)[2 - (gy.ndim - 2):] != tuple(gy.shape[2:]):
+        return None
+    return shift.transposed_plan(plan, gy.shape[1])
 
 
 class ConvInputGrad(Op):
@@ -382,8 +437,15 @@ class ConvInputGrad(Op):
         k = w.shape[2:]
         x_shape = (n, cg * g) + tuple(self.in_shape)
         g_rows, self.g_rows = self.g_rows, None
+        g_buf, self.g_buf = getattr(self, "g_buf", None), None
         if gy.size == 0:
             return xp.zeros(x_shape, dtype=xp.result_type(gy.dtype, w.dtype))
+        tplan = _transposed_shift_plan(gy, w, x_shape, self.stride, self.pads,
+                                       self.dilation, g)
+        if tplan is not None:  # stride 1: the flipped kernel over shifted views of gy
+            buf = g_buf if g_buf is not None else shift.pack(gy, tplan)
+            return shift.unpack(shift.convolve(buf, shift.flipped(w), tplan), tplan,
+                                gy.ndim - 2)
         if _per_sample_pointwise(k, self.stride, self.pads, g, out) and \
                 tuple(out) == tuple(self.in_shape):
             return xp.matmul(w.reshape(o, -1).T, gy.reshape(n, o, -1)).reshape(x_shape)
@@ -510,9 +572,20 @@ class ConvWeightGrad(Op):
         o = gy.shape[1]
         c = x.shape[1]
         k = self.k
+        x_buf, grid = getattr(self, "x_buf", None), getattr(self, "g_grid", None)
+        self.x_buf = self.g_grid = None
         if x.size == 0 or gy.size == 0:  # an empty batch contributes nothing
             self.col = self.g_rows = None
             return xp.zeros((o, c // g) + tuple(k), dtype=xp.result_type(x.dtype, gy.dtype))
+        w_shape = (o, c // g) + tuple(k)
+        plan = _shift_plan(x, gy, self.stride, self.pads, self.dilation, g, w_shape)
+        if plan is not None and (plan.ho, plan.wo)[2 - len(k):] == tuple(gy.shape[2:]):
+            self.col = self.g_rows = None
+            if x_buf is None:
+                x_buf = shift.pack(x, plan)
+            if grid is None:
+                grid = shift.grid_grad(gy, plan)
+            return shift.weight_grad(x_buf, grid, plan, w_shape)
         wp = _row_width(k, self.stride, self.pads, self.dilation, x.shape[2:])
         if wp is not None and tuple(gy.shape[2:]) == out_shape(
                 x.shape[2:], k, self.stride, self.pads, self.dilation):

@@ -1,0 +1,171 @@
+"""The stride-1 shift path of the convolutions (``ember.ops.conv_shift``: shifted GEMMs over
+one packed buffer, no window gather) and its direct BLAS calls (``ember.ops._blas``),
+against PyTorch in float64 and float32: outputs, input/weight/bias gradients, second
+derivatives and transposed convolutions; the path is checked to be the one taken, and the
+gather path (direct BLAS off) gives the same numbers."""
+
+import ember
+import ember.nn.functional as F
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+from ember.ops import _blas
+from ember.ops import conv_shift as shift
+from nn_compare import assert_close, em, randn, th
+
+if _blas.gemm(np.dtype(np.float64)) is None:  # numpy on MKL/Accelerate: nothing to test
+    pytest.skip("numpy's BLAS is not OpenBLAS: the shift path is off", allow_module_level=True)
+
+# (input shape, weight shape, conv kwargs): all at least MIN_CHANNELS input channels and
+# padded rows at most MAX_WASTE times the output's
+CASES = [
+    ((3, 8, 10, 12), (12, 8, 3, 3), dict(padding=1)),
+    ((2, 9, 9, 12), (16, 9, 3, 3), dict(padding=0)),
+    ((2, 12, 11, 20), (8, 12, 3, 5), dict(padding=(1, 2), dilation=(2, 1))),
+    ((2, 16, 8, 16), (16, 16, 5, 5), dict(padding=2)),
+    ((2, 16, 8, 8), (4, 16, 3, 3), dict(padding=1)),  # 4 output channels: gather for dx
+    ((2, 16, 8, 8), (16, 16, 3, 3), dict(padding=3)),  # padding past the kernel
+    ((2, 16, 7, 8), (16, 16, 2, 2), dict(padding="same")),  # asymmetric 'same'
+    ((1, 8, 6, 40), (10, 8, 3, 3), dict(padding=(1, 0))),
+    ((2, 9, 20), (10, 9, 5), dict(padding=2)),  # 1-D
+    ((2, 9, 20), (10, 9, 3), dict(padding=0, dilation=2)),
+]
+IDS = [str(i) for i in range(len(CASES))]
+
+
+def _conv(x_shape):
+    return (F.conv1d, TF.conv1d) if len(x_shape) == 3 else (F.conv2d, TF.conv2d)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Counts the shift-path products (``conv_shift.convolve``/``weight_grad`` calls)."""
+    calls = {"convolve": 0, "weight_grad": 0}
+    for name in calls:
+        real = getattr(shift, name)
+
+        def wrapped(*a, _real=real, _name=name, **k):
+            calls[_name] += 1
+            return _real(*a, **k)
+
+        monkeypatch.setattr(shift, name, wrapped)
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def _blas_on():
+    _blas.set_enabled(True)
+    yield
+    _blas.set_enabled(True)
+
+
+def _run_ember(fn, x, w, b, g, kw):
+    ex, ew, eb = (em(a, requires_grad=True) for a in (x, w, b))
+    y = fn(ex, ew, eb, **kw)
+    y.backward(em(g))
+    return y, ex.grad, ew.grad, eb.grad
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_torch_and_gather_path(case, dtype, counted):
+    x_shape, w_shape, kw = case
+    efn, tfn = _conv(x_shape)
+    x, w = randn(*x_shape, seed=1, dtype=dtype), randn(*w_shape, seed=2, dtype=dtype)
+    b = randn(w_shape[0], seed=3, dtype=dtype)
+    tx, tw, tb = th(x, True), th(w, True), th(b, True)
+    ty = tfn(tx, tw, tb, **kw)
+    g = randn(*ty.shape, seed=4, dtype=dtype)
+    ty.backward(th(g))
+    got = _run_ember(efn, x, w, b, g, kw)
+    assert counted["convolve"] >= 1 and counted["weight_grad"] == 1, counted
+    tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    for e, t, what in zip(got, (ty, tx.grad, tw.grad, tb.grad), ("y", "dx", "dw", "db")):
+        assert_close(e, t, msg=what, **tol)
+    _blas.set_enabled(False)
+    before = dict(counted)
+    old = _run_ember(efn, x, w, b, g, kw)
+    assert counted == before  # the gather path ran
+    for e, o, what in zip(got, old, ("y", "dx", "dw", "db")):
+        assert_close(e, o, msg=what, **tol)
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[2], CASES[6], CASES[8]],
+                         ids=["pad1", "dilated", "same-even", "1d"])
+def test_second_derivatives(case, counted):
+    x_shape, w_shape, kw = case
+    efn, tfn = _conv(x_shape)
+    x, w = randn(*x_shape, seed=5, dtype=np.float64), randn(*w_shape, seed=6, dtype=np.float64)
+    outs = []
+    for lib, fn, make in ((ember, efn, em), (torch, tfn, th)):
+        xx, ww = make(x, requires_grad=True), make(w, requires_grad=True)
+        y = fn(xx, ww, **kw)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xx, ww), create_graph=True)
+        hx, hw = lib.autograd.grad((gx * gx).sum() + (gw ** 3).sum(), (xx, ww))
+        outs.append((gx, gw, hx, hw))
+    assert counted["convolve"] >= 3
+    for e, t, what in zip(outs[0], outs[1], ("gx", "gw", "hx", "hw")):
+        assert_close(e, t, rtol=1e-9, atol=1e-9, msg=what)
+
+
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(padding=0, dilation=2),
+                                dict(padding=(2, 1))])
+def test_transposed_convolution_stride1(kw, counted):
+    x, w = randn(2, 12, 7, 20, seed=7, dtype=np.float64), randn(12, 10, 3, 3, seed=8,
+                                                               dtype=np.float64)
+    ex, ew = em(x, requires_grad=True), em(w, requires_grad=True)
+    tx, tw = th(x, True), th(w, True)
+    ey, ty = F.conv_transpose2d(ex, ew, **kw), TF.conv_transpose2d(tx, tw, **kw)
+    g = randn(*ty.shape, seed=9, dtype=np.float64)
+    ey.backward(em(g))
+    ty.backward(th(g))
+    assert counted["convolve"] >= 1
+    for e, t, what in ((ey, ty, "y"), (ex.grad, tx.grad, "dx"), (ew.grad, tw.grad, "dw")):
+        assert_close(e, t, rtol=1e-10, atol=1e-10, msg=what)
+
+
+def test_not_taken_where_it_does_not_apply(counted):
+    """Strided, grouped, 1x1, 3-D, few-channel and narrow-output convolutions keep the
+    gather path."""
+    for x_shape, w_shape, kw in [((2, 8, 9, 9), (8, 8, 3, 3), dict(stride=2, padding=1)),
+                                 ((2, 8, 9, 9), (8, 4, 3, 3), dict(groups=2, padding=1)),
+                                 ((2, 8, 9, 9), (8, 8, 1, 1), {}),
+                                 ((2, 4, 9, 9), (8, 4, 3, 3), dict(padding=1)),
+                                 ((2, 8, 7, 7), (8, 8, 3, 3), {}),  # padded rows 7/5 > 1.25
+                                 ((2, 8, 5, 5, 5), (8, 8, 3, 3, 3), dict(padding=1))]:
+        fn = F.conv3d if len(x_shape) == 5 else F.conv2d
+        fn(em(randn(*x_shape)), em(randn(*w_shape)), **kw)
+    assert counted == {"convolve": 0, "weight_grad": 0}
+
+
+def test_noncontiguous_input_and_no_grad(counted):
+    x = randn(2, 9, 10, 8, seed=10)
+    w = randn(6, 9, 3, 3, seed=11)
+    ex = em(x).transpose(2, 3)  # a strided view
+    with ember.no_grad():
+        y = F.conv2d(ex, em(w), padding=1)
+    t = TF.conv2d(th(x).transpose(2, 3), th(w), padding=1)
+    assert counted["convolve"] == 1
+    assert_close(y, t, rtol=1e-4, atol=1e-4)
+
+
+def test_gemm_checks_its_operands():
+    gemm = _blas.gemm(np.dtype(np.float32))
+    a = np.ones((4, 3), np.float32)
+    b = np.ones((3, 5), np.float32)
+    c = np.zeros((4, 5), np.float32)
+    gemm(4, 5, 3, a, 0, 3, b, 0, 5, c, 0, 5)
+    np.testing.assert_array_equal(c, np.full((4, 5), 3.0, np.float32))
+    gemm(4, 5, 3, a, 0, 3, b, 0, 5, c, 0, 5, beta=1.0)  # accumulates
+    np.testing.assert_array_equal(c, np.full((4, 5), 6.0, np.float32))
+    with pytest.raises(RuntimeError, match="operand B .* runs outside its buffer"):
+        gemm(4, 5, 3, a, 0, 3, b, 1, 5, c, 0, 5)
+    with pytest.raises(RuntimeError, match="operand C is float64"):
+        gemm(4, 5, 3, a, 0, 3, b, 0, 5, c.astype(np.float64), 0, 5)
+    with pytest.raises(RuntimeError, match="C-contiguous"):
+        gemm(4, 5, 3, a, 0, 3, b, 0, 5, np.zeros((5, 4), np.float32).T, 0, 5)
+    with pytest.raises(RuntimeError, match="read-only"):
+        ro = np.zeros((4, 5), np.float32)
+        ro.flags.writeable = False
+        gemm(4, 5, 3, a, 0, 3, b, 0, 5, ro, 0, 5)
