@@ -319,13 +319,15 @@ class Convolution(Op):
             sp = out_shape(x.shape[2:], w.shape[2:], self.stride, self.pads, self.dilation)
             return xp.zeros((n, o) + sp, dtype=xp.result_type(x.dtype, w.dtype))
         plan = _shift_plan(x, w, self.stride, self.pads, self.dilation, self.groups)
-        self.x_buf = None
-        if plan is not None:  # stride 1: shifted products, no gather (ops.conv_shift)
+        self.x_buf = self.x_col = None
+        if plan is not None:  # shifted products over one packed buffer (ops.conv_shift)
             self.col = None
             buf = shift.pack(x, plan)
-            if buf.nbytes <= KEEP_COL_BYTES:
-                self.x_buf = buf  # for the weight gradient
-            y = shift.unpack(shift.convolve(buf, w, plan), plan, x.ndim - 2)
+            col = shift.columns(buf, plan) if plan.uses_columns() else None
+            kept = buf if col is None else col
+            if kept.nbytes <= KEEP_COL_BYTES:  # for the weight gradient
+                self.x_buf, self.x_col = (buf, None) if col is None else (None, col)
+            y = shift.unpack(shift.convolve(buf, w, plan, col), plan, x.ndim - 2)
             if b is not None:
                 y += b.reshape((o,) + (1,) * (x.ndim - 2))
             return y
@@ -369,7 +371,7 @@ class Convolution(Op):
         one packed output gradient (see ``ops.conv_shift``)."""
         nf = self.next_functions
         grid = shift.grid_grad(gy._data, plan)
-        x_buf, self.x_buf = self.x_buf, None
+        x_buf, x_col, self.x_buf, self.x_col = self.x_buf, self.x_col, None, None
         attrs["g_rows"] = None
         gx = gw = gb = None
         if nf[0][0] is not None:
@@ -377,7 +379,7 @@ class Convolution(Op):
                                      **attrs)
         if nf[1][0] is not None:
             gw = ConvWeightGrad.apply(x, gy, k=tuple(w.shape[2:]), col=None, x_buf=x_buf,
-                                      g_grid=grid, **attrs)
+                                      x_col=x_col, g_grid=grid, **attrs)
         if len(nf) > 2 and nf[2][0] is not None:
             gb = gy.sum(dim=(0,) + tuple(range(2, gy.ndim)))
         return (gx, gw, gb) if len(nf) > 2 else (gx, gw)
@@ -388,7 +390,7 @@ class Convolution(Op):
 
     def _release(self) -> None:
         super()._release()
-        self.col = self.x_buf = None
+        self.col = self.x_buf = self.x_col = None
 
 
 def _shift_plan(x, w, stride, pads, dilation, groups, w_shape=None):
@@ -572,8 +574,9 @@ class ConvWeightGrad(Op):
         o = gy.shape[1]
         c = x.shape[1]
         k = self.k
-        x_buf, grid = getattr(self, "x_buf", None), getattr(self, "g_grid", None)
-        self.x_buf = self.g_grid = None
+        x_buf, x_col = getattr(self, "x_buf", None), getattr(self, "x_col", None)
+        grid = getattr(self, "g_grid", None)
+        self.x_buf = self.x_col = self.g_grid = None
         if x.size == 0 or gy.size == 0:  # an empty batch contributes nothing
             self.col = self.g_rows = None
             return xp.zeros((o, c // g) + tuple(k), dtype=xp.result_type(x.dtype, gy.dtype))
@@ -581,10 +584,14 @@ class ConvWeightGrad(Op):
         plan = _shift_plan(x, gy, self.stride, self.pads, self.dilation, g, w_shape)
         if plan is not None and (plan.ho, plan.wo)[2 - len(k):] == tuple(gy.shape[2:]):
             self.col = self.g_rows = None
-            if x_buf is None:
-                x_buf = shift.pack(x, plan)
             if grid is None:
                 grid = shift.grid_grad(gy, plan)
+            if plan.uses_columns():
+                if x_col is None:
+                    x_col = shift.columns(shift.pack(x, plan), plan)
+                return shift.weight_grad(None, grid, plan, w_shape, col=x_col)
+            if x_buf is None:
+                x_buf = shift.pack(x, plan)
             return shift.weight_grad(x_buf, grid, plan, w_shape)
         wp = _row_width(k, self.stride, self.pads, self.dilation, x.shape[2:])
         if wp is not None and tuple(gy.shape[2:]) == out_shape(

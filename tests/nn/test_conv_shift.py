@@ -1,5 +1,6 @@
-"""The stride-1 shift path of the convolutions (``ember.ops.conv_shift``: shifted GEMMs over
-one packed buffer, no window gather) and its direct BLAS calls (``ember.ops._blas``),
+"""The shift path of the convolutions (``ember.ops.conv_shift``: shifted GEMMs over one
+packed buffer of the input's stride phases, no window gather; few channels: one product over
+contiguous copies) and its direct BLAS calls (``ember.ops._blas``),
 against PyTorch in float64 and float32: outputs, input/weight/bias gradients, second
 derivatives and transposed convolutions; the path is checked to be the one taken, and the
 gather path (direct BLAS off) gives the same numbers."""
@@ -14,11 +15,12 @@ from ember.ops import _blas
 from ember.ops import conv_shift as shift
 from nn_compare import assert_close, em, randn, th
 
+_real_measured_faster = shift.measured_faster
+
 if _blas.gemm(np.dtype(np.float64)) is None:  # numpy on MKL/Accelerate: nothing to test
     pytest.skip("numpy's BLAS is not OpenBLAS: the shift path is off", allow_module_level=True)
 
-# (input shape, weight shape, conv kwargs): all at least MIN_CHANNELS input channels and
-# padded rows at most MAX_WASTE times the output's
+# (input shape, weight shape, conv kwargs): phase rows at most MAX_WASTE times the output's
 CASES = [
     ((3, 8, 10, 12), (12, 8, 3, 3), dict(padding=1)),
     ((2, 9, 9, 12), (16, 9, 3, 3), dict(padding=0)),
@@ -30,6 +32,12 @@ CASES = [
     ((1, 8, 6, 40), (10, 8, 3, 3), dict(padding=(1, 0))),
     ((2, 9, 20), (10, 9, 5), dict(padding=2)),  # 1-D
     ((2, 9, 20), (10, 9, 3), dict(padding=0, dilation=2)),
+    ((2, 12, 15, 17), (10, 12, 3, 3), dict(stride=2, padding=1)),  # phases
+    ((2, 8, 16, 25), (9, 8, 3, 4), dict(stride=(2, 3), padding=(1, 2), dilation=(1, 2))),
+    ((2, 9, 31), (8, 9, 5), dict(stride=3, padding=2)),
+    ((2, 3, 12, 14), (8, 3, 3, 3), dict(padding=1)),  # few channels: one column matrix
+    ((2, 1, 14, 14), (8, 1, 3, 3), {}),
+    ((2, 3, 30, 30), (8, 3, 7, 7), dict(stride=2, padding=3)),  # a ResNet stem
 ]
 IDS = [str(i) for i in range(len(CASES))]
 
@@ -54,10 +62,30 @@ def counted(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _blas_on():
+def _every_form(monkeypatch):
+    """The direct BLAS on, and every (stride, channels) corner on the shift path, also the
+    ones the gather path was measured faster for (``test_forms_chosen`` checks the choice)."""
     _blas.set_enabled(True)
+    monkeypatch.setattr(shift, "measured_faster", lambda stride, channels: True)
     yield
     _blas.set_enabled(True)
+
+
+def test_forms_chosen(monkeypatch, counted):
+    """With the measured choice: stride 1 with many channels and strided with few take the
+    shift path; strided with many and stride 1 with few keep the gather path."""
+    real = _real_measured_faster
+    assert real((1, 1), 8) and real((2, 2), 3) and real((2,), 1)
+    assert not real((2, 2), 8) and not real((1, 1), 3) and not real((1, 2), 64)
+    monkeypatch.setattr(shift, "measured_faster", real)
+    for x_shape, w_shape, kw, taken in [
+            ((2, 8, 12, 12), (8, 8, 3, 3), dict(padding=1), True),
+            ((2, 3, 30, 30), (8, 3, 7, 7), dict(stride=2, padding=3), True),
+            ((2, 8, 12, 12), (8, 8, 3, 3), dict(stride=2, padding=1), False),
+            ((2, 3, 12, 12), (8, 3, 3, 3), dict(padding=1), False)]:
+        before = counted["convolve"]
+        F.conv2d(em(randn(*x_shape)), em(randn(*w_shape)), **kw)
+        assert (counted["convolve"] > before) == taken, (x_shape, w_shape, kw)
 
 
 def _run_ember(fn, x, w, b, g, kw):
@@ -126,12 +154,10 @@ def test_transposed_convolution_stride1(kw, counted):
 
 
 def test_not_taken_where_it_does_not_apply(counted):
-    """Strided, grouped, 1x1, 3-D, few-channel and narrow-output convolutions keep the
-    gather path."""
-    for x_shape, w_shape, kw in [((2, 8, 9, 9), (8, 8, 3, 3), dict(stride=2, padding=1)),
-                                 ((2, 8, 9, 9), (8, 4, 3, 3), dict(groups=2, padding=1)),
+    """Grouped, 1x1, 3-D and narrow-output convolutions keep the gather path."""
+    for x_shape, w_shape, kw in [((2, 8, 9, 9), (8, 4, 3, 3), dict(groups=2, padding=1)),
                                  ((2, 8, 9, 9), (8, 8, 1, 1), {}),
-                                 ((2, 4, 9, 9), (8, 4, 3, 3), dict(padding=1)),
+                                 ((2, 8, 9, 9), (8, 8, 1, 1), dict(stride=2)),
                                  ((2, 8, 7, 7), (8, 8, 3, 3), {}),  # padded rows 7/5 > 1.25
                                  ((2, 8, 5, 5, 5), (8, 8, 3, 3, 3), dict(padding=1))]:
         fn = F.conv3d if len(x_shape) == 5 else F.conv2d
