@@ -60,7 +60,7 @@ def _bind(path: str) -> dict:
             fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer,
                            integer, scalar, ctypes.c_void_p, integer, ctypes.c_void_p,
                            integer, scalar, ctypes.c_void_p, integer]
-            out[np.dtype(dtype)] = _Gemm(fn, np.dtype(dtype))
+            out[np.dtype(dtype)] = _Gemm(fn, np.dtype(dtype), integer)
         return out
     return {}
 
@@ -91,9 +91,11 @@ class _Gemm:
     """``C[c_off:] = alpha * op(A) @ op(B) + beta * C`` on row-major operands given by
     (array, element offset, leading dimension)."""
 
-    def __init__(self, fn, dtype):
+    def __init__(self, fn, dtype, integer=ctypes.c_int64):
         self._fn = fn
         self.dtype = dtype
+        # the largest dimension, leading dimension or offset the library's integers hold
+        self.max_index = 2 ** (8 * ctypes.sizeof(integer) - 1) - 1
 
     def __call__(self, m, n, k, a, a_off, lda, b, b_off, ldb, c, c_off, ldc, beta=0.0,
                  trans_a=False, trans_b=False, alpha=1.0):
@@ -104,6 +106,8 @@ class _Gemm:
         _check("A", a, a_off, k if trans_a else m, m if trans_a else k, lda)
         _check("B", b, b_off, n if trans_b else k, k if trans_b else n, ldb)
         _check("C", c, c_off, m, n, ldc)
+        if max(m, n, k, lda, ldb, ldc) > self.max_index:
+            raise RuntimeError(f"gemm: a dimension exceeds this BLAS's {self.max_index}")
         if not c.flags.writeable:
             raise RuntimeError("gemm: the output operand is read-only")
         if m <= 0 or n <= 0:

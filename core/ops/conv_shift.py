@@ -130,8 +130,9 @@ def plan_for(x_shape, dtype, w_shape, stride, pads, dilation, groups,
     if not measured_faster(stride, x_shape[1]):
         return None
     plan = ShiftPlan(x_shape[0], x_shape[1], x_shape[2:], w_shape[2:], pads, dilation, stride)
-    if plan.ho <= 0 or plan.wo <= 0 or plan.wq > MAX_WASTE * plan.wo or \
-            _blas.gemm(np.dtype(dtype)) is None:
+    gemm = _blas.gemm(np.dtype(dtype))
+    if plan.ho <= 0 or plan.wo <= 0 or plan.wq > MAX_WASTE * plan.wo or gemm is None or \
+            plan.size > gemm.max_index:
         return None
     return plan
 
