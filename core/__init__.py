@@ -95,6 +95,7 @@ from ._random import (
     set_rng_state,
 )
 from ._repr import set_printoptions
+from ._streams import Event, Stream
 from ._tensor import Size, Tensor, from_numpy
 from ._threads import (
     get_num_interop_threads,
@@ -112,9 +113,13 @@ from .autograd import (  # noqa: E402
 )
 
 strided = "torch.strided"
-contiguous_format = "torch.contiguous_format"
-channels_last = "torch.channels_last"
-preserve_format = "torch.preserve_format"
+from ._memory_format import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    preserve_format,
+)
+
 layout = str
 memory_format = str
 

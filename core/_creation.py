@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from . import _device, _dtype, _random
+from . import _memory_format as _mf
 from ._dtype import get_default_dtype, to_dtype
 from ._meta import META_RNG, meta_array
 from ._tensor import Tensor
@@ -279,9 +280,10 @@ def _like(fn_name: str):
     def fn(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False,
            layout=None, memory_format=None, pin_memory=False) -> Tensor:
         factory = globals()[fn_name]
-        return factory(input.shape, dtype=dtype if dtype is not None else input.dtype,
-                       device=device if device is not None else input.device,
-                       requires_grad=requires_grad)
+        out = factory(input.shape, dtype=dtype if dtype is not None else input.dtype,
+                      device=device if device is not None else input.device,
+                      requires_grad=requires_grad)
+        return _like_format(out, input, memory_format)
     fn.__name__ = fn_name + "_like"
     fn.__doc__ = f"``{fn_name}`` with the size (and by default dtype and device) of ``input``."
     return fn
@@ -295,9 +297,26 @@ empty_like = _like("empty")
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     """``full`` with the size (and by default dtype and device) of ``input``."""
-    return full(input.shape, fill_value, dtype=dtype if dtype is not None else input.dtype,
-                device=device if device is not None else input.device,
-                requires_grad=requires_grad)
+    out = full(input.shape, fill_value, dtype=dtype if dtype is not None else input.dtype,
+               device=device if device is not None else input.device,
+               requires_grad=requires_grad)
+    return _like_format(out, input, memory_format)
+
+
+def _like_format(out: Tensor, input: Tensor, memory_format) -> Tensor:
+    """A ``*_like`` result laid out as ``memory_format`` asks: by default
+    (``preserve_format``) channels-last when ``input`` is."""
+    data = out._data
+    if type(data).__name__ == "MetaArray":
+        return out
+    if memory_format in (None, "torch.preserve_format"):
+        if not _mf.suggests_channels_last(input._data):
+            return out
+        memory_format = _mf.channels_last if data.ndim == 4 else _mf.channels_last_3d
+    elif memory_format == "torch.contiguous_format":
+        return out
+    out._data = _mf.as_format(_xp(out.device)[0], data, memory_format)
+    return out
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,

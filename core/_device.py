@@ -13,7 +13,8 @@ __all__ = ["device", "to_device", "array_module", "cupy_module", "cuda_available
 
 class device:
     """A device, as ``torch.device``: ``device('cpu')``, ``device('cuda', 0)``,
-    ``device('cuda:1')``."""
+    ``device('cuda:1')``. Every PyTorch device type names a device (``device('mps')``, for
+    code that compares against one), but tensors can only be put on cpu, cuda and meta."""
 
     __slots__ = ("type", "index")
 
@@ -31,9 +32,9 @@ class device:
             if not idx.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type_or_str}'")
             index = int(idx)
-        if text not in ("cpu", "cuda", "meta"):
-            raise RuntimeError(
-                f"Expected one of cpu, cuda, meta device type at start of device string: {text}")
+        if text not in DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start "
+                               f"of device string: {text}")
         key = (text, index)
         cached = _CACHE.get(key)
         if cached is not None:
@@ -57,7 +58,10 @@ class device:
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
-            other = device(other)
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):  # not a device string: unequal, as in PyTorch
+                return False
         if not isinstance(other, device):
             return NotImplemented
         return self.type == other.type and self.index == other.index
@@ -79,6 +83,10 @@ class device:
         return False
 
 
+# the device types ``device()`` accepts, as PyTorch's; tensors live on cpu, cuda and meta only
+DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve",
+                "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                "privateuseone")
 _CACHE: dict = {}
 CPU = device("cpu")
 META = device("meta")
@@ -129,6 +137,9 @@ def to_device(d) -> device:
             dev = device("cuda", cupy_module().cuda.runtime.getDevice())
     elif dev.type == "meta" and dev.index is not None:
         dev = META  # PyTorch's meta device has no index either
+    elif dev.type != "cpu" and dev.type != "meta":
+        raise NotImplementedError(f"ember has no {dev.type} backend: tensors live on the cpu, "
+                                  "cuda and meta devices")
     return dev
 
 

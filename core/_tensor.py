@@ -205,10 +205,13 @@ class Tensor:
         return (a - b) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None) -> bool:
-        """True when the elements are laid out in row-major order without gaps."""
+        """True when the elements are laid out in row-major order without gaps (or, with
+        ``memory_format=channels_last``/``channels_last_3d``, in that order)."""
         if type(self._data) is _MetaArray:
-            return True
-        return bool(self._data.flags.c_contiguous)
+            return memory_format in (None, "torch.contiguous_format")
+        from ._memory_format import is_contiguous_as
+
+        return is_contiguous_as(self._data, memory_format)
 
     @property
     def is_leaf(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _device, _dtype, _shared_memory
+from . import _memory_format as _mf
 from ._meta import meta_array
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
@@ -355,15 +356,24 @@ Tensor.copy_ = copy_
 
 
 def _clone(self, *, memory_format=None) -> Tensor:
-    """A copy that stays in the graph (its gradient flows back to self)."""
-    return _Clone.apply(self)
+    """A copy that stays in the graph (its gradient flows back to self), laid out in
+    ``memory_format`` (by default the input's own when that is channels-last, else
+    row-major)."""
+    if memory_format in (None, "torch.preserve_format"):
+        memory_format = None
+    elif memory_format != "torch.contiguous_format":
+        _mf._check_rank(self._data, memory_format)
+    return _Clone.apply(self, memory_format=memory_format)
 
 
 class _Clone(Op):
     _name = "clone"
 
     def forward(self, x):
-        return x.copy()
+        mf = self.memory_format
+        if mf is None:
+            return x.copy(order="K") if _mf.suggests_channels_last(x) else x.copy()
+        return _mf.as_format(xp_of(x), x, mf, copy=True)
 
     def backward(self, g):
         return g
@@ -380,7 +390,7 @@ def to(self, *args, **kwargs) -> Tensor:
     dt = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
-    kwargs.pop("memory_format", None)
+    memory_format = kwargs.pop("memory_format", None)
     for a in args:
         if isinstance(a, Tensor):
             dev, dt = a.device, a.dtype
@@ -406,6 +416,10 @@ def to(self, *args, **kwargs) -> Tensor:
         target = _device.to_device(dev)
         if target != out.device:
             out = _ToDevice.apply(out, target=target)
+    if memory_format not in (None, "torch.preserve_format") and \
+            type(out._data).__name__ != "MetaArray" and \
+            _mf.suggested(out._data) != memory_format:  # PyTorch's test: self if it suggests it
+        out = S.ToMemoryFormat.apply(out, memory_format=memory_format, copy=True)
     if copy and out is self:
         out = self.clone()
     return out

@@ -1,7 +1,6 @@
 """``ember.functional``: the functions of ``torch.functional``, re-exported from ``ember``
-(``atleast_1d``, ``einsum``, ``meshgrid``, ``stft``, ``unique``, ...), plus ``lu``.
-
-Not available: ``pca_lowrank`` and ``svd_lowrank`` (randomized low-rank decompositions).
+(``atleast_1d``, ``einsum``, ``meshgrid``, ``stft``, ``unique``, ...), plus ``lu`` and the
+randomized low-rank decompositions ``pca_lowrank`` and ``svd_lowrank``.
 """
 
 from __future__ import annotations
@@ -27,11 +26,12 @@ from . import (
     unique_consecutive,
     unravel_index,
 )
+from .linalg._lowrank import pca_lowrank, svd_lowrank
 
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
            "cartesian_prod", "block_diag", "cdist", "chain_matmul", "einsum", "istft", "lu",
-           "norm", "meshgrid", "split", "stft", "tensordot", "unique", "unique_consecutive",
-           "unravel_index"]
+           "norm", "meshgrid", "pca_lowrank", "split", "stft", "svd_lowrank", "tensordot",
+           "unique", "unique_consecutive", "unravel_index"]
 
 
 def lu(A, pivot: bool = True, get_infos: bool = False, out=None):

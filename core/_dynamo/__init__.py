@@ -78,3 +78,5 @@ def _optimized_module_class():
 
 OptimizedModule = _optimized_module_class()
 __all__.append("OptimizedModule")
+
+from . import eval_frame  # noqa: E402  (torch._dynamo.eval_frame.OptimizedModule)

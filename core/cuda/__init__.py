@@ -26,12 +26,18 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "sync
            "reset_peak_memory_stats", "memory_reserved", "get_device_capability",
            "Stream", "Event", "StreamContext", "stream", "current_stream", "default_stream",
            "set_stream", "CUDAGraph", "graph", "graph_pool_handle",
-           "is_current_stream_capturing", "make_graphed_callables"]
+           "is_current_stream_capturing", "make_graphed_callables", "is_initialized"]
 
 
 def is_available() -> bool:
     """True when CuPy is installed and sees a GPU."""
     return _device.cuda_available()
+
+
+def is_initialized() -> bool:
+    """Whether ember's CUDA state is set up: CuPy loaded and a GPU seen (False until CUDA
+    is first used, and always without CUDA)."""
+    return _device._cupy is not None
 
 
 def device_count() -> int:

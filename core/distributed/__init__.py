@@ -94,7 +94,7 @@ __all__ = [
 ]
 
 _LAZY = ("tensor", "device_mesh", "fsdp", "checkpoint", "_functional_collectives",
-         "_composable")
+         "_composable", "algorithms")
 
 
 def __getattr__(name: str):

@@ -78,10 +78,11 @@ from .transforms import (
 from .uniform import Uniform
 from .von_mises import VonMises
 from .weibull import Weibull
+from .wishart import Wishart
 
 __all__ = ["AbsTransform", "AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical",
            "Cauchy", "Chi2", "Gumbel", "HalfCauchy", "InverseGamma", "Kumaraswamy",
-           "Pareto", "Weibull", "ContinuousBernoulli", "FisherSnedecor",
+           "Pareto", "Weibull", "Wishart", "ContinuousBernoulli", "FisherSnedecor",
            "GeneralizedPareto", "NegativeBinomial", "VonMises", "LogisticNormal",
            "LowRankMultivariateNormal", "MixtureSameFamily", "OneHotCategoricalStraightThrough",
            "RelaxedBernoulli", "RelaxedOneHotCategorical", "CatTransform",

@@ -2,7 +2,8 @@
 ``torch.linalg``: ``det``, ``logdet``, ``slogdet``, ``inverse``, ``pinverse``, ``svd`` (V, not
 Vh), ``qr`` (``some=``), ``cholesky``, ``cholesky_solve``, ``cholesky_inverse``,
 ``triangular_solve``, ``lu_unpack``, ``lu_solve``, ``cross`` (first dim of size 3 by
-default), ``chain_matmul``, ``matrix_exp``, ``matrix_power``.
+default), ``chain_matmul``, ``matrix_exp``, ``matrix_power``, and the randomized
+``svd_lowrank`` and ``pca_lowrank``.
 
 ``TORCH_FUNCTIONS`` and ``TENSOR_METHODS`` name them for wiring into ``ember`` and
 ``ember.Tensor``.
@@ -17,7 +18,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor
-from . import _decomp, _norms, _solve
+from . import _decomp, _lowrank, _norms, _solve
 from ._common import check_matrix
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "svd", "qr", "cholesky",
@@ -175,7 +176,8 @@ TORCH_FUNCTIONS = {
     "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
     "triangular_solve": triangular_solve, "lu_unpack": lu_unpack, "lu_solve": lu_solve,
     "cross": cross, "chain_matmul": chain_matmul, "matrix_exp": matrix_exp,
-    "matrix_power": matrix_power,
+    "matrix_power": matrix_power, "svd_lowrank": _lowrank.svd_lowrank,
+    "pca_lowrank": _lowrank.pca_lowrank,
 }
 
 TENSOR_METHODS = {

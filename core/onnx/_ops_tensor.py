@@ -76,7 +76,7 @@ def _to_copy(ctx, node, ins):
     return ctx.node("Cast", ins, to=ctx.onnx_type(node.attrs["dst"]))
 
 
-@register("alias", "contiguous", "clone")
+@register("alias", "contiguous", "clone", "to_memory_format")
 def _identity(ctx, node, ins):
     return ctx.node("Identity", ins)
 

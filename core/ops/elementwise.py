@@ -680,9 +680,43 @@ def _scalar_pair(a, b, like: Tensor):
     return (tensor(a, dtype=dt, device=like.device), tensor(b, dtype=dt, device=like.device))
 
 
+class Lerp(Op):
+    """``start + weight * (end - start)`` evaluated as PyTorch's kernels do: from ``start``
+    where ``|weight| < 0.5``, else as ``end - (end - start) * (1 - weight)``, so that weight
+    1 gives ``end`` exactly and an infinite start or end gives PyTorch's infinity, not NaN.
+    (PyTorch's CPU kernel fuses the multiply-add; the separate roundings here can differ
+    from it by one unit in the last place.)"""
+
+    _name = "lerp"
+    save_inputs = (0, 1, 2)
+
+    def forward(self, s, e, w):
+        xp = xp_of(s)
+        d = e - s
+        if w.ndim == 0:  # one weight (optimizers' moving averages): one branch
+            return s + w * d if bool(xp.abs(w) < 0.5) else e - d * (1 - w)
+        return xp.where(xp.abs(w) < 0.5, s + w * d, e - d * (1 - w))
+
+    def backward(self, g):
+        s, e, w = self.saved_tensors
+        gs = ge = gw = None
+        if self.next_functions[0][0]:
+            gs = unbroadcast(g * _conj(1 - w), s.shape)
+        if self.next_functions[1][0]:
+            ge = unbroadcast(g * _conj(w), e.shape)
+        if self.next_functions[2][0]:
+            gw = unbroadcast(g * _conj(e - s), w.shape)
+        return gs, ge, gw
+
+
 def lerp(input: Tensor, end, weight, *, out=None) -> Tensor:
-    """``input + weight * (end - input)``."""
-    return _out(input + weight * (end - input), out)
+    """``input + weight * (end - input)`` (see ``Lerp`` for how it is evaluated)."""
+    start, end_t = binary_operands(input, end, "lerp")
+    if not (start.is_floating_point() or start.is_complex()):
+        return _out(input + weight * (end - input), out)
+    w = cast(weight, start.dtype) if isinstance(weight, Tensor) else \
+        binary_operands(start, weight, "lerp")[1]
+    return _out(Lerp.apply(start, end_t, cast(w, start.dtype)), out)
 
 
 def addcmul(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> Tensor:

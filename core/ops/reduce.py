@@ -584,13 +584,28 @@ def log_softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor
     return LogSoftmax.apply(x, dim=_softmax_dim(dim, x.ndim, "log_softmax"))
 
 
+def scan_accumulate(x, ufunc_name: str, axis: int):
+    """``x.cumsum``/``x.cumprod`` along ``axis`` as PyTorch's kernels accumulate: float16
+    and bfloat16 in float32 (CPU and CUDA), and on the CPU float32 and complex64 in double
+    precision; the running value is rounded to ``x``'s dtype only when stored."""
+    acc = None
+    if x.dtype.itemsize == 2 and (x.dtype.kind == "f" or (_dtype._BF16 is not None
+                                                           and x.dtype == _dtype._BF16)):
+        acc = np.float32
+    elif xp_of(x) is np and x.dtype in (np.float32, np.complex64):
+        acc = np.float64 if x.dtype == np.float32 else np.complex128
+    if acc is None:
+        return getattr(x, ufunc_name)(axis=axis)
+    return getattr(x, ufunc_name)(axis=axis, dtype=acc).astype(x.dtype)
+
+
 class Cumsum(Op):
     _name = "cumsum"
 
     def forward(self, x):
         if x.ndim == 0:
             return x.copy()
-        r = x.cumsum(axis=self.dim)
+        r = scan_accumulate(x, "cumsum", self.dim)
         if x.dtype.kind in "bui" and r.dtype != np.int64:
             r = r.astype(np.int64)
         return r

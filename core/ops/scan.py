@@ -13,6 +13,7 @@ from ..return_types import cummin as _cummin_rt
 from ._prep import cast, to_float
 from .elementwise import where
 from .op import Op, xp_of
+from .reduce import scan_accumulate
 
 __all__ = ["cumprod", "cummax", "cummin", "logcumsumexp", "diff", "trapezoid", "trapz",
            "cumulative_trapezoid", "gradient"]
@@ -30,7 +31,7 @@ class Cumprod(Op):
     def forward(self, x):
         if x.ndim == 0:
             return x.copy()
-        r = x.cumprod(axis=self.dim)
+        r = scan_accumulate(x, "cumprod", self.dim)
         if x.dtype.kind in "bui" and r.dtype != np.int64:
             r = r.astype(np.int64)
         return r

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from .. import _memory_format as _mf
 from .._tensor import Size, Tensor, _wrap_dim
 from .op import Op, xp_of
 
@@ -342,10 +343,46 @@ class Contiguous(Op):
 
 
 def contiguous(input: Tensor, memory_format=None) -> Tensor:
-    """The tensor itself when already contiguous, else a contiguous copy."""
-    if input._data.flags.c_contiguous:
-        return input
-    return Contiguous.apply(input)
+    """The tensor itself when already contiguous (in ``memory_format``: default row-major,
+    or channels_last/channels_last_3d), else a copy laid out so."""
+    if memory_format in (None, "torch.contiguous_format", "torch.preserve_format"):
+        if input._data.flags.c_contiguous:
+            return input
+        return Contiguous.apply(input)
+    return to_memory_format(input, memory_format)
+
+
+class ToMemoryFormat(Op):
+    """A copy of the input laid out in ``memory_format`` (see ``ember._memory_format``)."""
+
+    _name = "to_memory_format"
+
+    def forward(self, x):
+        return _mf.as_format(xp_of(x), x, self.memory_format, getattr(self, "copy", False))
+
+    def backward(self, g):
+        return g
+
+
+def follow_format(out: Tensor, *inputs) -> Tensor:
+    """``out`` laid out channels-last when any of ``inputs`` is (and ``out`` is not): the
+    output format of PyTorch's CPU convolutions, batch norm and max pooling."""
+    d = out._data
+    if getattr(d, "ndim", 0) not in (4, 5) or type(d).__name__ == "MetaArray" or \
+            _mf.suggests_channels_last(d):
+        return out
+    if any(t is not None and _mf.suggests_channels_last(t._data) for t in inputs):
+        return ToMemoryFormat.apply(out, memory_format=_mf.channels_last if d.ndim == 4
+                                    else _mf.channels_last_3d)
+    return out
+
+
+def to_memory_format(input: Tensor, memory_format) -> Tensor:
+    """``input`` itself when already laid out in ``memory_format``, else such a copy."""
+    if type(input._data).__name__ == "MetaArray" or \
+            _mf.is_contiguous_as(input._data, memory_format):
+        return input  # (a meta tensor has no layout to change)
+    return ToMemoryFormat.apply(input, memory_format=memory_format)
 
 
 class Cat(Op):

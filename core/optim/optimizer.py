@@ -70,11 +70,17 @@ def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
 
 def _with_step_hooks(step: Callable) -> Callable:
     """Wraps a ``step`` method so that it runs the optimizer's step hooks around it. A
-    ``step`` that calls ``super().step()`` runs the hooks once, not twice."""
+    ``step`` that calls ``super().step()`` runs the hooks once, not twice; an instance that
+    never ran ``Optimizer.__init__`` runs none."""
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
         if self.__dict__.get("_in_step", False):
+            return step(self, *args, **kwargs)
+        if "_optimizer_step_pre_hooks" not in self.__dict__:
+            # a subclass instance that never ran Optimizer.__init__ (a wrapper around another
+            # optimizer, as accelerate's): PyTorch hooks the steps of initialized optimizers
+            # only, so this step runs bare (the wrapped optimizer's own step runs the hooks)
             return step(self, *args, **kwargs)
         for pre in chain(_global_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             result = pre(self, args, kwargs)

@@ -13,7 +13,8 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "sync
            "max_memory_allocated", "memory_reserved", "max_memory_reserved",
            "reset_peak_memory_stats", "is_bf16_supported", "is_current_stream_capturing",
            "get_device_name", "get_device_properties", "get_device_capability", "device",
-           "Stream", "Event"]
+           "Stream", "Event", "get_rng_state", "set_rng_state", "get_rng_state_all",
+           "set_rng_state_all", "seed", "seed_all"]
 
 
 def _unavailable(what: str):
@@ -55,6 +56,36 @@ def manual_seed(seed: int) -> None:
 
 def manual_seed_all(seed: int) -> None:
     """A no-op (no XPU generators)."""
+
+
+def seed() -> None:
+    """A no-op (no XPU generators)."""
+
+
+def seed_all() -> None:
+    """A no-op (no XPU generators)."""
+
+
+def get_rng_state(device="xpu"):
+    """Raises: there is no XPU generator."""
+    raise _unavailable("get_rng_state")
+
+
+def set_rng_state(new_state, device="xpu") -> None:
+    """Raises: there is no XPU generator."""
+    raise _unavailable("set_rng_state")
+
+
+def get_rng_state_all() -> list:
+    """The states of every XPU device's generator: an empty list."""
+    return []
+
+
+def set_rng_state_all(new_states) -> None:
+    """Restores every XPU device's generator from ``get_rng_state_all()``'s (empty) list;
+    a state for a device raises, there being none."""
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
 
 
 def memory_allocated(device=None) -> int:

@@ -216,6 +216,25 @@ def test_device_objects():
     compare_raises([], lambda m: m.device("tpu"))
 
 
+def test_device_types_without_a_backend():
+    """Every PyTorch device type names a device (code compares against ``device('mps')``),
+    comparing with a string that names no device is False, not an error (accelerate's
+    ``device == "npu"``), and putting a tensor on a device type ember has no backend for
+    raises NotImplementedError (a RuntimeError), as PyTorch's CPU build does for mps."""
+    for spec in ("mps", "xpu", "xpu:1", "hpu", "xla", "privateuseone", "mtia", "ipu"):
+        assert repr(ember.device(spec)) == repr(torch.device(spec))
+        assert ember.device(spec).type == torch.device(spec).type
+    compare_raises([], lambda m: m.device("npu"))
+    assert not (ember.device("cpu") == "npu") and ember.device("cpu") != "not a device"
+    assert ember.device("mps") != ember.device("cpu")
+    for call in (lambda: ember.zeros(2, device="mps"), lambda: ember.ones(2).to("xpu"),
+                 lambda: ember.tensor([1.0], device=ember.device("hpu"))):
+        with pytest.raises(NotImplementedError, match="no .* backend"):
+            call()
+    with pytest.raises(NotImplementedError):
+        torch.zeros(2, device="mps")
+
+
 def test_cuda_unavailable_message(device):
     """Asking for cuda without it raises a clear RuntimeError naming the fix."""
     if ember.cuda.is_available():

@@ -299,6 +299,32 @@ def test_lerp_addcmul_addcdiv(device):
             device=device)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lerp_evaluates_like_torch_with_infinities(dtype, device):
+    """PyTorch's lerp works from ``end`` when ``|weight| >= 0.5``
+    (``end - (end - start) * (1 - weight)``): weight 1 gives ``end`` exactly and an infinite
+    start or end gives an infinity, not NaN (diffusers' KDPM2 scheduler lerps log-sigmas,
+    one of them -inf)."""
+    inf = float("inf")
+    vals = [[-inf, 1.0, 2.0, -inf, 3.0, 1.0, 5.0, inf, 1e30, 0.1],
+            [1.0, -inf, 3.0, -inf, inf, 2.0, -inf, 1.0, -1e30, 0.7],
+            [0.0, 0.3, 0.5, 0.5, 0.5, 0.7, 1.0, 0.5, 0.75, 1.0]]
+    compare([(10,)] * 3, lambda m, s, e, w: (m.lerp(s, e, w), m.lerp(s, e, 0.5),
+                                             m.lerp(s, e, 1.0), m.lerp(s, e, 0.25),
+                                             s.clone().lerp_(e, 0.75)),
+            vals=vals, dtype=dtype, grad=False, device=device)
+
+
+def test_lerp_broadcast_gradients(device):
+    """Tensor weights broadcast against start and end; gradients reach all three (both
+    branches of the formula)."""
+    compare([(2, 1, 4), (3, 1), (4,)], lambda m, s, e, w: m.lerp(s, e, w.abs() * 0.6),
+            dtype="float64", device=device)
+    s, e, w = (ember.tensor(v, dtype=ember.float64, device=device, requires_grad=True)
+               for v in ([0.5, -1.0, 2.0], [1.5, 0.25, -3.0], [0.2, 0.5, 0.9]))
+    gradcheck(lambda s, e, w: ember.lerp(s, e, w), [s, e, w])
+
+
 def test_reflected_scalar_with_int_tensor(device):
     """2.5 - int tensor and 2.5 / int tensor promote to float32."""
     compare([(4,)], lambda m, x: (2.5 - x, 2.5 / x, 3 - x, 3 * x), dtype="int64", low=1,

@@ -585,3 +585,47 @@ def test_torch_level_return_types():
                 er, tr = getattr(_API, name)(e), getattr(torch, name)(t)
             assert type(er).__name__ == type(tr).__name__
             assert er._fields == type(tr).__match_args__
+
+
+@pytest.mark.parametrize("shape,rank", [((2, 12, 7), 3), ((9, 20), 4), ((20, 9), 5)])
+def test_svd_lowrank_and_pca_lowrank_match_torch(shape, rank):
+    """``torch.svd_lowrank``/``pca_lowrank`` are randomized (ember's generator differs), but on
+    a matrix of rank <= q they recover it exactly: the same singular values as torch's, the
+    same shapes and dtypes, and ``U diag(S) V^H`` gives the matrix back (also with ``M``)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape[:-1] + (rank,)) @ rng.standard_normal(
+        shape[:-2] + (rank, shape[-1]))
+    mean = rng.standard_normal(shape[-1:])
+    q = rank + 2
+    for m in (torch, ember):
+        A, M = m.from_numpy(a + mean), m.from_numpy(np.broadcast_to(mean, shape).copy())
+        res = {"svd": m.svd_lowrank(A - M, q=q), "svd_M": m.svd_lowrank(A, q=q, M=M),
+               "pca": m.pca_lowrank(A, q=q, center=True)}
+        if m is torch:
+            ref = res
+            continue
+        for key, (U, S, V) in res.items():
+            tU, tS, tV = ref[key]
+            assert U.shape == tU.shape and S.shape == tS.shape and V.shape == tV.shape, key
+            assert U.dtype == ember.float64 and S.dtype == ember.float64, key
+            np.testing.assert_allclose(S.numpy()[..., :rank], tS.numpy()[..., :rank],
+                                       rtol=1e-9, atol=1e-9, err_msg=key)
+            back = U.numpy() @ (S.numpy()[..., None] * V.numpy().swapaxes(-1, -2))
+            centred = a + mean - (a + mean).mean(-2, keepdims=True) if key == "pca" else a
+            np.testing.assert_allclose(back, centred, atol=1e-9, err_msg=key)
+    assert ember.functional.svd_lowrank is ember.svd_lowrank
+    assert ember.functional.pca_lowrank is ember.pca_lowrank
+    for fn in (lambda m, x: m.pca_lowrank(x, q=10), lambda m, x: m.pca_lowrank(x, niter=-1)):
+        compare_raises([(4, 5)], fn, dtype="float64")
+
+
+def test_svd_lowrank_gradient_flows():
+    """The decomposition is built from differentiable products, QR and SVD: the gradient
+    of a function of the singular values reaches the input (as the full SVD's does)."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 3)) @ rng.standard_normal((3, 5))
+    x = ember.tensor(a, requires_grad=True)
+    ember.svd_lowrank(x, q=3, niter=3)[1].sum().backward()
+    t = torch.tensor(a, requires_grad=True)
+    torch.linalg.svdvals(t)[:3].sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-8)

@@ -3,7 +3,7 @@
 import ember
 import numpy as np
 import pytest
-from torch_compare import compare, compare_raises, gradcheck, gradgradcheck
+from torch_compare import compare, compare_raises, gradcheck, gradgradcheck, to_numpy
 
 REDUCE = {
     "sum": lambda m, x: x.sum(),
@@ -249,3 +249,23 @@ def test_reductions_over_empty_dims(device):
 def test_reduction_bad_input_raises(fn, device):
     """Integer std/var/softmax and non-integer dims raise what torch raises."""
     compare_raises([(5,)], fn, device=device)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "float16", "bfloat16"])
+def test_cpu_scans_accumulate_wide_like_torch(dtype):
+    """PyTorch's CPU cumsum/cumprod keep the running value in a wider type (float32 and
+    complex64 in double, float16 and bfloat16 in float32) and round only what they store,
+    so ember's must equal PyTorch's bit for bit (diffusers' noise schedules are the
+    float32 cumprod of 1000 alphas)."""
+    import torch
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2000))
+    if dtype == "complex64":
+        x = x + 1j * rng.standard_normal((3, 2000))
+    for arr, fn in ((x, "cumsum"), (1 + 0.01 * x, "cumprod")):
+        t = torch.from_numpy(arr).to(getattr(torch, dtype))
+        e = ember.tensor(to_numpy(t)).to(getattr(ember, dtype))  # the same rounded values
+        for dim in (0, 1, -1):
+            np.testing.assert_array_equal(to_numpy(getattr(e, fn)(dim)),
+                                          to_numpy(getattr(t, fn)(dim)), err_msg=f"{fn} {dim}")

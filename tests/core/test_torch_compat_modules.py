@@ -26,6 +26,42 @@ def test_dynamo_decorators_are_identity_and_nothing_compiles():
         assert ember.arange(5)[ember.tensor(3)].item() == 3
 
 
+
+def test_dynamo_eval_frame_names_optimized_module():
+    """Libraries unwrap compiled models with ``isinstance(m,
+    torch._dynamo.eval_frame.OptimizedModule)`` (diffusers' pipelines do)."""
+    import ember._dynamo as dynamo
+
+    assert ember._dynamo.eval_frame.OptimizedModule is dynamo.OptimizedModule
+    assert not isinstance(ember.nn.Linear(2, 2), dynamo.eval_frame.OptimizedModule)
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-accelerator behaviour")
+def test_generic_stream_and_event_on_cpu_match_torch():
+    """``torch.Stream``/``torch.Event`` (device-generic, used in annotations and by
+    offloading code): without an accelerator they are CPU ones, always idle/complete, and
+    the CPU backend refuses to record events, as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    for m in (torch, ember):
+        s = m.Stream()
+        assert (s.device_type, s.device_index, s.stream_id) == (0, -1, 0)  # CPU
+        assert repr(s) == "torch.Stream device_type=cpu, device_index=-1, stream_id=0"
+        assert s.device == m.device("cpu") and s.query() is True
+        e = m.Event()
+        assert e.device == m.device("cpu") and e.query() is True
+        s.wait_event(e)
+        s.synchronize()
+        e.synchronize()
+        e.wait()
+        with s as entered:
+            assert entered is s
+        for call, args in ((s.record_event, ()), (e.record, ()),
+                           (s.wait_stream, (m.Stream("cpu"),))):
+            with pytest.raises(RuntimeError, match="cpu backend doesn't support events"):
+                call(*args)
+        with pytest.raises(ValueError, match="enable_timing=True"):
+            e.elapsed_time(m.Event())
+
 def test_xpu_is_an_unavailable_device():
     import ember.xpu as xpu
 
@@ -101,3 +137,28 @@ def test_ops_namespaces():
     with pytest.raises(AttributeError, match="torch.ops.aten is not provided"):
         ember.ops.aten
     assert not hasattr(ember.ops, "no_such_namespace")
+
+
+def test_fsdp_cpu_offload_and_auto_wrap_policies_match_torch():
+    """``CPUOffload`` and the auto-wrap policies of ``torch.distributed.fsdp`` (diffusers'
+    training_utils imports them): plain records and predicates that answer as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    from ember.distributed.fsdp import CPUOffload, ShardingStrategy
+    from ember.distributed.fsdp import wrap as ember_wrap
+    from torch.distributed.fsdp import wrap as torch_wrap
+
+    assert CPUOffload().offload_params is False and CPUOffload(True).offload_params is True
+    assert ShardingStrategy.FULL_SHARD.name == "FULL_SHARD"
+    for m, wrap in ((torch, torch_wrap), (ember, ember_wrap)):
+        lin, attn = m.nn.Linear(4, 4), m.nn.MultiheadAttention(4, 2)
+        answers = [wrap.transformer_auto_wrap_policy(mod, rec, 0, {m.nn.Linear})
+                   for mod in (lin, attn) for rec in (True, False)]
+        answers += [wrap.lambda_auto_wrap_policy(mod, rec, 0, lambda x: x.training)
+                    for mod in (lin, m.nn.ReLU().eval()) for rec in (True, False)]
+        answers += [wrap.size_based_auto_wrap_policy(mod, rec, n, min_num_params=10)
+                    for mod in (lin, attn, m.nn.ModuleList([lin]))
+                    for rec in (True, False) for n in (5, 20)]
+        answers.append(wrap.always_wrap_policy(lin, False, 0))
+        if m is torch:
+            want = answers
+    assert answers == want

@@ -72,3 +72,35 @@ def test_version_compiler_and_utils_paths():
     h = ember.nn.Linear(2, 2).register_forward_hook(lambda *a: None)
     assert isinstance(h, RemovableHandle)
     assert load_url is ember.hub.load_state_dict_from_url
+
+
+def test_accelerator_probes_answer_like_cpu_only_torch():
+    """What accelerate asks of torch at start-up and in save_state/load_state: the xpu RNG
+    state lists, ``cuda.is_initialized``, the FSDP1 module path and its option enums, and
+    ``utils.cpp_extension`` (importable; building refuses, as libraries expect to catch)."""
+    import importlib
+
+    for m in (torch, ember):
+        assert m.xpu.get_rng_state_all() == [] and m.xpu.set_rng_state_all([]) is None
+        m.xpu.seed()
+        m.xpu.seed_all()
+        assert m.cuda.is_initialized() is False and m.cuda.get_rng_state_all() == []
+        fsdp = importlib.import_module(m.__name__ + ".distributed.fsdp")
+        full = importlib.import_module(
+            m.__name__ + ".distributed.fsdp.fully_sharded_data_parallel")
+        assert full.FullyShardedDataParallel is fsdp.FullyShardedDataParallel
+        assert not isinstance(m.nn.Linear(2, 2), full.FullyShardedDataParallel)
+        for enum_name in ("ShardingStrategy", "BackwardPrefetch", "StateDictType"):
+            ours = [e.name for e in getattr(fsdp, enum_name)]
+            assert ours == [e.name for e in getattr(torch.distributed.fsdp, enum_name)]
+            assert getattr(full, enum_name) is getattr(fsdp, enum_name)
+        ext = importlib.import_module(m.__name__ + ".utils.cpp_extension")
+        assert callable(ext.load) and callable(ext.load_inline) and hasattr(ext, "CUDA_HOME")
+        join = importlib.import_module(m.__name__ + ".distributed.algorithms.join")
+        assert {"Join", "Joinable", "JoinHook"} <= set(dir(join))
+        assert m.distributed.algorithms.Join is join.Join
+    assert ember.utils.cpp_extension.CUDA_HOME is None  # as in a CPU-only torch build
+    with pytest.raises(RuntimeError, match="cannot build"):
+        ember.utils.cpp_extension.load("ext", ["ext.cpp"])
+    with pytest.raises(RuntimeError, match="no XPU"):
+        ember.xpu.set_rng_state_all([ember.get_rng_state()])

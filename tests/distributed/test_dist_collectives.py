@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from _launch import init, launch
 from ember.distributed import ReduceOp
+from ember.distributed.algorithms import Join, Joinable, JoinHook
 
 
 def data(rank: int, shape=(3, 4), dtype=np.float32):
@@ -231,3 +232,77 @@ def worker_mismatch(rank, world, port):
 
 def test_mismatched_shapes_raise_on_rank0():
     launch(worker_mismatch, 2)
+
+
+
+class _Summer(Joinable):
+    """A joinable that all-reduces a one per input (how many ranks still train); its join
+    hook shadows that with a zero once the rank has run out of inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.sums, self.last_joiner = [], None
+        summer = self
+
+        class Hook(JoinHook):
+            def main_hook(self):
+                dist.all_reduce(ember.zeros(1))
+
+            def post_hook(self, is_last_joiner):
+                summer.last_joiner = is_last_joiner
+
+        self._hook = Hook()
+
+    def join_hook(self, **kwargs):
+        return self._hook
+
+    @property
+    def join_device(self):
+        return ember.device("cpu")
+
+    @property
+    def join_process_group(self):
+        return dist.group.WORLD
+
+    def step(self):
+        Join.notify_join_context(self)
+        t = ember.ones(1)
+        dist.all_reduce(t)
+        self.sums.append(int(t.item()))
+
+
+def worker_join(rank, world, port):
+    init(rank, world, port)
+    summer = _Summer()
+    with Join([summer]):
+        for _ in range(rank + 2):  # uneven inputs: rank r has r + 2 batches
+            summer.step()
+    # while every rank trained, all counted; then only the ranks with inputs left
+    assert summer.sums == [world - max(0, i - 1) for i in range(rank + 2)]
+    assert summer.last_joiner is (rank == world - 1)
+    # enable=False: a plain context; throw_on_early_termination: every rank raises once
+    # one runs out
+    with Join([summer], enable=False):
+        pass
+    with pytest.raises(RuntimeError, match="exhausted"):
+        with Join([summer], throw_on_early_termination=True):
+            for _ in range(rank + 2):
+                summer.step()
+    with pytest.raises(ValueError, match="at least one joinable"):
+        Join([])
+    dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_join_context_shadows_uneven_inputs(world):
+    """``ember.distributed.algorithms.Join`` (as torch.distributed.algorithms.Join): ranks
+    that run out of inputs keep answering the collectives of those still training."""
+    launch(worker_join, world)
+
+
+def test_joinable_is_abstract_like_torch():
+    from torch.distributed.algorithms import Joinable as TorchJoinable
+
+    assert Joinable.__abstractmethods__ == TorchJoinable.__abstractmethods__
+    with pytest.raises(TypeError):
+        Joinable()

@@ -2,8 +2,8 @@
 and values: Gumbel, Weibull, Pareto, HalfCauchy, InverseGamma, Kumaraswamy,
 FisherSnedecor, ContinuousBernoulli, NegativeBinomial, VonMises, GeneralizedPareto,
 RelaxedBernoulli, RelaxedOneHotCategorical, OneHotCategoricalStraightThrough,
-LogisticNormal, MixtureSameFamily, LowRankMultivariateNormal; the structured transforms,
-biject_to/transform_to and the KL pairs torch registers for these classes."""
+LogisticNormal, MixtureSameFamily, LowRankMultivariateNormal, Wishart; the structured
+transforms, biject_to/transform_to and the KL pairs torch registers for these classes."""
 
 import math
 import warnings
@@ -42,6 +42,11 @@ POS2 = np.abs(rng.standard_normal((2, 3))) + 2.5
 REAL = rng.standard_normal((2, 3))
 PR = rng.uniform(0.1, 0.9, (2, 3))
 SIMPLEX4 = rng.dirichlet(np.ones(4), size=(2,))
+
+_M = rng.standard_normal((2, 3, 3))
+SPD3 = _M @ _M.swapaxes(-1, -2) + np.eye(3)
+_M = rng.standard_normal((4, 2, 3, 3))
+WISHART_VALUES = _M @ _M.swapaxes(-1, -2) + 0.5 * np.eye(3)
 
 # name -> (ctor(module, params), params, values, dtype)
 CASES = {
@@ -89,6 +94,13 @@ CASES = {
             m.Independent(m.Normal(p["loc"], p["scale"]), 1)),
         {"w": REAL[0], "loc": rng.standard_normal((3, 2)), "scale": POS.T},
         rng.standard_normal((4, 2))),
+    "Wishart": (lambda m, p: m.Wishart(p["df"], covariance_matrix=p["S"]),
+                {"df": np.array([3.5, 6.0]), "S": SPD3}, WISHART_VALUES),
+    "Wishart-scale_tril": (lambda m, p: m.Wishart(p["df"], scale_tril=p["L"].tril()),
+                           {"df": np.array([4.0, 2.5]), "L": np.linalg.cholesky(SPD3)},
+                           WISHART_VALUES),
+    "Wishart-precision": (lambda m, p: m.Wishart(p["df"], precision_matrix=p["P"]),
+                          {"df": np.array(5.0), "P": SPD3}, WISHART_VALUES),
 }
 FLOAT32 = {"GeneralizedPareto"}  # torch's GeneralizedPareto.log_prob fails in float64
 # torch's Kumaraswamy.mode is NaN for every parameter; ember returns the true mode (checked
@@ -197,7 +209,8 @@ def test_expand(name):
 
 MOMENT_CASES = ["Gumbel", "Weibull", "Pareto", "InverseGamma", "Kumaraswamy",
                 "FisherSnedecor", "ContinuousBernoulli", "NegativeBinomial", "VonMises",
-                "LowRankMultivariateNormal", "MixtureSameFamily", "GeneralizedPareto"]
+                "LowRankMultivariateNormal", "MixtureSameFamily", "GeneralizedPareto",
+                "Wishart", "Wishart-scale_tril"]
 
 
 @pytest.mark.parametrize("name", MOMENT_CASES)
@@ -215,7 +228,7 @@ def test_sample_moments(name):
 
 RSAMPLE_CASES = ["Gumbel", "Weibull", "Pareto", "InverseGamma", "Kumaraswamy",
                  "FisherSnedecor", "ContinuousBernoulli", "LowRankMultivariateNormal",
-                 "GeneralizedPareto"]
+                 "GeneralizedPareto", "Wishart-scale_tril"]
 
 
 @pytest.mark.parametrize("name", RSAMPLE_CASES)

@@ -6,6 +6,7 @@ for 50 steps with gradients from each library's own autograd, and compares the p
 """
 
 import copy
+import importlib
 import sys
 
 import ember
@@ -358,6 +359,42 @@ def test_subclass_step_calling_super_runs_hooks_once():
     e.opt.register_step_post_hook(lambda *a: calls.append(1))
     e.run(2)
     assert calls == [1, 1]
+
+
+def test_wrapper_subclass_without_optimizer_init_steps_like_torch():
+    """A subclass that wraps another optimizer and never runs ``Optimizer.__init__`` (as
+    accelerate's AcceleratedOptimizer): its ``step`` runs, and the step hooks (global and
+    the inner optimizer's) run once per step, from the inner optimizer, as in PyTorch."""
+    calls = {}
+    for lib in (torch, ember):
+        class Wrapper(lib.optim.Optimizer):
+            def __init__(self, inner):
+                self.optimizer = inner
+
+            @property
+            def param_groups(self):
+                return self.optimizer.param_groups
+
+            def zero_grad(self, set_to_none=True):
+                self.optimizer.zero_grad(set_to_none)
+
+            def step(self, closure=None):
+                return self.optimizer.step(closure)
+
+        r = Run(lib, "SGD", {"lr": 0.1})
+        seen = calls[lib.__name__] = []
+        r.opt.register_step_post_hook(lambda *a, seen=seen: seen.append("inner"))
+        module = importlib.import_module(lib.__name__ + ".optim.optimizer")
+        g = module.register_optimizer_step_pre_hook(
+            lambda opt, *a, seen=seen: seen.append(type(opt).__name__))
+        try:
+            r.opt = Wrapper(r.opt)
+            r.run(2)
+        finally:
+            g.remove()
+        calls[lib.__name__ + "_values"] = r.values()
+    assert calls["ember"] == calls["torch"] == ["SGD", "inner"] * 2
+    np.testing.assert_allclose(calls["ember_values"][0], calls["torch_values"][0], rtol=1e-9)
 
 
 def test_closure_is_called_with_grad_enabled():

@@ -1,5 +1,5 @@
-"""Fixtures of the ember.text tests: the transformers reference, the packaged real
-tokenizer/model files, and a local file server."""
+"""Fixtures of the ember.text tests: the transformers reference (and peft, accelerate), the
+packaged real tokenizer/model files, and a local file server."""
 
 import sys
 from pathlib import Path
@@ -21,6 +21,17 @@ def transformers():
     tr = pytest.importorskip("transformers")
     tr.logging.set_verbosity_error()
     return tr
+
+
+@pytest.fixture(scope="session")
+def peft(transformers):
+    return pytest.importorskip("peft")
+
+
+@pytest.fixture(scope="session")
+def accelerate():
+    pytest.importorskip("torch")
+    return pytest.importorskip("accelerate")
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ of BERT, GPT-2 and Llama checkpoints that PyTorch's ``save_pretrained`` wrote. T
 live in hf_on_ember_cases.py; PyTorch runs them in this process."""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path[:0] = [HERE, os.path.dirname(HERE)]
 from hf_on_ember_cases import CASES, run_case  # noqa: E402
+from on_ember_harness import case_results, run_on_ember  # noqa: E402
 
 FORWARD = [n for n, c in CASES.items() if c[4] == "forward"]
 
@@ -27,31 +27,18 @@ def both(transformers, tmp_path_factory):
     import torch
 
     ref, weights = {}, {}
-    tmp = tmp_path_factory.mktemp("hf_on_ember")
-    ckpt_root = str(tmp / "checkpoints")
+    ckpt_root = str(tmp_path_factory.mktemp("hf_on_ember") / "checkpoints")
     for name in CASES:
         res, state = run_case(torch, transformers, name, ckpt_root=ckpt_root)
         ref.update(res)
         weights.update({f"{name}/{k}": v for k, v in state.items()})
-    w_path, out_path = str(tmp / "weights.npz"), str(tmp / "out.npz")
-    np.savez(w_path, **weights)
-    env = dict(os.environ, PYTHONWARNINGS="ignore", HF_ON_EMBER_CKPT=ckpt_root)
-    proc = subprocess.run(
-        [sys.executable, os.path.join(os.path.dirname(HERE), "torch_alias.py"),
-         os.path.join(HERE, "hf_on_ember_worker.py"), w_path, out_path, *CASES],
-        capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    got = np.load(out_path)
-    return ref, {k: got[k] for k in got.files}
+    got = run_on_ember(os.path.join(HERE, "hf_on_ember_worker.py"), weights, list(CASES),
+                       env={"HF_ON_EMBER_CKPT": ckpt_root})
+    return ref, got
 
 
 def _results(both, name: str):
-    ref, got = both
-    if f"{name}/error" in got:
-        pytest.fail(f"{name} raised under ember:\n{got[name + '/error']}")
-    keys = [k for k in ref if k.startswith(name + "/")]
-    assert keys and all(k in got for k in keys), [k for k in keys if k not in got]
-    return {k: ref[k] for k in keys}, {k: got[k] for k in keys}
+    return case_results(*both, name)
 
 
 @pytest.mark.parametrize("name", FORWARD)

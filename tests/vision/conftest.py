@@ -15,6 +15,16 @@ from vision_helpers import load_golden  # noqa: E402
 
 
 @pytest.fixture(scope="session")
+def diffusers():
+    """Hugging Face diffusers (with PyTorch, the reference), or a skip."""
+    pytest.importorskip("torch")
+    df = pytest.importorskip("diffusers")
+    df.utils.logging.set_verbosity_error()
+    df.utils.logging.disable_progress_bar()
+    return df
+
+
+@pytest.fixture(scope="session")
 def ops_golden():
     return load_golden("ops.npz")
 

@@ -1,7 +1,8 @@
 """``ember.distributed.fsdp``: fully sharded data parallel, declared only.
 
 The policy objects (``MixedPrecisionPolicy``, ``CPUOffloadPolicy``, ``OffloadPolicy``) are
-plain records and construct; ``fully_shard`` and ``FullyShardedDataParallel`` raise
+plain records and construct, as do FSDP1's option enums (``ShardingStrategy``,
+``BackwardPrefetch``, ``StateDictType``); ``fully_shard`` and ``FullyShardedDataParallel`` raise
 NotImplementedError. ``FSDPModule`` exists for ``isinstance`` checks (no ember module is
 one). Use ``ember.nn.parallel.DistributedDataParallel`` for data-parallel training.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 
 from .._unsupported import Unsupported, unsupported_function
+from .api import BackwardPrefetch, CPUOffload, ShardingStrategy, StateDictType
 
 __all__ = ["fully_shard", "FSDPModule", "FullyShardedDataParallel", "MixedPrecisionPolicy",
-           "OffloadPolicy", "CPUOffloadPolicy"]
+           "OffloadPolicy", "CPUOffloadPolicy", "BackwardPrefetch", "ShardingStrategy",
+           "StateDictType", "CPUOffload"]
 
 
 @dataclasses.dataclass(frozen=True)

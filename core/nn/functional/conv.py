@@ -8,6 +8,7 @@ from ..._autocast_state import state as _amp
 from ..._tensor import Tensor
 from ...ops import conv as C
 from ...ops.linear import linear
+from ...ops.shape import follow_format
 from ._utils import _ntuple, _pair
 
 __all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
@@ -106,7 +107,8 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups):
         raise RuntimeError(f"Given weight of size {_shape_str(weight)}, expected bias to be "
                            f"1-dimensional with {weight.shape[0]} elements, but got bias of "
                            f"size {_shape_str(bias)} instead")
-    out = C.conv(input, weight, bias, stride, pads, dilation, groups)
+    out = follow_format(C.conv(input, weight, bias, stride, pads, dilation, groups), input,
+                        weight)
     return out.squeeze(0) if unbatched else out
 
 
@@ -156,7 +158,8 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
                                f" but got output_padding={output_padding}, stride={stride}, "
                                f"dilation={dilation}")
     pads = tuple((p, p) for p in padding)
-    out = C.conv_transpose(input, weight, bias, stride, pads, output_padding, groups, dilation)
+    out = follow_format(C.conv_transpose(input, weight, bias, stride, pads, output_padding,
+                                         groups, dilation), input, weight)
     return out.squeeze(0) if unbatched else out
 
 

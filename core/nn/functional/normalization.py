@@ -10,6 +10,7 @@ from ...autograd.grad_mode import no_grad
 from ...ops import norm as N
 from ...ops.channel_affine import channel_affine
 from ...ops.reduce import norm as _vector_norm
+from ...ops.shape import follow_format
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm",
            "rms_norm", "normalize"]
@@ -66,10 +67,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean, var = stats
         _update_running(running_mean, mean, momentum)
         _update_running(running_var, var * (count / (count - 1)), momentum)
-        return out
+        return follow_format(out, input)
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-    return _scale_shift(input, running_mean, running_var, weight, bias, eps)
+    return follow_format(_scale_shift(input, running_mean, running_var, weight, bias, eps),
+                         input)
 
 
 @fp32_op("layer_norm")

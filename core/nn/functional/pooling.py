@@ -7,6 +7,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...ops import pool as P
+from ...ops.shape import follow_format
 from ._utils import _ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
@@ -37,8 +38,10 @@ def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, name
     res = P.max_pool(x, k, s, _ntuple(nd)(padding), _ntuple(nd)(dilation), ceil_mode,
                      return_indices)
     if not return_indices:
+        res = follow_format(res, x)
         return res.squeeze(0) if unbatched else res
     out, idx = res
+    out, idx = follow_format(out, x), follow_format(idx, x)
     if unbatched:
         out, idx = out.squeeze(0), idx.squeeze(0)
     return out, idx

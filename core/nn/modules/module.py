@@ -667,12 +667,13 @@ class Module(_ModuleHooks):
 
     def to(self, *args, **kwargs) -> Module:
         """Moves and/or casts parameters and buffers: ``to(device)``, ``to(dtype)``,
-        ``to(device, dtype)``, ``to(tensor)``. Only floating point (and complex) tensors
-        change dtype. Modifies the module in place and returns it."""
+        ``to(device, dtype)``, ``to(tensor)``, ``to(memory_format=...)`` (4-D and 5-D
+        ones). Only floating point (and complex) tensors change dtype. Modifies the module in
+        place and returns it."""
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         for a in args:
@@ -697,8 +698,12 @@ class Module(_ModuleHooks):
 
         def convert(t):
             if dtype is not None and (t.is_floating_point() or t.is_complex()):
-                return t.to(dev, dtype) if dev is not None else t.to(dtype)
-            return t.to(dev) if dev is not None else t
+                t = t.to(dev, dtype) if dev is not None else t.to(dtype)
+            elif dev is not None:
+                t = t.to(dev)
+            if memory_format is not None and t.dim() in (4, 5):
+                t = t.to(memory_format=memory_format)  # 4-D/5-D tensors only, as PyTorch
+            return t
 
         return self._apply(convert)
 
