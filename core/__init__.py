@@ -52,6 +52,8 @@ from ._dtype import (
     can_cast,
     cdouble,
     cfloat,
+    chalf,
+    complex32,
     complex64,
     complex128,
     double,
@@ -155,6 +157,16 @@ def _assert(condition, message):
     assert condition, message
 
 
+def _assert_async(input: Tensor, assert_msg: str | None = None) -> None:
+    """``torch._assert_async``: raises RuntimeError (with ``assert_msg`` when given) unless
+    the one-element tensor ``input`` is nonzero (checked at once: ember runs eagerly)."""
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    if not input.item():
+        raise RuntimeError(assert_msg or "Expected Tensor with single nonzero value, but got "
+                           "zero")
+
+
 def is_nonzero(input: Tensor) -> bool:
     """The truth value of a one-element tensor."""
     return input.is_nonzero()
@@ -173,6 +185,18 @@ def __getattr__(name: str):
         from .jit import ScriptModule
 
         return ScriptModule
+    if name == "torch":  # torch.torch is torch itself (kornia annotates torch.torch.Tensor)
+        import sys
+
+        return sys.modules[__name__]
+    if name == "Future":  # torch.Future (torch.futures.Future is one)
+        from .futures import Future
+
+        return Future
+    if name in ("SymInt", "SymFloat", "SymBool"):  # torch.SymInt is torch.types.SymInt
+        from . import types
+
+        return getattr(types, name)
     if name == "vmap":  # torch.vmap is torch.func.vmap
         from .func import vmap
 
@@ -195,8 +219,7 @@ def __getattr__(name: str):
 
 # torch submodules ember does not provide (attribute access raises AttributeError, so that
 # hasattr() probes answer False)
-_NOT_PROVIDED = {"masked", "nested", "quantization", "ao", "package", "monitor", "mps",
-                 "futures"}
+_NOT_PROVIDED = {"masked", "nested", "quantization", "ao", "package", "monitor", "mps"}
 
 _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn", "optim",
                     "utils", "hub", "distributions", "linalg", "fft", "special",
@@ -204,7 +227,7 @@ _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",
                     "serialization", "types", "overrides", "library", "func", "_C",
-                    "fx", "_dynamo", "xpu", "_subclasses", "signal"}
+                    "fx", "_dynamo", "xpu", "_subclasses", "signal", "futures"}
 from ._global_settings import *  # noqa: E402,F403  (matmul precision, determinism, ...)
 from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 from ._legacy_types import set_default_tensor_type  # noqa: E402,F401

@@ -58,10 +58,7 @@ class device:
 
     def __eq__(self, other) -> bool:
         if isinstance(other, str):
-            try:
-                other = device(other)
-            except (RuntimeError, ValueError):  # not a device string: unequal, as in PyTorch
-                return False
+            return False  # PyTorch's devices never equal a string, even "cpu"
         if not isinstance(other, device):
             return NotImplemented
         return self.type == other.type and self.index == other.index

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - ml_dtypes is a declared dependency
 
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
-    "float32", "float64", "complex64", "complex128", "float8_e4m3fn", "float8_e5m2",
+    "float32", "float64", "complex32", "complex64", "complex128", "float8_e4m3fn", "float8_e5m2",
     "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu", "get_default_dtype",
     "set_default_dtype",
     "promote_types", "result_type", "can_cast", "finfo", "iinfo",
@@ -99,7 +99,11 @@ int = int32  # noqa: A001
 long = int64
 cfloat = complex64
 cdouble = complex128
-chalf = None
+# complex32 (chalf) is declared, so that code naming it (dtype comparisons, membership tests)
+# runs, but numpy has no complex half: nothing can be made with it (to_dtype raises)
+complex32 = dtype("complex32", np.complex64, 3)
+complex32.itemsize = 4
+chalf = complex32
 
 _ALL = [d for d in (bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64, float16,
                     bfloat16, float32, float64, complex64, complex128) if d is not None] + \
@@ -109,7 +113,7 @@ _FROM_NP = {d.np: d for d in _ALL}
 
 
 def _dtype_by_name(name: str) -> dtype:
-    return _BY_NAME[name]
+    return complex32 if name == "complex32" else _BY_NAME[name]
 
 
 def from_numpy_dtype(np_dtype) -> dtype:
@@ -129,6 +133,9 @@ def from_numpy_dtype(np_dtype) -> dtype:
 def to_dtype(d) -> dtype:
     """Accepts an ember dtype, a numpy dtype/type, a torch-style string or a Python type."""
     if isinstance(d, dtype):
+        if d is complex32:
+            raise TypeError("ember has no complex32 (chalf) tensors: numpy has no complex "
+                            "half type (use complex64)")
         return d
     if d is None:
         return _default_dtype

@@ -99,10 +99,10 @@ class Tensor:
     # -- metadata ----------------------------------------------------------------------
     @property
     def data(self) -> Tensor:
-        """The tensor's values, detached from the graph (shares memory)."""
-        t = Tensor._make(self._data)
-        t._vc = self._vc
-        return t
+        """The tensor's values, detached from the graph (shares memory). Unlike ``detach()``,
+        it has its own version counter: in-place writes through it are hidden from autograd's
+        saved-tensor checks (as in PyTorch)."""
+        return Tensor._make(self._data)
 
     @data.setter
     def data(self, value: Tensor) -> None:

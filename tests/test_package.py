@@ -66,3 +66,11 @@ def test_test_module_names_are_unique():
     # pytest imports test files by basename (rootdir-relative "prepend" mode)
     names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_torch_torch_is_the_module_itself():
+    """``torch.torch is torch`` in PyTorch (kornia writes ``torch.torch.Tensor``)."""
+    import ember
+
+    assert ember.torch is ember
+    assert ember.torch.Tensor is ember.Tensor

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 
-__all__ = ["FakeTensor", "FakeTensorMode"]
+__all__ = ["FakeTensor", "FakeTensorMode", "is_fake"]
 
 _MSG = ("{} is not supported by ember: ember has no fake tensors (every op runs its real "
         "kernel)")
@@ -28,3 +28,8 @@ class FakeTensorMode:
 
     def __init__(self, *args, **kwargs):
         raise NotImplementedError(_MSG.format("ember._subclasses.FakeTensorMode"))
+
+
+def is_fake(x: object) -> bool:
+    """Whether ``x`` is a fake tensor: always False in ember, which has none."""
+    return isinstance(x, FakeTensor)

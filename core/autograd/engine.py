@@ -100,8 +100,14 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
             if node in targets or any(c in needed for c, _ in node.next_functions
                                       if c is not None):
                 needed.add(node)
+        # autograd.grad: a target's own backward runs only when a further target lies below
+        # it, so the graph beyond the wanted tensors is neither executed nor freed (as in
+        # PyTorch, whose backward(inputs=[non-leaf]) does run, and free, the target's node)
+        execute = None if accumulate else {
+            node for node in needed
+            if any(c in needed for c, _ in node.next_functions if c is not None)}
     else:
-        needed = None
+        needed = execute = None
 
     results = [None] * (len(inputs) if inputs is not None else 0)
     buffers: dict = {}
@@ -138,7 +144,8 @@ def run_backward(tensors, grad_tensors, retain_graph: bool, create_graph: bool,
                     g0 = grads[0]
                     if accumulate and g0 is not None and (targets is None or node in targets):
                         node.accumulate(g0, create_graph, id(g0) in shared)
-                elif any(g is not None for g in grads):
+                elif (execute is None or node in execute) \
+                        and any(g is not None for g in grads):
                     out_grads = (_call_backward_checked(node, grads) if _Anomaly.enabled
                                  else _call_backward(node, grads))
                     if not retain_graph:

@@ -217,6 +217,29 @@ def test_grad_of_intermediate(device):
     compare([(3,)], f, device=device, backward=False)
 
 
+def test_grad_leaves_the_graph_below_its_inputs(device):
+    """autograd.grad with respect to an intermediate tensor stops there: the nodes below it
+    are neither run nor freed, so a second grad through them works without retain_graph
+    (captum's NeuronConductance does this). backward(inputs=[intermediate]) does free the
+    intermediate's own node, as in PyTorch."""
+    def f(m, x):
+        h = m.nn.functional.linear(x, x * 2)
+        out = (h.tanh() * 3).sum()
+        g_h, = m.autograd.grad(out, h)
+        g_x, = m.autograd.grad(h[:, 1].sum(), x)
+        h2 = x.exp()
+        g_h2, = m.autograd.grad(h2.sin().sum(), h2)
+        g_x2, = m.autograd.grad(h2.sum(), x)
+        return g_h, g_x, g_h2, g_x2
+    compare([(2, 2)], f, device=device, backward=False)
+
+    def g(m, x):
+        h = x.exp()
+        h.sin().sum().backward(inputs=[h])
+        return m.autograd.grad(h.sum(), x)
+    compare_raises([(2, 2)], g, device=device)
+
+
 def test_shared_subgraph_accumulates(device):
     """A tensor used several times gets the sum of its gradients (diamond graph)."""
     compare([(3,)], lambda m, x: (x * 2) * (x.exp()) + x.sin() * x, device=device)

@@ -4,7 +4,7 @@ updates of non-leaf tensors and of their views, and the errors PyTorch raises.""
 import ember
 import numpy as np
 import pytest
-from torch_compare import compare, compare_raises
+from torch_compare import compare, compare_raises, to_numpy
 
 INPLACE = {
     "add_": lambda y, o: y.add_(o),
@@ -200,6 +200,31 @@ def test_version_counter(device):
         v.mul_(2)
         x[0] = 5
         assert x._version == v._version == 3
+
+
+def test_data_has_its_own_version_counter(device):
+    """In-place writes through ``.data`` are hidden from autograd (``.data`` has a version
+    counter of its own, unlike ``detach()``): a tensor a graph saved can be refilled through
+    it, as torchdiffeq's Runge-Kutta scratch buffer is, and backward still runs."""
+    import torch
+
+    results = []
+    for m in (torch, ember):
+        w = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        k = (w * 0).detach() if m is torch else (w * 0).detach().to(device)
+        k.requires_grad_(True)
+        y = (k[:2] * k[:2]).sum() + (w * k).sum()
+        d = k.data
+        d[2] = 7.0
+        versions = (k._version, d._version)
+        y.backward()
+        results.append([versions, to_numpy(w.grad), to_numpy(k.grad)])
+        e = k.detach()  # shares the counter: its writes do count
+        e[0] = 0.0
+        results[-1][0] += (k._version, e._version)
+    assert results[1][0] == results[0][0] == (0, 1, 1, 1)
+    np.testing.assert_array_equal(results[1][1], results[0][1])
+    np.testing.assert_array_equal(results[1][2], results[0][2])
 
 
 def test_inplace_dtype_cannot_downcast(device):

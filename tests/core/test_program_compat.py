@@ -452,6 +452,40 @@ def test_underscore_assert_like_torch():
             m._assert(False, "boom")
 
 
+def test_assert_async_like_torch():
+    """``torch._assert_async(t[, msg])`` (kornia validates factors with it)."""
+    for m in (torch, ember):
+        m._assert_async(m.tensor(True))
+        m._assert_async(m.tensor(2.5), "fine")
+        with pytest.raises(RuntimeError, match="single nonzero value, but got zero"):
+            m._assert_async(m.tensor(False))
+        with pytest.raises(RuntimeError, match="my message"):
+            m._assert_async(m.tensor(0.0), "my message")
+        with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+            m._assert_async(m.tensor([1, 1]))
+
+
+def test_complex32_is_declared_like_torch():
+    """``torch.complex32`` (``chalf``) can be named and compared (kornia lists it among
+    floating/complex dtypes); ember has no complex half storage, so making one raises."""
+    for m in (torch, ember):
+        assert m.chalf is m.complex32 and m.complex32.is_complex
+        assert not m.complex32.is_floating_point and m.complex32.itemsize == 4
+        assert m.float64 not in (m.complex32, m.complex64) and m.complex32 != m.complex64
+    with pytest.raises(TypeError, match="no complex32"):
+        ember.empty(0, dtype=ember.complex32)
+
+
+def test_symbolic_scalar_types_like_torch():
+    """``torch.SymInt``/``SymFloat``/``SymBool`` exist (kornia checks ``isinstance(n, (int,
+    torch.SymInt))``); plain Python numbers are not instances of them."""
+    for m in (torch, ember):
+        assert m.types.SymInt is m.SymInt
+        for cls, value in ((m.SymInt, 3), (m.SymFloat, 2.5), (m.SymBool, True)):
+            assert isinstance(cls, type) and not isinstance(value, cls)
+        assert isinstance(3, m.types.IntLikeType)
+
+
 @pytest.mark.parametrize("case", ["conv2d", "conv2d_1x1", "conv2d_groups", "conv1d",
                                   "conv3d", "conv_transpose2d"])
 def test_convolutions_of_an_empty_batch(case):

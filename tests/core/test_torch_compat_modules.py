@@ -120,11 +120,22 @@ def test_sharded_distributed_names_import_and_refuse_use():
 
 def test_fake_tensor_names_are_declared():
     from ember._subclasses import FakeTensor, FakeTensorMode
+    from ember._subclasses.fake_tensor import is_fake
 
     assert not isinstance(ember.ones(2), FakeTensor)
+    assert not is_fake(ember.ones(2)) and not is_fake(3)  # as torch's for real tensors
     for cls in (FakeTensor, FakeTensorMode):
         with pytest.raises(NotImplementedError, match="no fake tensors"):
             cls()
+
+
+def test_fx_experimental_proxy_mode_is_none():
+    """``torch.fx.experimental.proxy_tensor.get_proxy_mode()`` is None outside make_fx
+    tracing (kornia checks it); ember has no such tracing."""
+    import torch.fx.experimental.proxy_tensor as tpt
+    from ember.fx.experimental.proxy_tensor import get_proxy_mode
+
+    assert get_proxy_mode() is None and tpt.get_proxy_mode() is None
 
 
 def test_ops_namespaces():

@@ -104,3 +104,71 @@ def test_accelerator_probes_answer_like_cpu_only_torch():
         ember.utils.cpp_extension.load("ext", ["ext.cpp"])
     with pytest.raises(RuntimeError, match="no XPU"):
         ember.xpu.set_rng_state_all([ember.get_rng_state()])
+
+
+def test_futures_behave_as_torch_futures():
+    """torch.futures (captum imports it): set_result / set_exception, then() chains (a
+    callback's error wrapped in a RuntimeError), add_done_callback, collect_all and
+    wait_all, completing once only; torch.Future is the same class."""
+    from ember.futures import Future, collect_all, wait_all
+
+    assert ember.Future is Future and Future[int] is not None
+    results = []
+    for m in (torch, ember):
+        f = m.futures.Future()
+        seen = []
+        f.add_done_callback(lambda fut, seen=seen: seen.append(fut.value() * 10))
+        g = f.then(lambda fut: fut.value() + 1)
+        h = f.then(lambda fut: 1 / 0)
+        out = [f.done(), g.done()]
+        f.set_result(3)
+        out += [f.done(), f.wait(), g.wait(), seen]
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            h.wait()
+        with pytest.raises(RuntimeError, match="only be marked completed once"):
+            f.set_result(4)
+        e = m.futures.Future()
+        e.set_exception(ValueError("boom"))
+        with pytest.raises(ValueError, match="boom"):
+            e.value()
+        a, b = m.futures.Future(), m.futures.Future()
+        c = m.futures.collect_all([a, b])
+        a.set_result(1)
+        out.append(c.done())
+        b.set_result(2)
+        out += [c.done(), [x.value() for x in c.wait()], m.futures.wait_all([a, g])]
+        with pytest.raises(ValueError, match="boom"):
+            m.futures.wait_all([a, e])
+        results.append(out)
+    assert results[1] == results[0] == [False, False, True, 3, 4, [30], False, True, [1, 2],
+                                        [1, 4]]
+    assert wait_all([]) == [] and collect_all([]).done()
+
+
+def test_scatter_gather_split_and_join_nested_inputs():
+    """torch.nn.parallel.scatter_gather (captum's layer methods import it): scatter chunks
+    tensors along ``dim`` per target device through tuples, lists, dicts and named tuples
+    and repeats other objects; gather concatenates back (gradients flow through both)."""
+    from collections import namedtuple
+
+    from ember.nn.parallel import gather, scatter
+    from ember.nn.parallel.scatter_gather import scatter_kwargs
+
+    Pair = namedtuple("Pair", "a b")
+    x = ember.arange(12.0).reshape(6, 2).requires_grad_(True)
+    parts = scatter((x, [x * 2, "tag"], {"k": x}, Pair(x, 5)), ["cpu", "cpu"], dim=0)
+    assert len(parts) == 2 and isinstance(parts[0], tuple)
+    t, lst, d, p = parts[1]
+    np.testing.assert_array_equal(t.detach().numpy(), np.arange(6.0, 12.0).reshape(3, 2))
+    assert isinstance(lst, list) and lst[1] == "tag" and list(d) == ["k"]
+    assert isinstance(p, Pair) and p.b == 5 and p.a.shape == (3, 2)
+    assert len(scatter(x[:1], ["cpu", "cpu"])) == 1  # fewer slices than devices
+    joined = gather([q[0] for q in parts], -1)
+    np.testing.assert_array_equal(joined.detach().numpy(), x.detach().numpy())
+    joined.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((6, 2)))
+    merged = gather([{"v": ember.ones(2), "n": None}, {"v": ember.zeros(1), "n": None}], "cpu")
+    assert merged["n"] is None and merged["v"].tolist() == [1.0, 1.0, 0.0]
+    assert gather([ember.tensor(1.0), ember.tensor(2.0)], -1).tolist() == [1.0, 2.0]
+    ins, kws = scatter_kwargs((x,), {"s": 1}, ["cpu", "cpu"])
+    assert len(ins) == len(kws) == 2 and kws[1] == {"s": 1} and ins[1][0].shape == (3, 2)

@@ -25,6 +25,13 @@ def diffusers():
 
 
 @pytest.fixture(scope="session")
+def kornia():
+    """kornia (with PyTorch, the reference), or a skip."""
+    pytest.importorskip("torch")
+    return pytest.importorskip("kornia")
+
+
+@pytest.fixture(scope="session")
 def ops_golden():
     return load_golden("ops.npz")
 
