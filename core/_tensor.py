@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _device, _dtype
 from ._dtype import from_numpy_dtype
+from ._memory_format import is_contiguous_as as _is_contiguous_as
 from ._meta import MetaArray as _MetaArray
 from .autograd.grad_mode import _State
 from .autograd.graph import AccumulateGrad
@@ -209,9 +210,7 @@ class Tensor:
         ``memory_format=channels_last``/``channels_last_3d``, in that order)."""
         if type(self._data) is _MetaArray:
             return memory_format in (None, "torch.contiguous_format")
-        from ._memory_format import is_contiguous_as
-
-        return is_contiguous_as(self._data, memory_format)
+        return _is_contiguous_as(self._data, memory_format)
 
     @property
     def is_leaf(self) -> bool:
