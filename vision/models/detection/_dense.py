@@ -56,6 +56,17 @@ def top_candidates(scores: Tensor, score_thresh: float, topk: int):
     return keep[order], best
 
 
+def level_detections(scores: Tensor, regression: Tensor, anchors: Tensor, decode, hw,
+                     n_classes: int, score_thresh: float, topk: int):
+    """One level's candidates of one image: the ``topk`` best of the flat anchor-major
+    class ``scores`` above ``score_thresh``, their boxes (``decode(regression_rows,
+    anchor_rows)`` clipped to ``hw``), scores and labels."""
+    picked, best = top_candidates(scores, score_thresh, topk)
+    rows = ember.div(picked, n_classes, rounding_mode="floor")
+    boxes = box_ops.clip_boxes_to_image(decode(regression[rows], anchors[rows]), hw)
+    return boxes, best, picked % n_classes
+
+
 def merge_detections(boxes, scores, labels, nms_thresh: float, detections_per_img: int):
     """Concatenates an image's per-level candidates and keeps the
     ``detections_per_img`` best survivors of a per-class NMS at ``nms_thresh``."""

@@ -11,7 +11,6 @@ import ember
 from ember import Tensor, nn
 from ember.nn import functional as F
 
-from ...ops import boxes as box_ops
 from ...ops.feature_pyramid_network import LastLevelP6P7
 from ...ops.losses import generalized_box_iou_loss, sigmoid_focal_loss
 from ...ops.misc import FrozenBatchNorm2d
@@ -19,7 +18,7 @@ from ...transforms import _presets
 from .._api import Weights, WeightsEnum, register_model
 from ..resnet import ResNet50_Weights, resnet50
 from . import _utils as det_utils
-from ._dense import flatten_level, merge_detections, prepare_inputs, top_candidates
+from ._dense import flatten_level, level_detections, merge_detections, prepare_inputs
 from ._meta import _COCO_CATEGORIES
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
@@ -253,19 +252,14 @@ class FCOS(nn.Module):
         n_classes = head_outputs["cls_logits"][0].size(-1)
         results = []
         for i, (levels, hw) in enumerate(zip(anchors, image_shapes)):
-            boxes, scores, labels = [], [], []
-            for logits, dists, ctr, anc in zip(head_outputs["cls_logits"],
-                                                head_outputs["bbox_regression"],
-                                                head_outputs["bbox_ctrness"], levels):
-                joint = ember.sqrt(ember.sigmoid(logits[i]) * ember.sigmoid(ctr[i]))
-                picked, best = top_candidates(joint.flatten(), self.score_thresh,
-                                              self.topk_candidates)
-                rows = ember.div(picked, n_classes, rounding_mode="floor")
-                decoded = self.box_coder.decode(dists[i][rows], anc[rows])
-                boxes.append(box_ops.clip_boxes_to_image(decoded, hw))
-                scores.append(best)
-                labels.append(picked % n_classes)
-            results.append(merge_detections(boxes, scores, labels, self.nms_thresh,
+            per_level = [level_detections(
+                ember.sqrt(ember.sigmoid(logits[i]) * ember.sigmoid(ctr[i])).flatten(),
+                dists[i], anc, self.box_coder.decode, hw, n_classes, self.score_thresh,
+                self.topk_candidates)
+                for logits, dists, ctr, anc in zip(head_outputs["cls_logits"],
+                                                    head_outputs["bbox_regression"],
+                                                    head_outputs["bbox_ctrness"], levels)]
+            results.append(merge_detections(*zip(*per_level), self.nms_thresh,
                                             self.detections_per_img))
         return results
 
