@@ -1,14 +1,19 @@
 """Convolutions as sums of shifted matrix products over one packed buffer: no window gather.
 
-The padded input is laid out as one flat buffer per channel in (H, N, W) order, so every
-kernel offset (i, j) is a fixed shift ``s = i*dh*N*Wp + j*dw`` of the whole buffer: the
-output rows ``y[:, p] = sum_(i,j) W[:, :, i, j] @ xbuf[:, p + s]`` are kh*kw GEMMs whose
-right operand is a shifted view of the same buffer (leading dimension = the channel
-stride), accumulated in place (``beta = 1``) through ``ops._blas``. The output grid keeps
-the padded width: its positions past the last real column read the next sample's (or the
-zero tail's) values and are dropped; that waste is ``Wp / Wo`` of the products (1.06 for a
-32x32 map with padding 1). Measured on the 2-core machine against gather + one GEMM, the
-3x3 layers of ResNet-18/20 run their forward 15-40% faster; no gather buffer is made.
+At stride 1 the input is laid out as one flat buffer per channel, sample after sample, each
+sample's rows followed by zero columns and its last row by zero rows; each gap is shared
+by the two neighbours it separates (the right padding of one row is the left padding of
+the next, the bottom rows of one sample are the top rows of the next), so every kernel
+offset (i, j) is a fixed shift ``s = i*dh*Wq + j*dw`` of the whole buffer: the output
+``y[:, p] = sum_(i,j) W[:, :, i, j] @ xbuf[:, p + s]`` is kh*kw GEMMs whose right operand is
+a shifted view of the same buffer (leading dimension = the channel stride), accumulated in
+place (``beta = 1``) through ``ops._blas``. The output grid keeps the gaps: its positions
+there are computed and dropped; that waste is ``Hq*Wq / (Ho*Wo)`` of the products (1.06 for a
+32x32 map with padding 1, 1.27 for 8x8). Sample-major blocks keep each sample's rows
+together, so packing and unpacking are copies of whole planes (a 128x16x32x32 batch: 4.2 ->
+1.4 ms to pack, 2.4 -> 1.3 ms to unpack, against the (C, H, N, W) rows used before).
+Measured on the 2-core machine against gather + one GEMM, the 3x3 layers of ResNet-18/20
+run their forward 15-40% faster; no gather buffer is made.
 
 The same buffer serves the backward: the weight gradient of offset (i, j) is
 ``gy_grid @ xbuf[:, s:s+P]^T``, and the input gradient is this convolution of the output
@@ -16,8 +21,9 @@ gradient with the flipped, transposed kernel. When the convolution keeps the siz
 padding: lo + hi = d*(k-1) in both dims) the output gradient's padded buffer for the
 latter contains the zero-columned grid the former needs, so one buffer serves both.
 
-Strided convolutions split the padded input into its stride phases (see ``ShiftPlan``), so
-every tap is again a contiguous shifted view. Convolutions with fewer than ``MIN_CHANNELS``
+Strided convolutions split the explicitly padded input into its stride phases, each laid
+out as (C, Hq, N, Wq) rows (see ``ShiftPlan``), so every tap is again a contiguous shifted
+view. Convolutions with fewer than ``MIN_CHANNELS``
 input channels copy those views into one (K*C, P) matrix (contiguous copies, no strided
 gather) and multiply once.
 
@@ -28,8 +34,11 @@ phase columns; ResNet's 7x7/2 stem 83 -> 69 ms). The other two corners lost: str
 layers with many channels (ResNet-18's 3x3/2 layers 38 -> 43 ms, ResNet-20's 16-channel one
 43 -> 57 ms: thin per-phase products) and stride-1 layers with few channels (3 -> 16
 channels at 32x32: 11 -> 15 ms), and keep ``ops.conv``'s gather path, as do groups, 3-D,
-1x1 kernels and phase rows wider than ``MAX_WASTE`` times the output's. numpy float32/
-float64 on the CPU only (CuPy arrays take the gather path).
+1x1 kernels and maps whose padded rows are wider than ``MAX_WASTE`` times the output's
+(for a strided one: its phases' rows): small maps, where the gather's one product with kh*kw
+times the contraction wins (ResNet-18's 512-channel 7x7 layer, forward and both gradients:
+48 ms gathered, 61 ms shifted; 8x8 maps of 64 channels: 34 gathered, 22 shifted). numpy
+float32/float64 on the CPU only (CuPy arrays take the gather path).
 """
 
 from __future__ import annotations
@@ -48,13 +57,19 @@ MAX_WASTE = 1.25
 class ShiftPlan:
     """The flat-buffer geometry of one 2-D convolution (1-D runs with H = 1).
 
-    A stride (sh, sw) splits the padded input into sh*sw phases (rows a, a+sh, ...; columns
+    At stride 1 each channel is ``lead`` zeros, then N sample blocks of (Hq, Wq) (the input's
+    rows followed by ``Wq - W`` zero columns, then ``Hq - H`` zero rows: as many as the
+    larger padding of the dimension, or more where the output is taller than the input),
+    then zeros up to ``chan``; output position ``p`` (sample n, row r, column c at
+    ``n*Hq*Wq + r*Wq + c``) reads ``p + i*dh*Wq + j*dw`` for tap (i, j). A stride (sh, sw)
+    splits the padded input into sh*sw phases (rows a, a+sh, ...; columns
     b, b+sw, ...), each packed as its own (C, Hq, N, Wq) block; kernel tap (i, j) reads
     phase ((i*dh) % sh, (j*dw) % sw) shifted by ((i*dh) // sh, (j*dw) // sw), so a strided
     convolution is again a sum of shifted products over one buffer (stride 1: one phase)."""
 
     __slots__ = ("n", "c", "h", "w", "kh", "kw", "dh", "dw", "ph", "pw", "sh", "sw", "hp",
-                 "wp", "hq", "wq", "ho", "wo", "row", "chan", "size", "tail", "grid", "taps")
+                 "wp", "hq", "wq", "ho", "wo", "row", "chan", "size", "tail", "grid", "taps",
+                 "lead", "image")
 
     def __init__(self, n, c, in_sp, k, pads, dilation, stride=None):
         stride = tuple(stride) if stride is not None else (1,) * len(in_sp)
@@ -69,20 +84,35 @@ class ShiftPlan:
         self.ph, self.pw = pads
         self.hp = self.h + self.ph[0] + self.ph[1]
         self.wp = self.w + self.pw[0] + self.pw[1]
-        self.hq = -(-self.hp // self.sh)  # rows of each phase
-        self.wq = -(-self.wp // self.sw)
         self.ho = (self.hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
         self.wo = (self.wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
-        self.row = n * self.wq  # one phase row of every sample
+        if self.strided():
+            self.hq = -(-self.hp // self.sh)  # rows of each phase
+            self.wq = -(-self.wp // self.sw)
+            self.row = n * self.wq  # one phase row of every sample
+            self.image, self.lead = None, 0
+        else:  # image-major: each sample's rows, then zero rows shared with the next sample
+            gap_h = max(*self.ph, self.hp - self.dh * (self.kh - 1) - self.h)
+            gap_w = max(*self.pw, self.wp - self.dw * (self.kw - 1) - self.w)
+            self.hq, self.wq = self.h + gap_h, self.w + gap_w
+            self.row = self.wq
+            self.image = self.hq * self.wq  # one sample's block
+            self.lead = self.ph[0] * self.wq + self.pw[0]  # zeros before the first sample
         # (tap index, phase, row shift, column shift) for every kernel offset (i, j)
         self.taps = [(i * self.kw + j,
                       ((i * self.dh) % self.sh) * self.sw + (j * self.dw) % self.sw,
                       (i * self.dh) // self.sh, (j * self.dw) // self.sw)
                      for i in range(self.kh) for j in range(self.kw)]
-        self.tail = max(t[3] for t in self.taps)  # zeros after each channel, read by shifts
-        self.chan = self.hq * self.row + self.tail  # one channel of one phase
+        reach = max(t[2] * self.row + t[3] for t in self.taps)  # the farthest shift
+        if self.image is None:
+            self.grid = self.ho * self.row  # output positions, padding columns included
+            self.tail = max(t[3] for t in self.taps)  # zeros after each channel
+            self.chan = self.hq * self.row + self.tail  # one channel of one phase
+        else:
+            self.grid = n * self.image  # output positions, gap rows and columns included
+            self.chan = self.grid + max(reach, self.lead)
+            self.tail = self.chan - self.lead - self.grid
         self.size = self.sh * self.sw * c * self.chan
-        self.grid = self.ho * self.row  # output positions, padding columns included
 
     def shift(self, tap) -> int:
         """The buffer offset that kernel tap (index, phase, row, column) reads from."""
@@ -131,7 +161,8 @@ def plan_for(x_shape, dtype, w_shape, stride, pads, dilation, groups,
         return None
     plan = ShiftPlan(x_shape[0], x_shape[1], x_shape[2:], w_shape[2:], pads, dilation, stride)
     gemm = _blas.gemm(np.dtype(dtype))
-    if plan.ho <= 0 or plan.wo <= 0 or plan.wq > MAX_WASTE * plan.wo or gemm is None or \
+    padded_row = plan.wq if plan.strided() else plan.wp  # a phase's row, or the padded row
+    if plan.ho <= 0 or plan.wo <= 0 or padded_row > MAX_WASTE * plan.wo or gemm is None or \
             plan.size > gemm.max_index:
         return None
     return plan
@@ -154,12 +185,12 @@ def _phase_views(buf, p: ShiftPlan):
 
 
 def pack(x, plan: ShiftPlan):
-    """``x`` (N, C, H, W) (or (N, C, W)) zero-padded into the flat buffer of its phases,
-    each (C, Hq*N*Wq + tail). At stride 1 only the padding is zeroed; the input is written
-    once."""
+    """``x`` (N, C, H, W) (or (N, C, W)) zero-padded into the flat buffer of ``plan``: at
+    stride 1 the sample blocks with their shared gaps (only the gaps are zeroed; the input
+    is written once), else each phase's (C, Hq*N*Wq + tail) rows."""
     p = plan
     x4 = x.reshape(p.n, p.c, p.h, p.w)
-    (h0, h1), (w0, w1) = p.ph, p.pw
+    h0, w0 = p.ph[0], p.pw[0]
     if p.strided():
         buf = np.zeros(p.size, dtype=x.dtype)
         views = _phase_views(buf, p)
@@ -175,17 +206,12 @@ def pack(x, plan: ShiftPlan):
         return buf
     buf = np.empty(p.size, dtype=x.dtype)
     planes = buf.reshape(p.c, p.chan)
-    planes[:, p.chan - p.tail:] = 0
-    v = planes[:, :p.chan - p.tail].reshape(p.c, p.hp, p.n, p.wp)
-    if h0:
-        v[:, :h0] = 0
-    if h1:
-        v[:, p.hp - h1:] = 0
-    if w0:
-        v[:, h0:p.hp - h1, :, :w0] = 0
-    if w1:
-        v[:, h0:p.hp - h1, :, p.wp - w1:] = 0
-    v[:, h0:h0 + p.h, :, w0:w0 + p.w] = x4.transpose(1, 2, 0, 3)
+    planes[:, :p.lead] = 0
+    planes[:, p.lead + p.grid:] = 0
+    v = planes[:, p.lead:p.lead + p.grid].reshape(p.c, p.n, p.hq, p.wq).transpose(1, 0, 2, 3)
+    v[:, :, p.h:] = 0  # the gap rows after each sample
+    v[:, :, :p.h, p.w:] = 0  # the gap columns after each row
+    v[:, :, :p.h, :p.w] = x4  # (N, C, H, W) view of the (C, N, Hq, Wq) blocks
     return buf
 
 
@@ -225,18 +251,26 @@ def convolve(buf, w, plan: ShiftPlan, col=None):
     return y
 
 
-def unpack(y, plan: ShiftPlan, ndim: int):
-    """The output grid (O, Ho*N*Wq) as a contiguous (N, O, Ho, Wo) (or (N, O, Wo))
-    array: padding columns dropped."""
+def _output_view(y, plan: ShiftPlan):
+    """The output grid (O, P) as an (N, O, Ho, Wo) view without its padding positions."""
     p = plan
     o = y.shape[0]
-    out = np.ascontiguousarray(y.reshape(o, p.ho, p.n, p.wq)[..., :p.wo].transpose(2, 0, 1, 3))
-    return out.reshape(p.n, o, p.wo) if ndim == 1 else out  # (N, O, Ho, Wo) or (N, O, Wo)
+    if p.image is None:  # (O, Ho, N, Wq) rows
+        return y.reshape(o, p.ho, p.n, p.wq)[..., :p.wo].transpose(2, 0, 1, 3)
+    return y.reshape(o, p.n, p.hq, p.wq)[:, :, :p.ho, :p.wo].transpose(1, 0, 2, 3)
+
+
+def unpack(y, plan: ShiftPlan, ndim: int):
+    """The output grid (O, P) as a contiguous (N, O, Ho, Wo) (or (N, O, Wo)) array:
+    padding positions dropped."""
+    p = plan
+    out = np.ascontiguousarray(_output_view(y, p))
+    return out.reshape(p.n, y.shape[0], p.wo) if ndim == 1 else out
 
 
 def grid_grad(gy, plan: ShiftPlan):
     """The output gradient ``gy`` (N, O, Ho, Wo) on the output grid for ``weight_grad``:
-    (array, offset, leading dimension) with zeros in the padding columns. For a
+    (array, offset, leading dimension) with zeros in the padding positions. For a
     same-size convolution this is also the packed input of the input gradient's
     convolution (returned as the fourth item, else None)."""
     p = plan
@@ -244,9 +278,9 @@ def grid_grad(gy, plan: ShiftPlan):
     if p.same_size():
         tp = p.transposed(o)
         buf = pack(gy, tp)
-        return buf, tp.ph[0] * tp.row + tp.pw[0], tp.chan, buf
-    g = np.zeros((o, p.ho, p.n, p.wq), dtype=gy.dtype)
-    g[..., :p.wo] = gy.reshape(p.n, o, p.ho, p.wo).transpose(1, 2, 0, 3)
+        return buf, tp.lead, tp.chan, buf
+    g = np.zeros((o, p.grid), dtype=gy.dtype)
+    _output_view(g, p)[...] = gy.reshape(p.n, o, p.ho, p.wo)
     return g.reshape(-1), 0, p.grid, None
 
 

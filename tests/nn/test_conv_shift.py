@@ -195,3 +195,45 @@ def test_gemm_checks_its_operands():
         ro = np.zeros((4, 5), np.float32)
         ro.flags.writeable = False
         gemm(4, 5, 3, a, 0, 3, b, 0, 5, ro, 0, 5)
+
+
+def _random_geometry(rng):
+    """A random stride-1 convolution: 1-D or 2-D, kernel 1-5 (not all 1), dilation 1-3,
+    padding from 0 to past the dilated kernel, input at least the dilated kernel."""
+    nd = int(rng.integers(1, 3))
+    k = [int(v) for v in rng.integers(1, 6, nd)]
+    if all(v == 1 for v in k):
+        k[-1] = 3
+    d = [int(v) for v in rng.integers(1, 4, nd)]
+    p = [int(rng.integers(0, dv * (kv - 1) + 3)) for kv, dv in zip(k, d)]
+    sp = [int(dv * (kv - 1) + 1 + rng.integers(0, 6)) for kv, dv in zip(k, d)]
+    n, c, o = int(rng.integers(1, 4)), int(rng.integers(8, 12)), int(rng.integers(8, 11))
+    return (n, c, *sp), (o, c, *k), dict(padding=p, dilation=d)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_stride1_geometries_match_torch(seed, counted):
+    """Each sample's rows share their zero gaps with the next sample's: random kernels,
+    dilations and paddings (also past the kernel) with non-zero data in every position
+    check that no product reads across a sample or row boundary (outputs and gradients,
+    float64, 8 geometries per seed that take the path)."""
+    rng = np.random.default_rng(100 + seed)
+    taken = 0
+    while taken < 8:
+        x_shape, w_shape, kw = _random_geometry(rng)
+        nd = len(w_shape) - 2
+        if shift.plan_for(x_shape, np.float64, w_shape, (1,) * nd,
+                          [(v, v) for v in kw["padding"]], kw["dilation"], 1) is None:
+            continue  # padded rows too wide for the shift path (the gather path's tests)
+        taken += 1
+        efn, tfn = _conv(x_shape)
+        x = rng.standard_normal(x_shape) + 3.0  # no zeros that could hide a wrong read
+        w, b = rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
+        tx, tw, tb = th(x, True), th(w, True), th(b, True)
+        ty = tfn(tx, tw, tb, **kw)
+        g = rng.standard_normal(tuple(ty.shape)) + 1.0
+        ty.backward(th(g))
+        got = _run_ember(efn, x, w, b, g, kw)
+        for e, t, what in zip(got, (ty, tx.grad, tw.grad, tb.grad), ("y", "dx", "dw", "db")):
+            assert_close(e, t, rtol=1e-10, atol=1e-10, msg=f"{what} {x_shape} {w_shape} {kw}")
+    assert counted["convolve"] >= 8 and counted["weight_grad"] == 8
