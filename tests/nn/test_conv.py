@@ -165,6 +165,56 @@ def test_unfold_fold(device):
                  device=device)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_fold_random_geometries(seed):
+    """``fold`` is the col2im of every transposed and strided convolution's input gradient
+    (each kernel offset added into its stride phase, the phases copied into the output):
+    random kernels, strides (also wider than the kernel, leaving positions no window
+    reaches), dilations and paddings against torch, float64, 10 geometries per seed."""
+    rng = np.random.default_rng(50 + seed)
+    for _ in range(10):
+        k = tuple(int(v) for v in rng.integers(1, 5, 2))
+        s = tuple(int(v) for v in rng.integers(1, 5, 2))
+        d = tuple(int(v) for v in rng.integers(1, 3, 2))
+        p = tuple(int(rng.integers(0, kk)) for kk in k)
+        size = tuple(int(dd * (kk - 1) + 1 + rng.integers(0, 9)) for kk, dd in zip(k, d))
+        blocks = 1
+        for n_, kk, ss, dd, pp in zip(size, k, s, d, p):
+            blocks *= (n_ + 2 * pp - dd * (kk - 1) - 1) // ss + 1
+        cols = rng.standard_normal((2, 3 * k[0] * k[1], blocks))
+        kw = dict(kernel_size=k, dilation=d, padding=p, stride=s)
+        got = F.fold(em(cols), size, **kw)
+        want = TF.fold(th(cols), size, **kw)
+        assert_close(got, want, 1e-12, 1e-12, msg=str((size, kw)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strided_input_gradient_random_geometries(seed):
+    """The input gradient of strided and padded convolutions (the output gradient placed on
+    the stride phases' grid, each kernel offset one shifted add into its phase): random
+    1-/2-/3-D kernels, strides, dilations, paddings and groups against torch, float64."""
+    rng = np.random.default_rng(70 + seed)
+    for _ in range(6):
+        nd = int(rng.integers(1, 4))
+        k = tuple(int(v) for v in rng.integers(1, 4, nd))
+        s = tuple(int(v) for v in rng.integers(1, 4, nd))
+        d = tuple(int(v) for v in rng.integers(1, 3, nd))
+        p = tuple(int(rng.integers(0, kk + 1)) for kk in k)
+        size = tuple(int(dd * (kk - 1) + 1 + rng.integers(0, 7)) for kk, dd in zip(k, d))
+        groups = int(rng.choice([1, 2]))
+        x = rng.standard_normal((2, 2 * groups) + size)
+        w = rng.standard_normal((2 * groups, 2) + k)
+        kw = dict(stride=s, padding=p, dilation=d, groups=groups)
+        efn = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
+        tfn = (TF.conv1d, TF.conv2d, TF.conv3d)[nd - 1]
+        ex, tx = em(x, requires_grad=True), th(x, True)
+        ey, ty = efn(ex, em(w), **kw), tfn(tx, th(w), **kw)
+        g = rng.standard_normal(tuple(ty.shape))
+        ey.backward(em(g))
+        ty.backward(th(g))
+        assert_close(ex.grad, tx.grad, 1e-12, 1e-12, msg=str((size, k, kw)))
+
+
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Makes every gather run in blocks of one or a few samples (conv.CHUNK_BYTES)."""
