@@ -107,7 +107,9 @@ Tensor.__rsub__ = lambda self, other: E.sub(other, self)
 Tensor.__mul__ = lambda self, other: E.mul(self, other)
 Tensor.__rmul__ = lambda self, other: E.mul(self, other)
 Tensor.__truediv__ = lambda self, other: E.div(self, other)
-Tensor.__rtruediv__ = lambda self, other: E.div(other, self)
+Tensor.__rtruediv__ = lambda self, other: (  # a number over a tensor: as PyTorch's
+    E.mul(E.reciprocal(self), other) if isinstance(other, (int, float)) and  # reciprocal * n
+    not isinstance(other, bool) else E.div(other, self))
 Tensor.__floordiv__ = lambda self, other: E.floor_divide(self, other)
 Tensor.__rfloordiv__ = lambda self, other: E.floor_divide(other, self)
 Tensor.__mod__ = lambda self, other: E.remainder(self, other)
@@ -186,7 +188,7 @@ def _fast_inplace(self: Tensor, name: str, other) -> bool:
         if b.shape != a.shape and np.broadcast_shapes(a.shape, b.shape) != a.shape:
             return False
     elif isinstance(other, (int, float)) and not isinstance(other, bool) and \
-            a.dtype.kind == "f":
+            a.dtype.kind == "f" and a.dtype.itemsize > 2:  # (half: the scalar in float32)
         b = a.dtype.type(other)
     else:
         return False
@@ -226,8 +228,8 @@ def _fast_axpy(self: Tensor, other, alpha) -> bool:
         return False
     b = other._data
     if b.dtype != a.dtype or type(b) is not type(a) or b.shape != a.shape or \
-            a.dtype.kind != "f" or not a.flags.writeable:
-        return False
+            a.dtype.kind != "f" or a.dtype.itemsize == 2 or not a.flags.writeable:
+        return False  # (half: a + alpha * b in float32, rounded once, by add)
     a += b * a.dtype.type(alpha)
     self._vc[0] += 1
     return True

@@ -139,6 +139,7 @@ def _softplus_arr(xp, x):
 
 class Gelu(Op):
     _name = "gelu"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -205,6 +206,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 class Silu(Op):
     _name = "silu"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -227,6 +229,7 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 class Mish(Op):
     _name = "mish"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -248,6 +251,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 class Softplus(Op):
     _name = "softplus"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -274,6 +278,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 class LeakyRelu(Op):
     _name = "leaky_relu"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -294,6 +299,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 class Elu(Op):
     _name = "elu"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -341,6 +347,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
 
 class Hardsigmoid(Op):
     _name = "hardsigmoid"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -367,6 +374,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 class Hardswish(Op):
     _name = "hardswish"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -391,6 +399,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 class Logsigmoid(Op):
     _name = "log_sigmoid"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -409,6 +418,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 class Softsign(Op):
     _name = "softsign"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -446,6 +456,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 class Softshrink(Op):
     _name = "softshrink"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -486,6 +497,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 class Prelu(Op):
     _name = "prelu"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, x, w):

@@ -21,6 +21,7 @@ class ChannelAffine(Op):
     """``x * scale[c] + shift[c]`` over the channel dim (1) of ``x``."""
 
     _name = "channel_affine"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, x, scale, shift):

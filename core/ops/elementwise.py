@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
-from . import _parallel
+from . import _opmath, _parallel
 from ._prep import binary_operands, cast, special_module, to_float, unbroadcast
 from .op import Op, xp_of
 
@@ -37,6 +37,7 @@ def _conj(t: Tensor) -> Tensor:
 # -- binary arithmetic -------------------------------------------------------------------
 class Add(Op):
     _name = "add"
+    opmath = True
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
@@ -54,6 +55,7 @@ class Add(Op):
 
 class Sub(Op):
     _name = "sub"
+    opmath = True
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
@@ -66,6 +68,7 @@ class Sub(Op):
 
 class Mul(Op):
     _name = "mul"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -85,6 +88,7 @@ class Mul(Op):
 
 class Div(Op):
     _name = "div"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -102,6 +106,7 @@ class Div(Op):
 
 class Pow(Op):
     _name = "pow"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -147,6 +152,7 @@ class Minimum(Op):
 
 class Remainder(Op):
     _name = "remainder"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -202,9 +208,20 @@ def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
         alpha, other = _deprecated_scalar_first("add", other, deprecated, "alpha")
     if alpha != 1:
         _check_alpha(input, other, alpha)
+        if _low_result(input, other, "add"):  # as PyTorch: alpha in the half type, the
+            a, b = binary_operands(input, other, "add")  # sum in float32, rounded once
+            h = _opmath.half_value(alpha, a._data.dtype)
+            return _out(_opmath.in_float32(lambda p, q: add(p, q, alpha=h), a, b), out)
         other = mul(other, alpha)
     a, b = binary_operands(input, other, "add")
     return _out(Add.apply(a, b), out)
+
+
+def _low_result(input, other, op: str) -> bool:
+    """Whether ``input op other`` promotes to float16/bfloat16."""
+    if not any(isinstance(t, Tensor) and t._data.dtype.itemsize == 2 for t in (input, other)):
+        return False
+    return _opmath.low_dtype(binary_operands(input, other, op)[:1]) is not None
 
 
 _WARNED_DEPRECATED: set = set()  # ops whose deprecated overload has warned
@@ -235,6 +252,10 @@ def sub(input, other, *deprecated, alpha=1, out=None) -> Tensor:
         alpha, other = _deprecated_scalar_first("sub", other, deprecated, "alpha")
     if alpha != 1:
         _check_alpha(input, other, alpha)
+        if _low_result(input, other, "sub"):  # as add
+            a, b = binary_operands(input, other, "sub")
+            h = _opmath.half_value(alpha, a._data.dtype)
+            return _out(_opmath.in_float32(lambda p, q: sub(p, q, alpha=h), a, b), out)
         other = mul(other, alpha)
     a, b = binary_operands(input, other, "sub")
     if a._data.dtype == np.bool_:
@@ -270,6 +291,8 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 def mul(input, other, *, out=None) -> Tensor:
     """Elementwise product with broadcasting and type promotion."""
     a, b = binary_operands(input, other, "mul")
+    if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
+        b = _opmath.scalar_operand(a, b, other)
     return _out(Mul.apply(a, b), out)
 
 
@@ -281,7 +304,10 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
     rounding."""
     a, b = binary_operands(input, other, "div")
     if rounding_mode is None:
-        return _out(Div.apply(to_float(a), to_float(b)), out)
+        a, b = to_float(a), to_float(b)
+        if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
+            b = _opmath.scalar_operand(a, b, other)
+        return _out(Div.apply(a, b), out)
     if rounding_mode == "floor":
         return _out(floor_divide(a, b), out)
     if rounding_mode == "trunc":
@@ -336,6 +362,7 @@ def _pow_tensor(a, b) -> Tensor:
 
 class PowScalar(Op):
     _name = "pow"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -372,11 +399,16 @@ def _out(result: Tensor, out) -> Tensor:
 
 
 # -- unary ops ---------------------------------------------------------------------------
+# unary ops whose float16/bfloat16 results are exact in the half type (no float32 round trip)
+_EXACT_UNARY = frozenset({"neg", "abs", "sign", "sgn", "relu", "floor", "ceil", "trunc"})
+
+
 def _unary(name: str, fwd, bwd=None, save: str | None = "input", floating: bool = True,
            doc: str = ""):
     """Declares a unary op class and its function. ``bwd(g, x_or_out, node)`` returns the
     input gradient; ``save`` says whether it needs the input or the output."""
-    attrs = {"_name": name, "forward": lambda self, x: fwd(x)}
+    attrs = {"_name": name, "forward": lambda self, x: fwd(x),
+             "opmath": name not in _EXACT_UNARY}
     if bwd is None:
         attrs["differentiable"] = False
     elif save == "input":
@@ -533,6 +565,7 @@ def _sigmoid(x):
 
 class Round(Op):
     _name = "round"
+    opmath = True
 
     def forward(self, x):
         xp = xp_of(x)
@@ -688,6 +721,7 @@ class Lerp(Op):
     from it by one unit in the last place.)"""
 
     _name = "lerp"
+    opmath = True
     save_inputs = (0, 1, 2)
 
     def forward(self, s, e, w):
@@ -716,7 +750,8 @@ def lerp(input: Tensor, end, weight, *, out=None) -> Tensor:
         return _out(input + weight * (end - input), out)
     w = cast(weight, start.dtype) if isinstance(weight, Tensor) else \
         binary_operands(start, weight, "lerp")[1]
-    return _out(Lerp.apply(start, end_t, cast(w, start.dtype)), out)
+    w = _opmath.scalar_operand(start, cast(w, start.dtype), weight)  # float32 for half
+    return _out(Lerp.apply(start, end_t, w), out)
 
 
 def addcmul(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> Tensor:
@@ -725,7 +760,19 @@ def addcmul(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> 
     if deprecated:
         value, (tensor1, tensor2) = _deprecated_scalar_first("addcmul", tensor1,
                                                              (tensor2,) + deprecated, "value")
+    if _same_low(input, tensor1, tensor2):  # in float32, rounded once (as PyTorch's kernel)
+        return _out(_opmath.in_float32(lambda i, a, b: i + value * a * b, input, tensor1,
+                                       tensor2), out)
     return _out(input + value * tensor1 * tensor2, out)
+
+
+def _same_low(*tensors) -> bool:
+    """Whether every operand is a tensor of one float16/bfloat16 dtype."""
+    if not all(isinstance(t, Tensor) for t in tensors):
+        return False
+    d = tensors[0]._data.dtype
+    return _opmath.low_dtype(tensors[:1]) is not None and all(t._data.dtype == d
+                                                              for t in tensors)
 
 
 def addcdiv(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> Tensor:
@@ -734,11 +781,15 @@ def addcdiv(input: Tensor, tensor1, tensor2, *deprecated, value=1, out=None) -> 
     if deprecated:
         value, (tensor1, tensor2) = _deprecated_scalar_first("addcdiv", tensor1,
                                                              (tensor2,) + deprecated, "value")
+    if _same_low(input, tensor1, tensor2):  # in float32, rounded once (as PyTorch's kernel)
+        return _out(_opmath.in_float32(lambda i, a, b: i + value * (a / b), input, tensor1,
+                                       tensor2), out)
     return _out(input + value * (tensor1 / tensor2), out)
 
 
 class Atan2(Op):
     _name = "atan2"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, a, b):
@@ -822,6 +873,7 @@ sinc = _unary("sinc", _sinc, _sinc_grad, doc="``sin(pi x) / (pi x)``, 1 at 0.")
 
 class Logit(Op):
     _name = "logit"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -850,7 +902,8 @@ def _binary(name: str, fwd, bwd=None, floating: bool = True, doc: str = "",
             int_error: bool = False):
     """Declares a binary op (promoted, broadcast operands). ``bwd(g, a, b, out, node)``
     returns both input gradients (un-broadcast here); None makes a non-differentiable op."""
-    attrs = {"_name": name, "forward": lambda self, a, b: fwd(xp_of(a), a, b)}
+    attrs = {"_name": name, "forward": lambda self, a, b: fwd(xp_of(a), a, b),
+             "opmath": True}
     if bwd is None:
         attrs["differentiable"] = False
     else:

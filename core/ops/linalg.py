@@ -285,6 +285,7 @@ def _parse_einsum(eq: str, shapes):
 
 class Einsum(Op):
     _name = "einsum"
+    opmath = True
 
     @float32_gemm
     def forward(self, *arrays):
@@ -368,6 +369,7 @@ class AddScaled(Op):
     ``beta == 0`` its values, NaN included, are ignored)."""
 
     _name = "add_scaled"
+    opmath = True
 
     def forward(self, c, p):
         xp = xp_of(p)
@@ -560,6 +562,7 @@ class Cdist(Op):
     """``||x1[..., i, :] - x2[..., j, :]||_p`` for all pairs (batch dims broadcast)."""
 
     _name = "cdist"
+    opmath = True
     save_inputs = (0, 1)
     save_output = True
 

@@ -65,6 +65,7 @@ class CrossEntropy(Op):
     weights, ``ignore_index`` and label smoothing."""
 
     _name = "cross_entropy"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -157,6 +158,7 @@ class NLLLoss(Op):
     """Negative log likelihood: ``-input[n, target[n]]`` (weighted, with ignore_index)."""
 
     _name = "nll_loss"
+    opmath = True
 
     def forward(self, x):
         xp = xp_of(x)
@@ -193,6 +195,7 @@ class BinaryCrossEntropy(Op):
     elementwise (reduction is applied outside)."""
 
     _name = "binary_cross_entropy"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, x, y):
@@ -250,6 +253,7 @@ class CTCLoss(Op):
     """
 
     _name = "ctc_loss"
+    opmath = True
     save_inputs = (0,)
 
     def _extended(self, xp, lp):

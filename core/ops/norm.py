@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
-from . import batch_norm_rows
+from . import _opmath, batch_norm_rows
 from ._parallel import run_parts
 from .op import Op, xp_of
 from .reduce import _ROW_DTYPES, row_sum, row_sum_sq
@@ -63,6 +63,9 @@ class BatchNormTrain(Op):
 
     def forward(self, x, w=None, b=None):
         xp = xp_of(x)
+        self.low = x.dtype if _opmath.is_low(x.dtype) else None
+        if self.low is not None:
+            return self._forward_low(xp, x, w, b)
         self.rows = batch_norm_rows.usable(x, w, b)
         if self.rows:
             y, mean, var, invstd = batch_norm_rows.forward(x, w, b, self.eps)
@@ -81,6 +84,26 @@ class BatchNormTrain(Op):
             xc += b.reshape(shape)
         return xc
 
+    def _forward_low(self, xp, x, w, b):
+        """float16/bfloat16 as PyTorch's kernel: statistics in float32, the mean and inverse
+        standard deviation rounded to the input dtype, ``x * a + (b - mean * a)`` with
+        ``a = invstd * w`` in float32, rounded once."""
+        low, f32 = x.dtype, np.float32
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        x32 = x.astype(f32)
+        mean, xc, var, invstd = _stats(xp, x32, axes, self.eps)
+        self.stats.extend((mean.reshape(-1), var.reshape(-1)))
+        mean, invstd = _opmath.rounded(mean, low), _opmath.rounded(invstd, low)
+        self.mean, self.invstd, self.rows = mean, invstd, False
+        a = invstd * w.astype(f32).reshape(shape) if w is not None else invstd
+        shift = -mean * a
+        if b is not None:
+            shift = shift + b.astype(f32).reshape(shape)
+        x32 *= a
+        x32 += shift
+        return x32.astype(low)
+
     def backward(self, g):
         saved = self.saved_tensors
         x = saved[0]
@@ -89,6 +112,11 @@ class BatchNormTrain(Op):
         axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)
         gx = gw = gb = None
+        low = getattr(self, "low", None)
+        if low is not None and not _State.enabled:  # in float32, each gradient rounded once
+            f32 = np.float32
+            g, x = Tensor._make(g._data.astype(f32)), Tensor._make(x._data.astype(f32))
+            w = None if w is None else Tensor._make(w._data.astype(f32))
         if self.rows and not _State.enabled:
             gx, gw, gb = batch_norm_rows.backward(g._data, x._data, self.mean, self.invstd,
                                                   None if w is None else w._data,
@@ -123,6 +151,9 @@ class BatchNormTrain(Op):
                 gw = (g * xhat).sum(dim=axes)
             if len(nf) > 2 and nf[2][0] is not None:
                 gb = g.sum(dim=axes)
+        if low is not None and not _State.enabled:
+            gx, gw, gb = [None if t is None else Tensor._make(t._data.astype(low))
+                          for t in (gx, gw, gb)]
         return (gx, gw, gb)[:len(nf)]
 
 
@@ -148,6 +179,7 @@ class LayerNorm(Op):
     """Layer norm over the last ``nd`` dims, with optional elementwise affine."""
 
     _name = "layer_norm"
+    opmath = True
     save_inputs = (0, 1)
 
     def forward(self, x, w=None, b=None):

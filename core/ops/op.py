@@ -26,6 +26,7 @@ from ..autograd import profiler as _profiler
 from ..autograd.anomaly_mode import _Anomaly, record_forward_trace
 from ..autograd.grad_mode import _State
 from ..autograd.graph import Node, _SavedHooks
+from . import _opmath
 
 __all__ = ["Op", "apply", "xp_of"]
 
@@ -50,6 +51,7 @@ class Op(Node):
     save_output: bool = False  # backward needs the output (read with saved_output())
     differentiable: bool = True  # False: outputs never require grad (argmax, comparisons)
     n_outputs: int = 1
+    opmath: bool = False  # True: float16/bfloat16 inputs run in float32 (ops._opmath)
 
     def forward(self, *arrays):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -69,6 +71,12 @@ _TRACER = None  # the active graph tracer (ember.jit's), None when nothing is tr
 
 def apply(cls, inputs, attrs):
     """Runs op ``cls`` on Tensors ``inputs`` and records it when a gradient is needed."""
+    if cls.opmath:
+        for t in inputs:
+            d = t._data.dtype
+            if d.itemsize == 2 and (d.kind == "f" or d.name == "bfloat16"):
+                # float16/bfloat16: computed in float32, rounded once (ops._opmath)
+                return _opmath.opmath_apply(apply, cls, inputs, attrs, d)
     if _TRACER is not None:
         return _TRACER.record(cls, inputs, attrs, _untraced_apply)
     if _profiler._ACTIVE:

@@ -244,6 +244,7 @@ class AvgPool(Op):
     """Average over windows."""
 
     _name = "avg_pool"
+    opmath = True
 
     def forward(self, x):
         xp = xp_of(x)
@@ -280,6 +281,7 @@ class AvgPoolBackward(Op):
     """Spreads ``g / divisor`` over each window."""
 
     _name = "avg_pool_backward"
+    opmath = True
 
     def forward(self, g):
         xp = xp_of(g)

@@ -12,6 +12,7 @@ from ..return_types import max as _max_rt
 from ..return_types import min as _min_rt
 from ..return_types import sort as _sort_rt
 from ..return_types import topk as _topk_rt
+from . import _opmath
 from ._parallel import run_parts
 from ._prep import cast, to_float
 from .op import Op, xp_of
@@ -71,6 +72,7 @@ def _expand_back(g: Tensor, shape, dims, keepdim: bool) -> Tensor:
 
 class Sum(Op):
     _name = "sum"
+    opmath = True
 
     def forward(self, x):
         self.shape = x.shape
@@ -95,6 +97,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=N
 
 class NanSum(Op):
     _name = "nansum"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -123,6 +126,7 @@ def nansum(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdim
 
 class Mean(Op):
     _name = "mean"
+    opmath = True
 
     def forward(self, x):
         self.shape = x.shape
@@ -157,6 +161,7 @@ def _pt_name(d) -> str:
 
 class Prod(Op):
     _name = "prod"
+    opmath = True
     save_inputs = (0,)
     save_output = True
 
@@ -377,6 +382,7 @@ def _correction(unbiased, correction) -> float:
 
 class Var(Op):
     _name = "var"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -421,8 +427,10 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
-    """Standard deviation: ``sqrt(var(...))``."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """Standard deviation: ``sqrt(var(...))`` (for float16/bfloat16 both in float32, rounded
+    once, as PyTorch's kernel)."""
+    return _opmath.in_float32(
+        lambda x: var(x, dim, unbiased, keepdim, correction=correction).sqrt(), input)
 
 
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
@@ -437,6 +445,11 @@ def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
              correction=None):
     """(std, mean) over ``dim``."""
+    if _opmath.low_dtype([input]) is not None:  # both in float32, each rounded once
+        low = input.dtype
+        v, m = var_mean(cast(input, _dtype.float32), dim, unbiased, keepdim,
+                        correction=correction)
+        return cast(v.sqrt(), low), cast(m, low)
     v, m = var_mean(input, dim, unbiased, keepdim, correction=correction)
     return v.sqrt(), m
 
@@ -451,7 +464,15 @@ class LogSumExp(Op):
         ax = _axis(self.dims, x.ndim)
         m = x.max(axis=ax, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, x.dtype)
         m = xp.where(xp.isfinite(m), m, 0)
-        s = xp.log(xp.exp(x - m).sum(axis=ax, keepdims=True)) + m
+        if _opmath.is_low(x.dtype):  # PyTorch composes it of half ops: each step rounded
+            low = x.dtype
+            x, m = x.astype(np.float32), m.astype(np.float32)
+            e = _opmath.rounded(xp.exp(_opmath.rounded(x - m, low)), low)
+            s = _opmath.rounded(xp.log(_opmath.rounded(e.sum(axis=ax, keepdims=True), low)),
+                                low)
+            s = (s + m).astype(low)
+        else:
+            s = xp.log(xp.exp(x - m).sum(axis=ax, keepdims=True)) + m
         if not self.keepdim:
             s = s.reshape([n for i, n in enumerate(x.shape)
                            if not (ax is None or i in ax)])
@@ -476,6 +497,7 @@ def logsumexp(input: Tensor, dim=None, keepdim: bool = False, *, axis=None,
 
 class Softmax(Op):
     _name = "softmax"
+    opmath = True
     save_output = True
 
     def forward(self, x):
@@ -546,13 +568,21 @@ class LogSoftmax(Op):
             return xp.zeros_like(x)
         if x.size == 0:
             return x.copy()
+        low = x.dtype if _opmath.is_low(x.dtype) else None
+        if low is not None:  # PyTorch's half kernel: float32, log-sum rounded to the half type
+            x = x.astype(np.float32)
         s = x - x.max(axis=d, keepdims=True)
-        s -= xp.log(xp.exp(s).sum(axis=d, keepdims=True))
+        lse = xp.exp(s).sum(axis=d, keepdims=True)
+        if low is not None:
+            lse = _opmath.rounded(xp.log(_opmath.rounded(lse, low)), low)
+            return (s - lse).astype(low)
+        s -= xp.log(lse)
         return s
 
     def backward(self, g):
         y = self.saved_output()
-        return g - y.exp() * g.sum(self.dim, keepdim=True)
+        return _opmath.in_float32(
+            lambda g, y: g - y.exp() * g.sum(self.dim, keepdim=True), g, y)
 
 
 def _softmax_dim(dim, ndim: int, name: str) -> int:
@@ -686,6 +716,7 @@ class Norm2(Op):
     is 0 at the origin, as in PyTorch."""
 
     _name = "norm"
+    opmath = True
     save_inputs = (0,)
     save_output = True
 
@@ -846,6 +877,7 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
 
 class Trace(Op):
     _name = "trace"
+    opmath = True
 
     def forward(self, x):
         self.shape = x.shape

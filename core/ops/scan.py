@@ -165,6 +165,7 @@ def cummin(input: Tensor, dim: int):
 
 class LogCumSumExp(Op):
     _name = "logcumsumexp"
+    opmath = True
     save_inputs = (0,)
     save_output = True
 

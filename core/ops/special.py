@@ -110,6 +110,7 @@ bessel_j1 = _unary("bessel_j1", "j1", doc="The Bessel function of the first kind
 
 class Entr(Op):
     _name = "entr"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
@@ -127,6 +128,7 @@ def entr(input: Tensor, *, out=None) -> Tensor:
 
 class Polygamma(Op):
     _name = "polygamma"
+    opmath = True
     save_inputs = (0,)
 
     def forward(self, x):

@@ -351,10 +351,19 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     Departure from PyTorch: always computed in this math form (no fused flash or
     memory-efficient kernel); the values are the same.
     """
+    from ...ops import _opmath
     from ...ops.elementwise import where
 
     if attn_mask is not None and hasattr(attn_mask, "_materialize"):  # attention.bias masks
         attn_mask = attn_mask._materialize(query.device)
+    if _opmath.low_dtype([query]) is not None and key.dtype == query.dtype == value.dtype:
+        # float16/bfloat16: the scores, softmax and weighted sum in float32, rounded once
+        # (as PyTorch's fused CPU kernel accumulates; its blocked order differs in the last
+        # place); a float mask of the half dtype is widened with them
+        return _opmath.in_float32(
+            lambda q, k, v, m: scaled_dot_product_attention(q, k, v, m, dropout_p, is_causal,
+                                                            scale, enable_gqa),
+            query, key, value, attn_mask)
     lq, s = query.shape[-2], key.shape[-2]
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])

@@ -3,10 +3,13 @@ instance_norm, local_response_norm, rms_norm, normalize."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ... import _dtype
 from ..._autocast_state import fp32_op
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ...ops import _opmath
 from ...ops import norm as N
 from ...ops.channel_affine import channel_affine
 from ...ops.reduce import norm as _vector_norm
@@ -25,8 +28,12 @@ def _update_running(running: Tensor | None, value, momentum: float) -> None:
         return
     with no_grad():
         r = running._data
-        r *= (1 - momentum)
-        r += (momentum * value).astype(r.dtype, copy=False)
+        if _opmath.is_low(r.dtype):  # in float32, rounded once
+            r[...] = ((1 - momentum) * r.astype(np.float32) +
+                      momentum * value.astype(np.float32)).astype(r.dtype)
+        else:
+            r *= (1 - momentum)
+            r += (momentum * value).astype(r.dtype, copy=False)
         running._bump()
 
 
@@ -70,8 +77,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         return follow_format(out, input)
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-    return follow_format(_scale_shift(input, running_mean, running_var, weight, bias, eps),
-                         input)
+    y = _opmath.in_float32(lambda x, m, v, w, b: _scale_shift(x, m, v, w, b, eps), input,
+                           running_mean, running_var, weight, bias)
+    return follow_format(y, input)
 
 
 @fp32_op("layer_norm")
@@ -115,8 +123,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {input.shape} and num_groups="
                            f"{num_groups}")
-    y = N.layer_norm(input.reshape(n, num_groups, -1), 1, None, None, eps)
-    return _affine(y.reshape(input.shape), weight, bias)
+    return _opmath.in_float32(  # (float16/bfloat16: in float32, rounded once)
+        lambda x, w, b: _affine(N.layer_norm(x.reshape(n, num_groups, -1), 1, None, None,
+                                             eps).reshape(x.shape), w, b),
+        input, weight, bias)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -183,6 +193,9 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input "
                            f"with shape [*, {', '.join(str(s) for s in normalized_shape)}], "
                            f"but got input of size{input.shape}")
+    if _opmath.low_dtype([input]) is not None:  # in float32 (eps too), rounded once
+        return _opmath.in_float32(lambda x, w: rms_norm(x, normalized_shape, w, eps), input,
+                                  weight)
     if eps is None:
         eps = _dtype.finfo(input.dtype).eps
     dims = tuple(range(input.ndim - nd, input.ndim))
