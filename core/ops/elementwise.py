@@ -180,6 +180,7 @@ class FloorDivide(Op):
     derivative: backpropagating through it raises."""
 
     _name = "floor_divide"
+    opmath = True
 
     def forward(self, a, b):
         return xp_of(a).floor_divide(a, b)
@@ -190,6 +191,7 @@ class FloorDivide(Op):
 
 class TruncDivide(Op):
     _name = "trunc_divide"
+    opmath = True
     differentiable = False
 
     def forward(self, a, b):
@@ -308,8 +310,10 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
         if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
             b = _opmath.scalar_operand(a, b, other)
         return _out(Div.apply(a, b), out)
+    if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
+        b = _opmath.scalar_operand(a, b, other)
     if rounding_mode == "floor":
-        return _out(floor_divide(a, b), out)
+        return _out(FloorDivide.apply(a, b), out)
     if rounding_mode == "trunc":
         return _out(TruncDivide.apply(a, b), out)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
@@ -323,6 +327,8 @@ true_divide = div
 def floor_divide(input, other, *, out=None) -> Tensor:
     """Division rounded down (Python's ``//``)."""
     a, b = binary_operands(input, other, "floor_divide")
+    if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
+        b = _opmath.scalar_operand(a, b, other)
     return _out(FloorDivide.apply(a, b), out)
 
 
@@ -872,8 +878,7 @@ sinc = _unary("sinc", _sinc, _sinc_grad, doc="``sin(pi x) / (pi x)``, 1 at 0.")
 
 
 class Logit(Op):
-    _name = "logit"
-    opmath = True
+    _name = "logit"  # (float16/bfloat16: each step in the half type, as PyTorch's kernel)
     save_inputs = (0,)
 
     def forward(self, x):

@@ -839,7 +839,7 @@ def nanmean(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdi
 
     if dtype is not None:
         input = cast(input, _dtype.to_dtype(dtype))
-    if input._data.dtype.kind not in "fc":
+    if input._data.dtype.kind not in "fc" and input.dtype is not _dtype.bfloat16:
         raise RuntimeError("nanmean(): expected input to have floating point or complex "
                            f"dtype but got {_pt_name(input.dtype)}")
     keep = isnan(input).logical_not()

@@ -146,14 +146,23 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if count <= 1:
         raise ValueError("Expected more than 1 spatial element when training, got input size "
                          f"{input.shape}")
-    y = N.layer_norm(input, nd, None, None, eps)
     if running_mean is not None or running_var is not None:
         x = input._data
+        if _opmath.is_low(x.dtype):
+            x = x.astype(np.float32)
         axes = tuple(range(2, x.ndim))
         mean = x.mean(axis=axes)
         var = x.var(axis=axes, ddof=1)
         _update_running(running_mean, mean.mean(axis=0), momentum)
         _update_running(running_var, var.mean(axis=0), momentum)
+    if _opmath.low_dtype([input]) is not None:
+        # float16/bfloat16: as PyTorch, a training batch norm of the (1, N*C, ...) view
+        n, c = input.shape[:2]
+        view = input.reshape((1, n * c) + tuple(input.shape[2:]))
+        w = weight.repeat(n) if weight is not None else None
+        b = bias.repeat(n) if bias is not None else None
+        return N.batch_norm_train(view, w, b, eps, []).reshape(input.shape)
+    y = N.layer_norm(input, nd, None, None, eps)
     return _affine(y, weight, bias)
 
 
