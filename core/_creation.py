@@ -420,12 +420,15 @@ def _rng(dev, generator):
 
 
 def _draw_float(rng, kind: str, shape, d: _dtype.dtype):
-    npd = d.np if d in (_dtype.float32, _dtype.float64) else np.float32
+    if d.is_complex:  # real and imaginary parts, each of half the variance (as PyTorch)
+        part = np.float32 if d == _dtype.complex64 else np.float64
+        pair = _random.uniform_array(rng, tuple(shape) + (2,), 0.0, 1.0, part) \
+            if kind == "uniform" else \
+            _random.normal_array(rng, tuple(shape) + (2,), 0.0, 1 / math.sqrt(2), part)
+        return (pair[..., 0] + 1j * pair[..., 1]).astype(d.np)
     if kind == "uniform":
-        arr = rng.random(shape, dtype=npd)
-    else:
-        arr = rng.standard_normal(shape, dtype=npd)
-    return arr.astype(d.np, copy=False)
+        return _random.uniform_array(rng, shape, 0.0, 1.0, d.np)
+    return _random.normal_array(rng, shape, 0.0, 1.0, d.np)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False,

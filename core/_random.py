@@ -1,8 +1,10 @@
 """Random number generation: ``ember.Generator``, one default generator per device,
 ``manual_seed``, ``seed``, ``get_rng_state``/``set_rng_state``.
 
-CPU generators are numpy ``Generator(PCG64)`` objects; CUDA ones are cupy generators. Same
-seed, same machine, same stream; bitwise equality with PyTorch's streams is not a goal.
+CPU generators draw PyTorch's CPU stream (``_torch_stream.TorchStream``: MT19937 with
+PyTorch's transforms, so ``rand``, ``randn``, ``randint``, ``randperm`` and the default
+layer initialisations give PyTorch's numbers for the same seed); CUDA ones are cupy
+generators (reproducible, not PyTorch's CUDA streams).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pickle
 import numpy as np
 
 from . import _device
+from ._torch_stream import TorchStream
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "default_generator"]
@@ -31,7 +34,7 @@ class Generator:
 
     def _reset(self) -> None:
         if self.device.type == "cpu":
-            self._rng = np.random.Generator(np.random.PCG64(self._seed))
+            self._rng = TorchStream(self._seed)
         else:  # pragma: no cover - cuda
             cp = _device.cupy_module()
             with cp.cuda.Device(self.device.index or 0):
@@ -68,7 +71,10 @@ class Generator:
         from ._creation import tensor
 
         if self.device.type == "cpu":
-            blob = pickle.dumps((self._seed, self._rng.bit_generator.state))
+            mt, cached = self._rng.state
+            inner = mt["state"]
+            blob = pickle.dumps((self._seed, (inner["key"].tolist(), int(inner["pos"]),
+                                              cached)))
         else:  # pragma: no cover - cuda
             blob = pickle.dumps((self._seed, None))
         return tensor(list(blob), dtype="uint8")
@@ -81,7 +87,10 @@ class Generator:
         self._seed = seed_
         self._reset()
         if state is not None:
-            self._rng.bit_generator.state = state
+            key, pos, cached = state
+            self._rng.state = ({"bit_generator": "MT19937",
+                                "state": {"key": np.asarray(key, dtype=np.uint32),
+                                          "pos": int(pos)}}, cached)
         return self
 
     def clone_state(self):
@@ -156,6 +165,23 @@ def _loads_state(blob: bytes):
 
 default_generator = Generator("cpu")
 _cuda_generators: dict = {}
+
+
+def uniform_array(rng, shape, low: float, high: float, dtype):
+    """``shape`` values on [low, high) of numpy ``dtype`` as PyTorch's ``uniform_`` draws
+    them on the CPU (any ``rng``: cupy's draw their own way)."""
+    if isinstance(rng, TorchStream):
+        return rng.uniform_of(shape, low, high, dtype)
+    draw = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+    return (rng.random(shape, dtype=draw) * draw(high - low) + draw(low)).astype(dtype)
+
+
+def normal_array(rng, shape, mean: float, std: float, dtype):
+    """``shape`` normal values of numpy ``dtype`` as PyTorch's ``normal_`` draws them."""
+    if isinstance(rng, TorchStream):
+        return rng.normal_of(shape, mean, std, dtype)
+    draw = np.float64 if np.dtype(dtype) == np.float64 else np.float32
+    return (rng.standard_normal(shape, dtype=draw) * draw(std) + draw(mean)).astype(dtype)
 
 
 def generator_for(device, generator=None):

@@ -30,6 +30,12 @@ def _rng(tensor: Tensor, generator=None):
     return _random.generator_for(tensor.device, generator)
 
 
+def _draw_dtype(tensor: Tensor):
+    """The numpy dtype a fill of ``tensor`` draws at, as PyTorch's in-place fills."""
+    dt = tensor._data.dtype
+    return dt if dt.kind == "f" or dt.name == "bfloat16" else np.dtype(np.float64)
+
+
 def _write(tensor: Tensor, values) -> Tensor:
     """Stores ``values`` (an array broadcastable to the tensor) into the tensor's memory."""
     if tensor.is_meta:  # nothing to store
@@ -86,12 +92,14 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Fills with values drawn from U(a, b)."""
-    return _write(tensor, _rng(tensor, generator).uniform(a, b, size=tuple(tensor.shape)))
+    return _write(tensor, _random.uniform_array(_rng(tensor, generator), tuple(tensor.shape),
+                                                a, b, _draw_dtype(tensor)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fills with values drawn from N(mean, std^2)."""
-    return _write(tensor, _rng(tensor, generator).normal(mean, std, size=tuple(tensor.shape)))
+    return _write(tensor, _random.normal_array(_rng(tensor, generator), tuple(tensor.shape),
+                                               mean, std, _draw_dtype(tensor)))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
@@ -109,7 +117,8 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return tensor
     lo = norm_cdf((a - mean) / std)
     hi = norm_cdf((b - mean) / std)
-    u = _rng(tensor, generator).uniform(2 * lo - 1, 2 * hi - 1, size=tuple(tensor.shape))
+    u = _random.uniform_array(_rng(tensor, generator), tuple(tensor.shape), 2 * lo - 1,
+                              2 * hi - 1, _draw_dtype(tensor))
     from ..ops._prep import special_module
 
     v = special_module(u).erfinv(u) * (std * math.sqrt(2.0)) + mean
@@ -209,7 +218,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     xp = xp_of(tensor._data)
-    flat = _rng(tensor, generator).normal(0.0, 1.0, size=(rows, cols))
+    flat = _random.normal_array(_rng(tensor, generator), (rows, cols), 0.0, 1.0,
+                                _draw_dtype(tensor))
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)

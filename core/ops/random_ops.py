@@ -81,14 +81,16 @@ def _check_float(self: Tensor, what: str) -> None:
                            f"floating point but you specified {_pt_name(self.dtype)}")
 
 
+def _fill_dtype(dt):
+    """The dtype whose resolution a floating fill draws at (float32 for non-floats)."""
+    return dt if dt.kind == "f" or dt.name == "bfloat16" else np.dtype(np.float32)
+
+
 def fill_random(self: Tensor, kind: str, args: tuple, kwargs: dict, generator=None):
     """The array of random values that the in-place fill ``kind`` writes into ``self``."""
     rng = _random.generator_for(self.device, generator)
     shape = self._data.shape
     dt = self._data.dtype
-
-    # draw in float32 unless the tensor is float64 (half the work; same distribution)
-    draw_dt = np.float64 if dt == np.float64 else np.float32
 
     def arg(i, name, default):
         return args[i] if len(args) > i else kwargs.get(name, default)
@@ -98,18 +100,12 @@ def fill_random(self: Tensor, kind: str, args: tuple, kwargs: dict, generator=No
         if lo > hi:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={lo} > to={hi}")
-        r = rng.random(shape, dtype=draw_dt)
-        r *= draw_dt(hi - lo)
-        r += draw_dt(lo)
-        return r
+        return _random.uniform_array(rng, shape, lo, hi, _fill_dtype(dt))
     if kind == "normal":
         mean, std = arg(0, "mean", 0.0), arg(1, "std", 1.0)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        r = rng.standard_normal(shape, dtype=draw_dt)
-        r *= draw_dt(std)
-        r += draw_dt(mean)
-        return r
+        return _random.normal_array(rng, shape, mean, std, _fill_dtype(dt))
     if kind == "exponential":
         _check_float(self, "Exponential distribution")
         lambd = arg(0, "lambd", 1.0)

@@ -30,7 +30,7 @@ class Sampler(Generic[_T_co]):
 def _fresh_generator() -> _random.Generator:
     """A generator seeded from the global one (PyTorch's behaviour without a generator:
     ``ember.manual_seed`` makes shuffles reproducible)."""
-    seed = int(_random.default_generator.rng.integers(0, 2**63 - 1))
+    seed = int(_random.default_generator.rng.integers(0, 2**63))  # as random_() of int64
     return _random.Generator().manual_seed(seed)
 
 

@@ -1,0 +1,119 @@
+"""The CPU random stream is PyTorch's (``ember._torch_stream``): after the same
+``manual_seed``, ember and torch 2.13 draw the same numbers, so layers initialise to the same
+weights and data loaders shuffle in the same order."""
+
+import ember
+import numpy as np
+import pytest
+import torch
+from torch_compare import to_numpy
+
+
+def _values(x):
+    items = x if isinstance(x, (list, tuple)) else [x]
+    return [to_numpy(t.detach().float() if "bfloat16" in str(t.dtype) else t.detach())
+            for t in items]
+
+
+def _same(fn, seed=123):
+    torch.manual_seed(seed)
+    want = _values(fn(torch))
+    ember.manual_seed(seed)
+    got = _values(fn(ember))
+    assert len(got) == len(want)
+    return got, want
+
+
+EXACT = {
+    "rand": lambda m: m.rand(3, 5),
+    "rand_float64": lambda m: m.rand(40, dtype=m.float64),
+    "rand_float16": lambda m: m.rand(40, dtype=m.float16),
+    "rand_complex64": lambda m: m.rand(4, dtype=m.complex64),
+    "rand_like": lambda m: m.rand_like(m.zeros(2, 9)),
+    "randn_float64": lambda m: m.randn(100, dtype=m.float64),
+    "randn_float64_small_calls": lambda m: [m.randn(3, dtype=m.float64),
+                                            m.randn(5, dtype=m.float64),
+                                            m.randn(1, dtype=m.float64)],
+    "randn_complex128": lambda m: m.randn(20, dtype=m.complex128),
+    "randint": lambda m: m.randint(0, 1000, (50,)),
+    "randint_wide": lambda m: m.randint(-2 ** 40, 2 ** 40, (5,)),
+    "randint_like": lambda m: m.randint_like(m.zeros(6), 3, 11),
+    "randperm": lambda m: m.randperm(1000),
+    "uniform_": lambda m: m.empty(7, 3).uniform_(-2, 5),
+    "random_": lambda m: m.empty(10, dtype=m.int64).random_(3, 9),
+    "generator": lambda m: m.rand(5, generator=m.Generator().manual_seed(7)),
+    "linear_init": lambda m: list(m.nn.Linear(20, 7).parameters()),
+    "conv_init": lambda m: list(m.nn.Conv2d(3, 8, 3).parameters()),
+    "lstm_init": lambda m: list(m.nn.LSTM(5, 6, 2).parameters()),
+    "transformer_layer_init": lambda m: list(m.nn.TransformerEncoderLayer(8, 2, 16)
+                                             .parameters()),
+    "xavier_uniform_": lambda m: m.nn.init.xavier_uniform_(m.empty(5, 6)),
+    "kaiming_normal_float64": lambda m: m.nn.init.kaiming_normal_(
+        m.empty(5, 6, dtype=m.float64)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXACT))
+def test_draws_equal_torchs(name):
+    got, want = _same(EXACT[name])
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("seed", [0, 42, 2 ** 33 + 5])
+def test_seeds_use_their_low_32_bits_as_torch(seed):
+    got, want = _same(lambda m: m.rand(20), seed)
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_float32_normals_within_a_few_ulps():
+    """PyTorch's float32 Box-Muller runs on vectorised log/sin/cos approximations: the
+    same uniforms give values a few float32 ulps apart."""
+    got, want = _same(lambda m: [m.randn(1000), m.nn.Embedding(10, 4).weight])
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6)
+
+
+def test_state_round_trip_and_fork_rng():
+    ember.manual_seed(5)
+    state = ember.get_rng_state()
+    a = ember.randn(7, dtype=ember.float64)  # a scalar Box-Muller pair left cached
+    ember.set_rng_state(state)
+    np.testing.assert_array_equal(to_numpy(ember.randn(7, dtype=ember.float64)), to_numpy(a))
+    with ember.random.fork_rng():
+        ember.rand(3)
+    torch.manual_seed(5)
+    torch.randn(7, dtype=torch.float64)
+    np.testing.assert_array_equal(to_numpy(ember.rand(4)), to_numpy(torch.rand(4)))
+
+
+def test_dataloader_shuffles_in_torchs_order():
+    def epochs(m):
+        ds = m.utils.data.TensorDataset(m.arange(20))
+        dl = m.utils.data.DataLoader(ds, batch_size=7, shuffle=True)
+        return [b[0] for _ in range(2) for b in dl]
+
+    got, want = _same(epochs)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_same_initial_weights_same_training_step():
+    """A seeded MLP starts from torch's weights, so one SGD step gives torch's loss."""
+    def step(m):
+        net = m.nn.Sequential(m.nn.Linear(8, 16), m.nn.Tanh(), m.nn.Linear(16, 3))
+        x = m.linspace(-1, 1, 40).reshape(5, 8)
+        y = m.tensor([0, 2, 1, 1, 0])
+        opt = m.optim.SGD(net.parameters(), lr=0.1)
+        losses = []
+        for _ in range(2):
+            opt.zero_grad()
+            loss = m.nn.functional.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.detach())
+        return losses
+
+    got, want = _same(step)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
