@@ -573,7 +573,10 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
         return self
     rng = _random.generator_for(self.device, generator)
     probs = p._data if isinstance(p, Tensor) else p
-    draw = rng.random(self._data.shape) < probs
+    # as PyTorch's CPU kernels: a float uniform per element for a tensor of probabilities,
+    # a double one for a number
+    u = rng.random(self._data.shape, dtype=np.float32 if isinstance(p, Tensor) else np.float64)
+    draw = u < probs
     self._data[...] = draw.astype(self._data.dtype)
     self._vc[0] += 1
     return self

@@ -21,9 +21,11 @@ Equal bit for bit to PyTorch 2.13's for ``rand``/``uniform_``, float64 ``randn``
 initialisation of ``nn.Linear``, ``nn.Conv*``, ``nn.LSTM``... (``tests/core/
 test_torch_stream.py``). PyTorch's float32 Box-Muller runs on vectorised approximations of
 log/sin/cos; computed here with numpy's float32 functions, float32 normals agree to a few
-units in the last place. Other distributions (bernoulli and dropout masks, multinomial,
-gamma, poisson, ...) draw from the same engine through numpy's algorithms: reproducible,
-not PyTorch's numbers.
+units in the last place. Bernoulli draws and dropout masks compare a uniform with the
+probability as PyTorch's CPU kernels do (a double uniform for a number, a float one for a
+tensor of probabilities; PyTorch on Intel CPUs draws number-probability masks with MKL
+instead). Other distributions (multinomial, gamma, poisson, ...) draw from the same
+engine through numpy's algorithms: reproducible, not PyTorch's numbers.
 """
 
 from __future__ import annotations

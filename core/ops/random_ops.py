@@ -60,7 +60,10 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     probs = input._data if p is None else (p._data if isinstance(p, Tensor) else p)
     if p is None and probs.size and (float(probs.min()) < 0 or float(probs.max()) > 1):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    u = rng.random(tuple(input.shape))
+    # as PyTorch's CPU kernels: a float uniform per element against a tensor of
+    # probabilities, a double one against a number
+    u = rng.random(tuple(input.shape), dtype=np.float32 if p is None or
+                   isinstance(p, Tensor) else np.float64)
     draw = (u < probs).astype(input._data.dtype)
     return Sampled.apply(input, value=draw)
 

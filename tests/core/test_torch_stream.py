@@ -117,3 +117,35 @@ def test_same_initial_weights_same_training_step():
     got, want = _same(step)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def _torch_bernoulli_uses_the_stream() -> bool:
+    """PyTorch's CPU ``bernoulli_(p)`` draws double uniforms from its stream, except on
+    Intel CPUs where it seeds MKL's generator from it instead."""
+    torch.manual_seed(0)
+    a = torch.empty(64).bernoulli_(0.3)
+    torch.manual_seed(0)
+    return torch.equal(a, (torch.rand(64, dtype=torch.float64) < 0.3).float())
+
+
+BERNOULLI = {
+    "bernoulli_tensor": lambda m: m.bernoulli(m.full((30,), 0.3)),
+    "bernoulli__tensor_p": lambda m: m.empty(30).bernoulli_(m.full((30,), 0.6)),
+}
+BERNOULLI_SCALAR = {
+    "bernoulli__scalar": lambda m: m.empty(30).bernoulli_(0.3),
+    "bernoulli_scalar_p": lambda m: m.bernoulli(m.zeros(30), 0.4),
+    "dropout": lambda m: m.nn.functional.dropout(m.linspace(-1, 1, 50), 0.3),
+    "dropout_float64": lambda m: m.nn.functional.dropout(m.linspace(-1, 1, 50,
+                                                                    dtype=m.float64), 0.25),
+    "dropout2d": lambda m: m.nn.functional.dropout2d(m.ones(2, 6, 3, 3), 0.5),
+    "dropout_module": lambda m: m.nn.Dropout(0.1)(m.ones(4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BERNOULLI) + sorted(BERNOULLI_SCALAR))
+def test_bernoulli_and_dropout_masks_equal_torchs(name):
+    if name in BERNOULLI_SCALAR and not _torch_bernoulli_uses_the_stream():
+        pytest.skip("PyTorch draws scalar-probability Bernoulli masks with MKL on this CPU")
+    got, want = _same({**BERNOULLI, **BERNOULLI_SCALAR}[name])
+    np.testing.assert_array_equal(got[0], want[0])

@@ -21,10 +21,11 @@ def _check_p(p: float) -> None:
 
 
 def _keep_mask(input: Tensor, shape, p: float):
-    """A float array of the input's dtype: 1 where kept (probability 1 - p), 0 elsewhere."""
+    """A float array of the input's dtype: 1 where kept (probability 1 - p), 0 elsewhere;
+    as PyTorch's CPU ``bernoulli_(1 - p)``: a double uniform below 1 - p."""
     rng = _random.generator_for(input.device)
-    u = rng.random(shape, dtype=np.float32)
-    return (u >= p).astype(input._data.dtype)
+    u = rng.random(shape, dtype=np.float64)
+    return (u < 1 - p).astype(input._data.dtype)
 
 
 def _apply(input: Tensor, noise, b, inplace: bool) -> Tensor:
@@ -51,7 +52,7 @@ def _dropout(input: Tensor, p: float, training: bool, inplace: bool, shape, alph
             a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
         b = (keep - 1) * (_ALPHA * a) + _ALPHA * a * p
         return _apply(input, keep * a, b.astype(keep.dtype), inplace)
-    keep *= keep.dtype.type(1.0 / (1 - p))
+    keep /= keep.dtype.type(1 - p)  # PyTorch's noise.div_(1 - p), in the input's dtype
     return _apply(input, keep, None, inplace)
 
 
