@@ -563,16 +563,20 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     rng = _random.generator_for(input.device, generator)
     rows = w.shape[0]
-    if replacement:  # inverse CDF
-        cdf = xp.cumsum(w / total, axis=1)
-        u = rng.random((rows, num_samples))
-        idx = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
-        idx = xp.minimum(idx, n - 1)
-    else:  # exponential race: the smallest E/w win, in order
-        e = -xp.log(1.0 - rng.random((rows, n)))
-        with np.errstate(divide="ignore"):
-            keys = xp.where(w > 0, e / w, xp.inf)
-        idx = xp.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+    # as PyTorch's CPU kernel, in the input's precision (float32 for the half types)
+    work = np.float64 if input._data.dtype == np.float64 else np.float32
+    wd = input._data.reshape(-1, n).astype(work)
+    if replacement:  # inverse CDF: the first bucket whose cumulative mass reaches u
+        cdf = xp.cumsum(wd, axis=1, dtype=work)
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1
+        u = rng.random((rows, num_samples))  # double uniforms, row by row
+        idx = (cdf[:, None, :] < u[:, :, None]).sum(axis=2)
+    else:  # exponential race: the largest w / E win, in order (PyTorch's topk of w / E)
+        e = (-xp.log1p(-rng.random((rows, n)))).astype(work)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = wd / e
+        idx = xp.argsort(-q, axis=1, kind="stable")[:, :num_samples]
     idx = idx.astype(np.int64)
     return Tensor._make(idx.reshape(num_samples) if input.ndim == 1 else idx)
 

@@ -24,8 +24,11 @@ log/sin/cos; computed here with numpy's float32 functions, float32 normals agree
 units in the last place. Bernoulli draws and dropout masks compare a uniform with the
 probability as PyTorch's CPU kernels do (a double uniform for a number, a float one for a
 tensor of probabilities; PyTorch on Intel CPUs draws number-probability masks with MKL
-instead). Other distributions (multinomial, gamma, poisson, ...) draw from the same
-engine through numpy's algorithms: reproducible, not PyTorch's numbers.
+instead); ``exponential_`` is ``-log1p(-u) / lambda`` of a double uniform, and
+``multinomial`` searches the cumulative weights for double uniforms (with replacement) or
+takes the largest ``weight / exponential`` (without), as PyTorch's. Other distributions
+(gamma, poisson, ...) draw from the same engine through numpy's algorithms: reproducible,
+not PyTorch's numbers.
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ def fill_random(self: Tensor, kind: str, args: tuple, kwargs: dict, generator=No
         lambd = arg(0, "lambd", 1.0)
         if lambd <= 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        return rng.standard_exponential(shape) / lambd
+        # as PyTorch's CPU kernel: -log1p(-u) / lambda of a double uniform
+        return -xp_of(self._data).log1p(-rng.random(shape, dtype=np.float64)) / lambd
     if kind == "geometric":
         p = arg(0, "p", None)
         if p is None or not 0 < p < 1:

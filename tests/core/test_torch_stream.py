@@ -50,6 +50,11 @@ EXACT = {
     "xavier_uniform_": lambda m: m.nn.init.xavier_uniform_(m.empty(5, 6)),
     "kaiming_normal_float64": lambda m: m.nn.init.kaiming_normal_(
         m.empty(5, 6, dtype=m.float64)),
+    "exponential_": lambda m: m.empty(40).exponential_(2.0),
+    "multinomial_with_replacement": lambda m: m.multinomial(m.rand(3, 7), 20, True),
+    "multinomial_without_replacement": lambda m: m.multinomial(m.rand(5, 9), 6),
+    "weighted_random_sampler": lambda m: m.tensor(list(m.utils.data.WeightedRandomSampler(
+        [0.1, 0.5, 0.2, 0.9], 12))),
 }
 
 

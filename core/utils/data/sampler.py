@@ -122,7 +122,7 @@ class WeightedRandomSampler(Sampler):
         weights: non-negative weights, one per index (need not sum to one).
         num_samples: how many indices to draw.
         replacement: with replacement (default), or each index at most once.
-        generator: an ``ember.Generator`` (default: seeded from the global generator).
+        generator: an ``ember.Generator`` (default: the global one, as PyTorch's).
     """
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
@@ -154,9 +154,8 @@ class WeightedRandomSampler(Sampler):
         if not self.replacement and self.num_samples > np.count_nonzero(w):
             raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                                "replacement")
-        generator = self.generator if self.generator is not None else _fresh_generator()
-        rand = generator.rng.choice(len(w), size=self.num_samples, replace=self.replacement,
-                                    p=w / w.sum())
+        rand = _creation.multinomial(self.weights, self.num_samples, self.replacement,
+                                     generator=self.generator)  # as PyTorch's sampler
         yield from rand.tolist()
 
     def __len__(self) -> int:
