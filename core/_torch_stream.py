@@ -82,11 +82,23 @@ class TorchStream:
         r = self.draw32(2 * n)
         return (r[0::2] << _U64(32)) | r[1::2]
 
-    def _unit(self, n: int, dtype: np.dtype) -> np.ndarray:
-        """``n`` uniforms on [0, 1) of ``dtype``'s resolution, as float64."""
-        d = _digits(dtype)
-        raw = self.draw64(n) if d == 53 else self.draw32(n)
-        return (raw & _U64((1 << d) - 1)).astype(np.float64) * (2.0 ** -d)
+    def _bits(self, n: int, dtype: np.dtype) -> tuple:
+        """``n`` draws' low 24 (float64: 53) bits as floats of ``work`` precision, and the
+        scale 2^-bits: the uniforms are ``bits * scale`` (exact)."""
+        if _digits(dtype) == 53:
+            bits = (self.draw64(n) & _U64((1 << 53) - 1)).astype(np.float64)
+            return bits, 2.0 ** -53
+        raw = self.bit_generator.random_raw(n).astype(np.uint32)
+        raw &= np.uint32(0xFFFFFF)
+        return raw, 2.0 ** -24
+
+    def _unit(self, n: int, dtype: np.dtype, work=np.float64) -> np.ndarray:
+        """``n`` uniforms on [0, 1) of ``dtype``'s resolution, as ``work`` floats (exact:
+        24-bit values fit float32, 53-bit ones float64)."""
+        bits, scale = self._bits(n, dtype)
+        out = bits.astype(work, copy=False)
+        out *= work(scale)
+        return out
 
     # -- PyTorch's transforms ------------------------------------------------------------
     def uniform_of(self, shape, low: float, high: float, dtype) -> np.ndarray:
@@ -94,10 +106,15 @@ class TorchStream:
         (float64 for float64), ``x * (high - low) + low`` in double, rounded to ``dtype``."""
         dtype = np.dtype(dtype)
         n = int(np.prod(shape, dtype=np.int64))
-        x = self._unit(n, dtype)
         bounds = np.float64 if dtype == np.float64 else np.float32
         lo, hi = np.asarray([low, high], dtype=bounds).astype(np.float64)
-        return (x * (hi - lo) + lo).astype(dtype).reshape(shape)
+        if lo == 0 and hi == 1 and dtype != np.float64:  # bits * 2^-24: exact in float32
+            return self._unit(n, dtype, np.float32).astype(dtype, copy=False).reshape(shape)
+        bits, scale = self._bits(n, dtype)
+        x = bits.astype(np.float64)
+        x *= scale * (hi - lo)  # (bits * scale) * (hi - lo): one rounding either way
+        x += lo
+        return x.astype(dtype, copy=False).reshape(shape)
 
     def normal_of(self, shape, mean: float, std: float, dtype) -> np.ndarray:
         """``normal_(mean, std)`` of a contiguous ``dtype`` tensor of ``shape``."""
@@ -107,11 +124,11 @@ class TorchStream:
             out = np.array([self._scalar_normal() * std + mean for _ in range(n)])
             return out.astype(dtype).reshape(shape)
         work = np.float64 if dtype == np.float64 else np.float32
-        data = self._unit(n, dtype).astype(work)
+        data = self._unit(n, dtype, work)
         blocks = n // 16
         _box_muller(data[:blocks * 16].reshape(blocks, 16), mean, std, work)
         if n % 16:  # the last 16 positions again, from fresh uniforms
-            tail = self._unit(16, dtype).astype(work)
+            tail = self._unit(16, dtype, work)
             _box_muller(tail.reshape(1, 16), mean, std, work)
             data[n - 16:] = tail
         return data.astype(dtype).reshape(shape)
@@ -175,10 +192,10 @@ class TorchStream:
         if n <= 1:
             return np.arange(n, dtype=np.int64)
         raw = self.draw32(n - 1) if n < (2 ** 32 - 1) // 20 else self.draw64(n - 1)
-        offsets = (raw % np.arange(n, 1, -1, dtype=_U64)).tolist()
+        targets = (raw % np.arange(n, 1, -1, dtype=_U64)).astype(np.int64)
+        targets += np.arange(n - 1, dtype=np.int64)
         r = list(range(n))
-        for i, z in enumerate(offsets):  # sequential swaps: each reads the one before
-            j = i + z
+        for i, j in enumerate(targets.tolist()):  # sequential swaps: each reads the last
             r[i], r[j] = r[j], r[i]
         return np.asarray(r, dtype=np.int64)
 
@@ -187,9 +204,14 @@ def _box_muller(blocks, mean, std, work) -> None:
     """In place: each row of 16 uniforms becomes 16 normals (values j and j + 8 of a row
     from one pair, ``u1 = 1 - row[j]``, ``u2 = row[j + 8]``)."""
     one, two_pi = work(1), work(2.0 * math.pi)
-    u1 = one - blocks[:, :8]
-    u2 = blocks[:, 8:].copy()
-    radius = np.sqrt(work(-2) * np.log(u1))
-    theta = two_pi * u2
-    blocks[:, :8] = radius * np.cos(theta) * work(std) + work(mean)
-    blocks[:, 8:] = radius * np.sin(theta) * work(std) + work(mean)
+    radius = np.subtract(one, blocks[:, :8])  # (rows, 8), contiguous from here on
+    np.log(radius, out=radius)
+    radius *= work(-2)
+    np.sqrt(radius, out=radius)
+    theta = np.multiply(two_pi, blocks[:, 8:])
+    for half, fn in ((slice(0, 8), np.cos), (slice(8, 16), np.sin)):
+        v = fn(theta)
+        v *= radius
+        v *= work(std)
+        v += work(mean)
+        blocks[:, half] = v
