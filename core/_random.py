@@ -10,6 +10,7 @@ generators (reproducible, not PyTorch's CUDA streams).
 from __future__ import annotations
 
 import pickle
+import struct
 
 import numpy as np
 
@@ -65,33 +66,36 @@ class Generator:
         return self._seed
 
     def get_state(self):
-        """The generator state as a uint8 tensor. On CUDA it holds the seed only (cupy's
-        generator state can't be saved), so restoring it restarts the stream from that seed
-        (a departure from PyTorch, see docs/compatibility.md)."""
+        """The generator state as a uint8 tensor: on the CPU PyTorch's 5056-byte layout
+        (so states move between ember and torch, e.g. a Trainer checkpoint's
+        ``rng_state``); on CUDA the seed only (cupy's generator state can't be saved), so
+        restoring it restarts the stream from that seed (a departure from PyTorch, see
+        docs/compatibility.md)."""
         from ._creation import tensor
 
         if self.device.type == "cpu":
             mt, cached = self._rng.state
-            inner = mt["state"]
-            blob = pickle.dumps((self._seed, (inner["key"].tolist(), int(inner["pos"]),
-                                              cached)))
+            blob = cpu_state_bytes(self._seed, mt["state"]["key"], int(mt["state"]["pos"]),
+                                   cached)
         else:  # pragma: no cover - cuda
             blob = pickle.dumps((self._seed, None))
-        return tensor(list(blob), dtype="uint8")
+        return tensor(np.frombuffer(blob, dtype=np.uint8).copy())
 
     def set_state(self, new_state) -> Generator:
-        """Restores a state returned by ``get_state``."""
+        """Restores a state returned by ``get_state`` (on the CPU also one of torch's)."""
         arr = np.asarray(new_state.__array__() if hasattr(new_state, "__array__") else
                          new_state, dtype=np.uint8)
-        seed_, state = _loads_state(arr.tobytes())
-        self._seed = seed_
-        self._reset()
-        if state is not None:
-            key, pos, cached = state
+        if self.device.type == "cpu":
+            seed_, key, pos, cached = parse_cpu_state(arr.tobytes())
+            self._seed = seed_
+            self._reset()
             self._rng.state = ({"bit_generator": "MT19937",
-                                "state": {"key": np.asarray(key, dtype=np.uint32),
-                                          "pos": int(pos)}}, cached)
-        return self
+                                "state": {"key": key, "pos": pos}}, cached)
+            return self
+        seed_, _ = _loads_state(arr.tobytes())  # pragma: no cover - cuda
+        self._seed = seed_  # pragma: no cover - cuda
+        self._reset()  # pragma: no cover - cuda
+        return self  # pragma: no cover - cuda
 
     def clone_state(self):
         return self.get_state()
@@ -148,6 +152,48 @@ class _CudaRng:  # pragma: no cover - cuda
             k = int(np.prod(size)) if size is not None else 1
             idx = self.permutation(int(n))[:k].reshape(() if size is None else size)
         return idx if isinstance(a, (int, np.integer)) else self._cp.asarray(a)[idx]
+
+
+# PyTorch's CPUGeneratorImplState: seed (u64), left (i32), seeded (i32), next (u64), the
+# 624 Mersenne Twister words (each a u64), three legacy doubles (the second the cached
+# normal value), a validity int, then a float normal cache and its flag; 5056 bytes
+_CPU_STATE_SIZE = 5056
+_MT_WORDS = 624
+_HEAD = struct.Struct("<QiiQ")  # at 0
+_NORMAL = struct.Struct("<dddi")  # at 24 + 624 * 8
+
+
+def cpu_state_bytes(seed: int, key, pos: int, cached) -> bytes:
+    """A CPU generator state in PyTorch's layout (numpy's MT position ``pos`` is
+    PyTorch's ``next``; its ``left`` counts down to the next twist: ``625 - pos``)."""
+    buf = bytearray(_CPU_STATE_SIZE)
+    nxt = pos
+    if pos == _MT_WORDS:  # not drawn from since seeding: PyTorch's next is then 0
+        fresh = np.random.MT19937(0)
+        fresh._legacy_seeding(int(seed) & 0xFFFF_FFFF)
+        if np.array_equal(fresh.state["state"]["key"], key):
+            nxt = 0
+    _HEAD.pack_into(buf, 0, int(seed) & 0xFFFF_FFFF_FFFF_FFFF, _MT_WORDS + 1 - pos, 1, nxt)
+    buf[24:24 + 8 * _MT_WORDS] = np.asarray(key, dtype="<u8").tobytes()
+    _NORMAL.pack_into(buf, 24 + 8 * _MT_WORDS, 0.0, 0.0 if cached is None else cached, 0.0,
+                      0 if cached is None else 1)
+    return bytes(buf)
+
+
+def parse_cpu_state(blob: bytes):
+    """(seed, MT words as uint32, numpy position, cached normal or None) of a PyTorch-layout
+    CPU generator state; a clear error for anything else."""
+    if len(blob) != _CPU_STATE_SIZE:
+        raise RuntimeError(f"Expected either a CPUGeneratorImplStateLegacy of size 5048 or a "
+                           f"CPUGeneratorImplState of size {_CPU_STATE_SIZE} but found the "
+                           f"input RNG state size to be {len(blob)}")
+    seed, left, _seeded, _next = _HEAD.unpack_from(blob, 0)
+    key = np.frombuffer(blob, dtype="<u8", count=_MT_WORDS, offset=24)
+    if not 1 <= left <= _MT_WORDS or int(key.max()) > 0xFFFF_FFFF:
+        raise RuntimeError("set_rng_state: not a valid CPU generator state (Mersenne Twister "
+                           f"position {left} or a word past 32 bits)")
+    _x, normal_y, _rho, valid = _NORMAL.unpack_from(blob, 24 + 8 * _MT_WORDS)
+    return seed, key.astype(np.uint32), _MT_WORDS + 1 - left, normal_y if valid else None
 
 
 class _StateUnpickler(pickle.Unpickler):

@@ -154,3 +154,29 @@ def test_bernoulli_and_dropout_masks_equal_torchs(name):
         pytest.skip("PyTorch draws scalar-probability Bernoulli masks with MKL on this CPU")
     got, want = _same({**BERNOULLI, **BERNOULLI_SCALAR}[name])
     np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_generator_states_are_torchs_bytes_and_move_both_ways():
+    """``get_rng_state`` is PyTorch's 5056-byte layout (seed, Mersenne Twister words and
+    position, the cached normal value), so a state saved by torch (e.g. a Trainer
+    checkpoint's) continues torch's stream in ember and the other way round."""
+    for seed, draws in ((11, 0), (11, 5), (9, 700)):
+        torch.manual_seed(seed)
+        ember.manual_seed(seed)
+        torch.rand(draws)
+        ember.rand(draws)
+        np.testing.assert_array_equal(to_numpy(ember.get_rng_state()),
+                                      to_numpy(torch.get_rng_state()))
+    torch.manual_seed(7)
+    torch.rand(3)
+    torch.randn(3, dtype=torch.float64)  # leaves a cached normal value in the state
+    ember.set_rng_state(ember.tensor(to_numpy(torch.get_rng_state())))
+    np.testing.assert_array_equal(to_numpy(ember.randn(5, dtype=ember.float64)),
+                                  to_numpy(torch.randn(5, dtype=torch.float64)))
+    g = ember.Generator().manual_seed(3)
+    torch.set_rng_state(torch.from_numpy(to_numpy(g.get_state())))
+    np.testing.assert_array_equal(to_numpy(ember.rand(20, generator=g)),
+                                  to_numpy(torch.rand(20)))
+    assert ember.initial_seed() == 7 and torch.initial_seed() == 3  # the states' seeds
+    with pytest.raises(RuntimeError, match="RNG state size"):
+        ember.set_rng_state(ember.zeros(100, dtype=ember.uint8))
