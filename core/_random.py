@@ -213,6 +213,25 @@ default_generator = Generator("cpu")
 _cuda_generators: dict = {}
 
 
+def memory_order(arr):
+    """The axes of a strided array from outermost to innermost in memory (the order in which
+    PyTorch's element-by-element random kernels visit it), or None when it is C-ordered."""
+    if arr.flags.c_contiguous or arr.ndim < 2:
+        return None
+    order = sorted(range(arr.ndim), key=lambda d: -abs(arr.strides[d]) if arr.shape[d] > 1
+                   else 0)
+    return None if order == list(range(arr.ndim)) else order
+
+
+def in_memory_order(draw, shape, order):
+    """``draw(shape')`` for ``shape`` permuted to ``order``, transposed back to ``shape``: the
+    values land as a kernel walking memory in ``order`` would write them."""
+    if order is None:
+        return draw(tuple(shape))
+    values = draw(tuple(shape[d] for d in order))
+    return values.transpose(np.argsort(order))
+
+
 def uniform_array(rng, shape, low: float, high: float, dtype):
     """``shape`` values on [low, high) of numpy ``dtype`` as PyTorch's ``uniform_`` draws
     them on the CPU (any ``rng``: cupy's draw their own way)."""
@@ -222,10 +241,11 @@ def uniform_array(rng, shape, low: float, high: float, dtype):
     return (rng.random(shape, dtype=draw) * draw(high - low) + draw(low)).astype(dtype)
 
 
-def normal_array(rng, shape, mean: float, std: float, dtype):
-    """``shape`` normal values of numpy ``dtype`` as PyTorch's ``normal_`` draws them."""
+def normal_array(rng, shape, mean: float, std: float, dtype, contiguous: bool = True):
+    """``shape`` normal values of numpy ``dtype`` as PyTorch's ``normal_`` draws them (into
+    a contiguous tensor, or value by value into a strided one)."""
     if isinstance(rng, TorchStream):
-        return rng.normal_of(shape, mean, std, dtype)
+        return rng.normal_of(shape, mean, std, dtype, contiguous)
     draw = np.float64 if np.dtype(dtype) == np.float64 else np.float32
     return (rng.standard_normal(shape, dtype=draw) * draw(std) + draw(mean)).astype(dtype)
 

@@ -575,7 +575,9 @@ def bernoulli_(self, p=0.5, *, generator=None) -> Tensor:
     probs = p._data if isinstance(p, Tensor) else p
     # as PyTorch's CPU kernels: a float uniform per element for a tensor of probabilities,
     # a double one for a number
-    u = rng.random(self._data.shape, dtype=np.float32 if isinstance(p, Tensor) else np.float64)
+    u = _random.in_memory_order(  # visiting memory as PyTorch's kernel does
+        lambda s: rng.random(s, dtype=np.float32 if isinstance(p, Tensor) else np.float64),
+        self._data.shape, _random.memory_order(self._data))
     draw = u < probs
     self._data[...] = draw.astype(self._data.dtype)
     self._vc[0] += 1

@@ -116,11 +116,13 @@ class TorchStream:
         x += lo
         return x.astype(dtype, copy=False).reshape(shape)
 
-    def normal_of(self, shape, mean: float, std: float, dtype) -> np.ndarray:
-        """``normal_(mean, std)`` of a contiguous ``dtype`` tensor of ``shape``."""
+    def normal_of(self, shape, mean: float, std: float, dtype,
+                  contiguous: bool = True) -> np.ndarray:
+        """``normal_(mean, std)`` of a ``dtype`` tensor of ``shape`` (PyTorch draws a
+        non-contiguous one value by value, in memory order: give the permuted shape)."""
         dtype = np.dtype(dtype)
         n = int(np.prod(shape, dtype=np.int64))
-        if n < 16:
+        if n < 16 or not contiguous:
             out = np.array([self._scalar_normal() * std + mean for _ in range(n)])
             return out.astype(dtype).reshape(shape)
         work = np.float64 if dtype == np.float64 else np.float32

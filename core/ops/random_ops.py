@@ -103,12 +103,17 @@ def fill_random(self: Tensor, kind: str, args: tuple, kwargs: dict, generator=No
         if lo > hi:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                                f"from={lo} > to={hi}")
-        return _random.uniform_array(rng, shape, lo, hi, _fill_dtype(dt))
+        return _random.in_memory_order(
+            lambda s: _random.uniform_array(rng, s, lo, hi, _fill_dtype(dt)), shape,
+            _random.memory_order(self._data))
     if kind == "normal":
         mean, std = arg(0, "mean", 0.0), arg(1, "std", 1.0)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        return _random.normal_array(rng, shape, mean, std, _fill_dtype(dt))
+        order = _random.memory_order(self._data)
+        return _random.in_memory_order(
+            lambda s: _random.normal_array(rng, s, mean, std, _fill_dtype(dt),
+                                           self._data.flags.c_contiguous), shape, order)
     if kind == "exponential":
         _check_float(self, "Exponential distribution")
         lambd = arg(0, "lambd", 1.0)

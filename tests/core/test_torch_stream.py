@@ -180,3 +180,32 @@ def test_generator_states_are_torchs_bytes_and_move_both_ways():
     assert ember.initial_seed() == 7 and torch.initial_seed() == 3  # the states' seeds
     with pytest.raises(RuntimeError, match="RNG state size"):
         ember.set_rng_state(ember.zeros(100, dtype=ember.uint8))
+
+
+def test_masks_of_strided_tensors_follow_memory_order():
+    """PyTorch's kernels fill a strided tensor in memory order: dropout of a transposed
+    view (as multi-head attention's batch-first output is) and an in-place fill of one
+    draw their values in that order, so a Transformer layer trains identically."""
+    got, want = _same(lambda m: [
+        m.nn.functional.dropout(m.ones(4, 6).t(), 0.5),
+        m.empty(5, 3).t().uniform_(),
+        m.empty(3, 7).t().bernoulli_(0.3),
+        m.empty(6, 5, dtype=m.float64).t().normal_()])
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+    def train(m):
+        layer = m.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True)
+        opt = m.optim.Adam(layer.parameters(), lr=1e-2)
+        x = m.linspace(-1, 1, 80).reshape(2, 5, 8)
+        out = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = layer(x).pow(2).mean()
+            loss.backward()
+            opt.step()
+            out.append(loss.detach())
+        return out
+
+    got, want = _same(train)
+    np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5)

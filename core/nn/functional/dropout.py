@@ -24,7 +24,8 @@ def _keep_mask(input: Tensor, shape, p: float):
     """A float array of the input's dtype: 1 where kept (probability 1 - p), 0 elsewhere;
     as PyTorch's CPU ``bernoulli_(1 - p)``: a double uniform below 1 - p."""
     rng = _random.generator_for(input.device)
-    u = rng.random(shape, dtype=np.float64)
+    order = _random.memory_order(input._data) if tuple(shape) == tuple(input.shape) else None
+    u = _random.in_memory_order(lambda s: rng.random(s, dtype=np.float64), shape, order)
     return (u < 1 - p).astype(input._data.dtype)
 
 
