@@ -104,8 +104,11 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fills with values drawn from N(mean, std^2) truncated to [a, b] (inverse-CDF
-    sampling)."""
+    """Fills with values drawn from N(mean, std^2) truncated to [a, b], by rejection as
+    PyTorch 2.13 samples (so a seeded fill gives PyTorch's values): when the interval holds
+    more than 0.3 of the mass, normal draws of the whole tensor replace the values outside
+    it until none is; otherwise uniform proposals on [a, b] are accepted with the normal
+    density's ratio to its peak."""
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
@@ -115,15 +118,38 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
     if tensor.is_meta:  # no values to fill
         return tensor
-    lo = norm_cdf((a - mean) / std)
-    hi = norm_cdf((b - mean) / std)
-    u = _random.uniform_array(_rng(tensor, generator), tuple(tensor.shape), 2 * lo - 1,
-                              2 * hi - 1, _draw_dtype(tensor))
-    from ..ops._prep import special_module
-
-    v = special_module(u).erfinv(u) * (std * math.sqrt(2.0)) + mean
+    rng, shape, dt = _rng(tensor, generator), tuple(tensor.shape), _draw_dtype(tensor)
     xp = xp_of(tensor._data)
-    return _write(tensor, xp.clip(v, a, b))
+
+    def normal():
+        return xp.asarray(_random.normal_array(rng, shape, mean, std, dt))
+
+    def uniform(lo, hi):
+        return xp.asarray(_random.uniform_array(rng, shape, lo, hi, dt))
+
+    if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+        lo, hi = float(np.asarray(a, dtype=dt)), float(np.asarray(b, dtype=dt))
+        result = normal()
+        while True:
+            outside = (result < lo) | (result > hi)
+            if not bool(outside.any()):
+                break
+            result = xp.where(outside, normal(), result)
+        return _write(tensor, result)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_ratio(x):  # -0.5 ((x - mean) / std)^2 - log_peak, step by step in the dtype
+        x = (x - dt.type(mean)) / dt.type(std)
+        return (x * x) * dt.type(-0.5) - dt.type(log_peak)
+
+    result = uniform(a, b)
+    pending = xp.log(uniform(0.0, 1.0)) > log_ratio(result)
+    while bool(pending.any()):
+        candidates = uniform(a, b)
+        result = xp.where(pending, candidates, result)
+        pending = xp.where(pending, xp.log(uniform(0.0, 1.0)) > log_ratio(candidates), pending)
+    return _write(tensor, result)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

@@ -209,3 +209,17 @@ def test_masks_of_strided_tensors_follow_memory_order():
 
     got, want = _same(train)
     np.testing.assert_allclose(np.array(got), np.array(want), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [dict(std=0.02), dict(mean=0.0, std=1.0, a=1.5, b=3.0),
+                                dict(mean=0.5, std=2.0, a=-0.5, b=0.7)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_trunc_normal_samples_as_torch(kw, dtype):
+    """PyTorch 2.13's rejection sampling (normal redraws, or uniform proposals accepted by
+    density ratio): the same draws, the same values (to float32 normals' ulps and
+    float64 rounding) and the stream left at the same place."""
+    got, want = _same(lambda m: [m.nn.init.trunc_normal_(
+        m.empty(1000, dtype=getattr(m, dtype)), **kw), m.rand(3)])
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(got[1], want[1])
+    assert kw.get("a", -2.0) <= got[0].min() and got[0].max() <= kw.get("b", 2.0)
