@@ -46,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _blas
+from ._parallel import run_parts
 
 __all__ = ["ShiftPlan", "plan_for", "transposed_plan", "pack", "columns", "convolve",
            "unpack", "grid_grad", "weight_grad", "flipped"]
@@ -209,9 +210,13 @@ def pack(x, plan: ShiftPlan):
     planes[:, :p.lead] = 0
     planes[:, p.lead + p.grid:] = 0
     v = planes[:, p.lead:p.lead + p.grid].reshape(p.c, p.n, p.hq, p.wq).transpose(1, 0, 2, 3)
-    v[:, :, p.h:] = 0  # the gap rows after each sample
-    v[:, :, :p.h, p.w:] = 0  # the gap columns after each row
-    v[:, :, :p.h, :p.w] = x4  # (N, C, H, W) view of the (C, N, Hq, Wq) blocks
+
+    def samples(lo, hi):  # (a strided copy: split over the threads by sample)
+        v[lo:hi, :, p.h:] = 0  # the gap rows after each sample
+        v[lo:hi, :, :p.h, p.w:] = 0  # the gap columns after each row
+        v[lo:hi, :, :p.h, :p.w] = x4[lo:hi]  # (N, C, H, W) view of the (C, N, Hq, Wq) blocks
+
+    run_parts(samples, p.n, p.c * p.hq * p.wq)
     return buf
 
 
@@ -264,7 +269,13 @@ def unpack(y, plan: ShiftPlan, ndim: int):
     """The output grid (O, P) as a contiguous (N, O, Ho, Wo) (or (N, O, Wo)) array:
     padding positions dropped."""
     p = plan
-    out = np.ascontiguousarray(_output_view(y, p))
+    view = _output_view(y, p)
+    out = np.empty(view.shape, dtype=y.dtype)
+
+    def samples(lo, hi):  # (a strided copy: split over the threads by sample)
+        out[lo:hi] = view[lo:hi]
+
+    run_parts(samples, p.n, out[0].size)
     return out.reshape(p.n, y.shape[0], p.wo) if ndim == 1 else out
 
 
@@ -320,10 +331,14 @@ def weight_grad(buf, grid, plan: ShiftPlan, w_shape, col=None):
         span = p.grid + cols[-1]  # positions read by the shifted copies
         if tuple(cols) not in stacks:
             g3 = np.empty((len(cols), o, span), dtype=buf.dtype)  # (shifts, O, span)
-            for m, q in enumerate(cols):  # one shifted copy per column shift
-                g3[m, :, :q] = 0
-                g3[m, :, q:q + p.grid] = rows
-                g3[m, :, q + p.grid:] = 0
+
+            def shifted(lo, hi, g3=g3, cols=cols):  # one shifted copy per column shift
+                for m, q in enumerate(cols):
+                    g3[m, lo:hi, :q] = 0
+                    g3[m, lo:hi, q:q + p.grid] = rows[lo:hi]
+                    g3[m, lo:hi, q + p.grid:] = 0
+
+            run_parts(shifted, o, len(cols) * span)
             stacks[tuple(cols)] = g3
         g3 = stacks[tuple(cols)]
         part = np.empty((len(cols), o, p.c), dtype=buf.dtype)

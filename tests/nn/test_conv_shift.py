@@ -237,3 +237,40 @@ def test_random_stride1_geometries_match_torch(seed, counted):
         for e, t, what in zip(got, (ty, tx.grad, tw.grad, tb.grad), ("y", "dx", "dw", "db")):
             assert_close(e, t, rtol=1e-10, atol=1e-10, msg=f"{what} {x_shape} {w_shape} {kw}")
     assert counted["convolve"] >= 8 and counted["weight_grad"] == 8
+
+
+def test_threaded_copies_equal_serial_ones(counted, monkeypatch):
+    """Packing, unpacking and the weight gradient's shifted copies are split over the
+    threads by sample (or output channel) when large: the results equal those of the same
+    copies done in one part, bit for bit, and torch's."""
+    from ember.ops import _parallel
+
+    split = []
+
+    def threaded(fn, n, unit=1, *a, **k):
+        split.append(_parallel.parts_for(n, unit))
+        return _parallel.run_parts(fn, n, unit, *a, **k)
+
+    x, w = randn(16, 16, 40, 40, seed=12, dtype=np.float64), randn(16, 16, 3, 3, seed=13,
+                                                                    dtype=np.float64)
+    g = randn(16, 16, 40, 40, seed=14, dtype=np.float64)
+    old = ember.get_num_threads()
+    results = []
+    try:
+        ember.set_num_threads(2)
+        for run_parts in (threaded, lambda fn, n, *a, **k: fn(0, n)):
+            monkeypatch.setattr(shift, "run_parts", run_parts)
+            ex, ew = em(x, requires_grad=True), em(w, requires_grad=True)
+            y = F.conv2d(ex, ew, padding=1)
+            y.backward(em(g))
+            results.append([a.detach().numpy().copy() for a in (y, ex.grad, ew.grad)])
+    finally:
+        ember.set_num_threads(old)
+    assert max(split) > 1 and counted["weight_grad"] == 2
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    tx, tw = th(x, True), th(w, True)
+    ty = TF.conv2d(tx, tw, padding=1)
+    ty.backward(th(g))
+    for e, t, what in zip(results[0], (ty, tx.grad, tw.grad), ("y", "dx", "dw")):
+        assert_close(e, t, rtol=1e-10, atol=1e-10, msg=what)
