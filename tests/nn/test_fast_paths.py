@@ -301,13 +301,16 @@ def test_relu_large_arrays_threaded(threads, n_threads):
         y.sum().backward()
 
 
-def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatch):
-    """The row form of training batch norm a row at a time over two threads: a large mean
-    offset (two-pass statistics, no cancellation), a permuted (non-contiguous) input, an
-    expanded gradient (from ``sum``), and bias without weight, all against torch."""
+@pytest.mark.parametrize("chunk", [1, 300])
+def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatch, chunk):
+    """The row form of training batch norm over two threads, a row at a time (``chunk`` 1:
+    samples larger than a chunk) or two samples at a time (300 values: blocks of whole
+    samples): a large mean offset (two-pass statistics, no cancellation), a permuted
+    (non-contiguous) input, an expanded gradient (from ``sum``), and bias without weight,
+    all against torch."""
     import ember.ops.batch_norm_rows as bnr
 
-    monkeypatch.setattr(bnr, "CHUNK", 1)
+    monkeypatch.setattr(bnr, "CHUNK", chunk)
     threads(2, min_part=1)
     x = randn(6, 4, 5, 7) * 0.5 + 1000.0  # float32 mean 1000, std 0.5
     ex, tx = em(x, requires_grad=True), th(x, True)
