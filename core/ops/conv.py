@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 
 from .._tensor import Tensor
+from ..autograd.grad_mode import _State
 from . import conv_shift as shift
 from ._lowp import float32_gemm
 from .op import Op, xp_of
@@ -416,6 +417,11 @@ class Convolution(Op):
         if plan is not None:  # shifted products over one packed buffer (ops.conv_shift)
             self.col = None
             buf = shift.pack(x, plan)
+            if plan.uses_columns() and not _State.enabled:  # no graph: no columns to keep
+                y = shift.unpack(shift.convolve_in_blocks(buf, w, plan), plan, x.ndim - 2)
+                if b is not None:
+                    y += b.reshape((o,) + (1,) * (x.ndim - 2))
+                return y
             col = shift.columns(buf, plan) if plan.uses_columns() else None
             kept = buf if col is None else col
             if kept.nbytes <= KEEP_COL_BYTES:  # for the weight gradient

@@ -274,3 +274,27 @@ def test_threaded_copies_equal_serial_ones(counted, monkeypatch):
     ty.backward(th(g))
     for e, t, what in zip(results[0], (ty, tx.grad, tw.grad), ("y", "dx", "dw")):
         assert_close(e, t, rtol=1e-10, atol=1e-10, msg=what)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 4 << 20])
+@pytest.mark.parametrize("case", [CASES[13], CASES[14], CASES[15]],
+                         ids=["few-channels", "one-channel", "stem"])
+def test_no_grad_columns_in_blocks(case, block_bytes, monkeypatch):
+    """Without a graph, few-channel convolutions make and multiply their columns a block of
+    positions at a time (256 positions a block with ``BLOCK_BYTES`` 1): equal to torch."""
+    x_shape, w_shape, kw = case
+    monkeypatch.setattr(shift, "BLOCK_BYTES", block_bytes)
+    calls = []
+    real = shift.convolve_in_blocks
+    monkeypatch.setattr(shift, "convolve_in_blocks",
+                        lambda *a: calls.append(1) or real(*a))
+    x, w = randn(*x_shape, seed=1, dtype=np.float64), randn(*w_shape, seed=2, dtype=np.float64)
+    b = randn(w_shape[0], seed=3, dtype=np.float64)
+    efn, tfn = _conv(x_shape)
+    with ember.no_grad():
+        y = efn(em(x), em(w), em(b), **kw)
+    assert calls == [1]
+    assert_close(y, tfn(th(x), th(w), th(b), **kw), rtol=1e-10, atol=1e-10)
+    grad_mode = efn(em(x), em(w, requires_grad=True), em(b), **kw)
+    assert calls == [1]  # a graph keeps the whole column matrix for the weight gradient
+    assert_close(y, grad_mode, rtol=1e-12, atol=1e-12)
