@@ -14,20 +14,15 @@ ill-conditioned float64 ResNeXt-50 gradient golden test by 3%). Against the gene
 output once; blocks are split over ember's intra-op threads, each row's sums taken the same
 way, so results don't depend on the thread count.
 
-Blocks are whole samples, (N, C*L) rows scaled by (1, C*L) rows of per-channel values,
-where a sample is at most ``CHUNK`` values; larger samples are cut into blocks of (N*C, L)
-rows scaled by (rows, 1) columns. numpy runs one inner loop per row of a broadcast operand,
-which costs ~0.2 us a row: for CIFAR-sized maps the per-sample form is 20-40% faster (2
-threads, float32, 128x16x32x32 forward 4.3 -> 3.6 ms, backward 5.0 -> 4.3 ms; 128x64x8x8
-3.4 -> 2.6, 3.4 -> 2.2), while for ImageNet-sized maps rows are long and a sample-sized block
-would overflow the caches.
+Blocks are walked as ``ops._channel_blocks.ChannelBlocks`` lays them out.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._parallel import CHUNK, run_parts
+from ._channel_blocks import ChannelBlocks
+from ._parallel import run_parts
 from .reduce import _ROW_DTYPES
 
 __all__ = ["usable", "forward", "backward"]
@@ -44,43 +39,6 @@ def usable(x, *params) -> bool:
 def _rows(a):
     n, c = a.shape[:2]
     return np.ascontiguousarray(a).reshape(n * c, -1)
-
-
-class _Blocks:
-    """How the N*C rows of L values are walked: by whole samples (``by_sample``) or by rows.
-
-    ``count``/``unit``: what ``run_parts`` splits (samples or rows, and values in each);
-    ``rows(lo, hi)``: the row range of items [lo, hi); ``block(a2, lo, hi)``: those rows of
-    the (N*C, L) array ``a2`` in the walking form; ``per_channel(v)``: a (C,) value shaped to
-    broadcast against every block, and ``at(f, lo, hi)`` its part for items [lo, hi)."""
-
-    def __init__(self, n: int, c: int, length: int):
-        self.n, self.c, self.length = n, c, length
-        self.by_sample = c * length <= CHUNK
-        self.count, self.unit = (n, c * length) if self.by_sample else (n * c, length)
-
-    def rows(self, lo: int, hi: int) -> slice:
-        return slice(lo * self.c, hi * self.c) if self.by_sample else slice(lo, hi)
-
-    def block(self, a2, lo: int, hi: int):
-        if self.by_sample:  # (samples, C*L)
-            return a2[lo * self.c:hi * self.c].reshape(hi - lo, self.c * self.length)
-        return a2[lo:hi]
-
-    def per_channel(self, v):
-        if self.by_sample:
-            return np.repeat(v, self.length)[None, :]  # (1, C*L)
-        return np.tile(v, self.n)[:, None]  # (N*C, 1)
-
-    def at(self, f, lo: int, hi: int):
-        return f if self.by_sample else f[lo:hi]
-
-    def row_sums(self, block):
-        """The sum of each row of L values in ``block``: (rows,)."""
-        return block.reshape(-1, self.length).sum(axis=1)
-
-    def walk(self, fn) -> None:
-        run_parts(fn, self.count, self.unit, chunk=CHUNK)
 
 
 def _channel_sum(row_values, n, c):
@@ -102,7 +60,7 @@ def forward(x, w, b, eps: float):
 
     run_parts(row_sums, rows, length)
     mean = _channel_sum(sums, n, c) / count
-    blocks = _Blocks(n, c, length)
+    blocks = ChannelBlocks(n, c, length)
     mean_f = blocks.per_channel(mean)
     sq = np.empty(rows, x.dtype)
 
@@ -137,7 +95,7 @@ def backward(g, x, mean, invstd, w, need_x: bool):
     x2, g2 = _rows(x), _rows(g.astype(x.dtype, copy=False))
     rows, length = x2.shape
     count = n * length
-    blocks = _Blocks(n, c, length)
+    blocks = ChannelBlocks(n, c, length)
     mean_f = blocks.per_channel(mean)
     sums = np.empty(rows, x.dtype)
     dots = np.empty(rows, x.dtype)

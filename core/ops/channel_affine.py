@@ -1,8 +1,9 @@
 """``x * scale + shift`` per channel of (N, C, *) input: evaluation-mode batch norm as one op.
 
 As two ops (a multiply, then an add) this reads and writes the whole activation twice. Here
-each cache-sized block of (sample, channel) planes is scaled and shifted while it is in
-cache, and the blocks are split over ember's intra-op threads. The result has the input's
+each cache-sized block of (sample, channel) planes (``ops._channel_blocks``: whole samples
+where they are small) is scaled and shifted while it is in cache, and the blocks are split
+over ember's intra-op threads. The result has the input's
 dtype (as PyTorch's batch norm, whose parameters may be of a wider float type).
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from ._parallel import CHUNK, run_parts
+from ._channel_blocks import ChannelBlocks
 from .op import Op, xp_of
 
 __all__ = ["channel_affine"]
@@ -27,7 +28,7 @@ class ChannelAffine(Op):
     def forward(self, x, scale, shift):
         xp = xp_of(x)
         n, c = x.shape[:2]
-        if xp is not np or not x.flags.c_contiguous or x.dtype.kind != "f" or \
+        if xp is not np or not x.flags.c_contiguous or x.dtype.kind != "f" or x.size == 0 or \
                 scale.dtype != x.dtype or shift.dtype != x.dtype:
             shape = (1, c) + (1,) * (x.ndim - 2)
             y = x * scale.reshape(shape)
@@ -35,15 +36,15 @@ class ChannelAffine(Op):
             return y.astype(x.dtype, copy=False)
         planes = x.reshape(n * c, -1)  # (N*C, L)
         out = np.empty(planes.shape, x.dtype)
-        s = np.tile(scale, n)[:, None]  # per plane
-        t = np.tile(shift, n)[:, None]
+        blocks = ChannelBlocks(n, c, max(1, planes.shape[1]))
+        s, t = blocks.per_channel(scale), blocks.per_channel(shift)
 
         def part(lo, hi):
-            o = out[lo:hi]
-            np.multiply(planes[lo:hi], s[lo:hi], out=o)
-            o += t[lo:hi]
+            o = blocks.block(out, lo, hi)
+            np.multiply(blocks.block(planes, lo, hi), blocks.at(s, lo, hi), out=o)
+            o += blocks.at(t, lo, hi)
 
-        run_parts(part, n * c, max(1, planes.shape[1]), chunk=CHUNK)
+        blocks.walk(part)
         return out.reshape(x.shape)
 
     def backward(self, g):

@@ -308,9 +308,9 @@ def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatc
     samples): a large mean offset (two-pass statistics, no cancellation), a permuted
     (non-contiguous) input, an expanded gradient (from ``sum``), and bias without weight,
     all against torch."""
-    import ember.ops.batch_norm_rows as bnr
+    import ember.ops._channel_blocks as blocks
 
-    monkeypatch.setattr(bnr, "CHUNK", chunk)
+    monkeypatch.setattr(blocks, "CHUNK", chunk)
     threads(2, min_part=1)
     x = randn(6, 4, 5, 7) * 0.5 + 1000.0  # float32 mean 1000, std 0.5
     ex, tx = em(x, requires_grad=True), th(x, True)

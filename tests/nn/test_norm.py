@@ -134,16 +134,18 @@ def test_normalize(device):
         assert_close(a, b)
 
 
+@pytest.mark.parametrize("chunk", [1, 200])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_batch_norm_eval_channel_affine(threads, monkeypatch):
+def test_batch_norm_eval_channel_affine(threads, chunk, monkeypatch):
     """Evaluation-mode batch norm (one fused scale-and-shift op, in blocks of one plane
-    over two threads here): values and the gradients of input, weight and bias equal
-    torch's; second derivatives (running statistics included) by float64 gradgradcheck; a
-    non-contiguous input; bfloat16 input with float32 parameters keeps bfloat16."""
+    (``chunk`` 1) or of whole samples (200) over two threads here): values and the
+    gradients of input, weight and bias equal torch's; second derivatives (running
+    statistics included) by float64 gradgradcheck; a non-contiguous input; an empty batch;
+    bfloat16 input with float32 parameters keeps bfloat16."""
+    import ember.ops._channel_blocks as blocks
     import ember.ops._parallel as par
-    import ember.ops.channel_affine as ca
 
-    monkeypatch.setattr(ca, "CHUNK", 1)
+    monkeypatch.setattr(blocks, "CHUNK", chunk)
     monkeypatch.setattr(par, "MIN_PART", 1)
     old = ember.get_num_threads()
     ember.set_num_threads(threads)
@@ -171,6 +173,9 @@ def test_batch_norm_eval_channel_affine(threads, monkeypatch):
         ty = TF.batch_norm(th(xt).permute(0, 2, 1, 3), th(m[:3]), th(v[:3]), th(w[:3]),
                            th(b[:3]))
         assert_close(ey, ty, 1e-6, 1e-6)
+        empty = F.batch_norm(em(np.zeros((0, 3, 2, 2), np.float32)), em(m[:3]), em(v[:3]),
+                             em(w[:3]), em(b[:3]))
+        assert empty.shape == (0, 3, 2, 2)
         xb = em(x).to(ember.bfloat16)
         yb = F.batch_norm(xb, em(m), em(v), em(w), em(b))
         assert yb.dtype == ember.bfloat16
