@@ -209,10 +209,7 @@ def _fast_relu_(self: Tensor) -> bool:
     a = self._data
     if type(a) is not np.ndarray or a.dtype.kind not in "fiu" or not a.flags.writeable:
         return False
-    zero = a.dtype.type(0)
-    if not (a.size >= 2 * _parallel.MIN_PART and
-            _parallel.flat_map(lambda x, out: np.maximum(x, zero, out=out), a, a)):
-        np.maximum(a, zero, out=a)
+    E.relu_array(a, a)
     self._vc[0] += 1
     return True
 

@@ -523,12 +523,30 @@ def _sgn(x):
 def _relu(x):
     if x.dtype.kind == "b":
         raise RuntimeError("relu: not implemented for 'Bool'")
-    zero = x.dtype.type(0)
-    if type(x) is np.ndarray and x.size >= 2 * _parallel.MIN_PART:
+    if type(x) is np.ndarray:
         out = np.empty(x.shape, x.dtype)
-        if _parallel.flat_map(lambda a, out: np.maximum(a, zero, out=out), out, x):
-            return out
-    return _np(x).maximum(x, zero)
+        relu_array(x, out)
+        return out
+    return _np(x).maximum(x, x.dtype.type(0))
+
+
+_ZERO_CHUNKS: dict = {}  # dtype -> read-only zeros of CHUNK values
+
+
+def relu_array(x, out) -> None:
+    """``out = max(x, 0)`` for numpy arrays of one shape (``out`` may be ``x``). numpy's
+    ``maximum`` of two arrays is vectorised and of an array and a scalar is not (float32,
+    64K values in cache: 11 us against 32), so large contiguous arrays are taken against a
+    chunk of zeros, a cache-sized part at a time and over the threads."""
+    if x.size >= 4096:
+        zeros = _ZERO_CHUNKS.get(x.dtype)
+        if zeros is None:
+            zeros = np.zeros(_parallel.CHUNK, x.dtype)
+            zeros.flags.writeable = False
+            _ZERO_CHUNKS[x.dtype] = zeros
+        if _parallel.flat_map(lambda a, out: np.maximum(a, zeros[:a.size], out=out), out, x):
+            return
+    np.maximum(x, x.dtype.type(0), out=out)
 
 
 def _relu_grad(g: Tensor, y: Tensor) -> Tensor:
