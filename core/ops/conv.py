@@ -320,7 +320,7 @@ def _padded_row_grad(xp, gy, wp):
     return g.reshape(o, -1)
 
 
-def _forward_padded_rows(xp, x, w, pads, dilation, groups, wp):
+def _forward_padded_rows(xp, x, w, pads, dilation, groups, wp, keep=False):
     """``_forward_rows`` for stride 1 in padded-row layout: (O, N*L') rows, the output's
     spatial shape, and the gathered buffer when made in one piece and small enough."""
     n, o, k = x.shape[0], w.shape[0], w.shape[2:]
@@ -329,7 +329,7 @@ def _forward_padded_rows(xp, x, w, pads, dilation, groups, wp):
     length = _prod(out[:-1]) * wp
     flat, padded = _pad_flat(xp, x, pads, _row_tail(k, dilation))
     nb = _samples_per_chunk(n, c * _prod(k), length, x.dtype.itemsize)
-    if nb >= n:
+    if nb >= n or (keep and n * length * c * _prod(k) * x.dtype.itemsize <= KEEP_COL_BYTES):
         col = _gather_padded_rows(xp, flat, 0, n, c, padded, k, dilation, out)
         return _matmul_groups(xp, w, col, groups), out, \
             (col if col.nbytes <= KEEP_COL_BYTES else None)
@@ -341,12 +341,16 @@ def _forward_padded_rows(xp, x, w, pads, dilation, groups, wp):
     return y2, out, None
 
 
-def _forward_rows(xp, x, w, stride, pads, dilation, groups):
+def _forward_rows(xp, x, w, stride, pads, dilation, groups, keep=False):
     """``W @ im2col(x)`` as (O, N*L) rows, the output's spatial shape, and the gathered
     buffer when it was made in one piece and is small enough to keep for the weight
     gradient (else None). Large inputs are gathered a few samples at a time: each block
     of windows is multiplied while it is still in cache (a third faster for the
-    small-channel layers of CIFAR ResNets than one large gather)."""
+    small-channel layers of CIFAR ResNets than one large gather), unless ``keep`` (a graph
+    may need the weight gradient) and the whole buffer is small enough to keep: gathering
+    it again for the weight gradient costs more than the blocks save (2 cores, forward and
+    both gradients: ResNet-20's 16->32 3x3/2 layer at batch 128 37-38 -> 27-28 ms, a 64->128
+    3x3/2 layer on 56x56 maps at batch 32 138-158 -> 122-125 ms)."""
     n, o, k = x.shape[0], w.shape[0], w.shape[2:]
     if _pointwise(k, pads):
         xs = _subsample(x, stride)
@@ -355,12 +359,12 @@ def _forward_rows(xp, x, w, stride, pads, dilation, groups):
             (col if col.nbytes <= KEEP_COL_BYTES else None)
     wp = _row_width(k, stride, pads, dilation, x.shape[2:])
     if wp is not None:
-        return _forward_padded_rows(xp, x, w, pads, dilation, groups, wp)
+        return _forward_padded_rows(xp, x, w, pads, dilation, groups, wp, keep)
     out = out_shape(x.shape[2:], k, stride, pads, dilation)
     length = _prod(out)
     rows = w.shape[1] * groups * _prod(k)
     nb = _samples_per_chunk(n, rows, length, x.dtype.itemsize)
-    if nb >= n:
+    if nb >= n or (keep and n * rows * length * x.dtype.itemsize <= KEEP_COL_BYTES):
         col, _ = im2col(xp, x, k, stride, pads, dilation)
         return _matmul_groups(xp, w, col, groups), out, \
             (col if col.nbytes <= KEEP_COL_BYTES else None)
@@ -438,7 +442,7 @@ class Convolution(Op):
                 y += b[:, None]
             return y.reshape((n, o) + x.shape[2:])
         y2, sp, self.col = _forward_rows(xp, x, w, self.stride, self.pads, self.dilation,
-                                         self.groups)
+                                         self.groups, keep=_State.enabled)
         if b is not None:
             y2 += b[:, None]
         return _from_rows(xp, y2, x.shape[0], sp)

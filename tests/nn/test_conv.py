@@ -217,20 +217,27 @@ def test_strided_input_gradient_random_geometries(seed):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    """Makes every gather run in blocks of one or a few samples (conv.CHUNK_BYTES)."""
+    """Makes every gather run in blocks of one or a few samples (conv.CHUNK_BYTES), also
+    with a graph: by default no gathered buffer is small enough to keep (KEEP_COL_BYTES),
+    so a forward that may need the weight gradient is blocked too and the weight gradient
+    gathers again."""
     import ember.ops.conv as conv_ops
 
-    def set_bytes(n):
+    def set_bytes(n, keep=0):
         monkeypatch.setattr(conv_ops, "CHUNK_BYTES", n)
+        monkeypatch.setattr(conv_ops, "KEEP_COL_BYTES", keep)
     return set_bytes
 
 
+@pytest.mark.parametrize("keep", [0, 1 << 30], ids=["blocks", "kept"])
 @pytest.mark.parametrize("chunk", [1, 1500])
 @pytest.mark.parametrize("kw", CONV2D[:9], ids=[str(i) for i in range(9)])
-def test_conv2d_in_sample_blocks(device, kw, chunk, small_chunks):
+def test_conv2d_in_sample_blocks(device, kw, chunk, keep, small_chunks):
     """Gathering windows a block of samples at a time (5 samples: blocks of 1, or of 2 with
-    a short last block) gives torch's outputs and gradients."""
-    small_chunks(chunk)
+    a short last block) gives torch's outputs and gradients; with a buffer small enough to
+    keep (``keep``), the forward of a graph gathers it whole instead, for the weight
+    gradient."""
+    small_chunks(chunk, keep)
     e, t = nn.Conv2d(**kw), torch.nn.Conv2d(**kw)
     check_module(e, t, randn(5, kw["in_channels"], 9, 11), device=device)
 
