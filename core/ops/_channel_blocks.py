@@ -18,6 +18,8 @@ from ._parallel import CHUNK, run_parts
 
 __all__ = ["ChannelBlocks"]
 
+DOT_MAX = 8192  # longest rows taken as BLAS dots (OpenBLAS threads a dot of >10000 values)
+
 
 class ChannelBlocks:
     """How the N*C rows of L values are walked: by whole samples (``by_sample``) or by rows.
@@ -51,6 +53,19 @@ class ChannelBlocks:
     def row_sums(self, block):
         """The sum of each row of L values in ``block``: (rows,)."""
         return block.reshape(-1, self.length).sum(axis=1)
+
+    def row_dots(self, d, other):
+        """The dot product of each row of L values of ``d`` with the same row of ``other``:
+        (rows,). Rows of at most ``DOT_MAX`` values are one BLAS dot each (numpy's batched
+        ``matmul`` of (rows, 1, L) by (rows, L, 1): 3-4x faster than a product and a sum,
+        with the same rounding error (a BLAS dot keeps 32 partial sums); each row's dot is
+        one single-threaded call, so results don't depend on the thread count); longer rows
+        are multiplied into ``d`` (overwritten) and summed."""
+        n = self.length
+        if n <= DOT_MAX:
+            return np.matmul(d.reshape(-1, 1, n), other.reshape(-1, n, 1)).reshape(-1)
+        np.multiply(d, other, out=d)
+        return self.row_sums(d)
 
     def walk(self, fn) -> None:
         run_parts(fn, self.count, self.unit, chunk=CHUNK)

@@ -66,8 +66,7 @@ def forward(x, w, b, eps: float):
 
     def row_squares(lo, hi):
         d = blocks.block(x2, lo, hi) - blocks.at(mean_f, lo, hi)
-        np.multiply(d, d, out=d)
-        sq[blocks.rows(lo, hi)] = blocks.row_sums(d)
+        sq[blocks.rows(lo, hi)] = blocks.row_dots(d, d)
 
     blocks.walk(row_squares)
     var = _channel_sum(sq, n, c) / count
@@ -105,8 +104,7 @@ def backward(g, x, mean, invstd, w, need_x: bool):
         gs = blocks.block(g2, lo, hi)
         sums[part] = blocks.row_sums(gs)
         d = blocks.block(x2, lo, hi) - blocks.at(mean_f, lo, hi)
-        np.multiply(d, gs, out=d)
-        dots[part] = blocks.row_sums(d)
+        dots[part] = blocks.row_dots(d, gs)
 
     blocks.walk(row_sums)
     sum_g = _channel_sum(sums, n, c)
