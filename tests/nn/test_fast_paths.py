@@ -301,16 +301,20 @@ def test_relu_large_arrays_threaded(threads, n_threads):
         y.sum().backward()
 
 
+@pytest.mark.parametrize("dot_max", [8192, 1], ids=["dots", "products"])
 @pytest.mark.parametrize("chunk", [1, 300])
-def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatch, chunk):
+def test_batch_norm_train_rows_in_blocks_offsets_and_layouts(threads, monkeypatch, chunk,
+                                                             dot_max):
     """The row form of training batch norm over two threads, a row at a time (``chunk`` 1:
     samples larger than a chunk) or two samples at a time (300 values: blocks of whole
-    samples): a large mean offset (two-pass statistics, no cancellation), a permuted
-    (non-contiguous) input, an expanded gradient (from ``sum``), and bias without weight,
-    all against torch."""
+    samples), row sums of products as BLAS dots or as products and sums (``dot_max``): a
+    large mean offset (two-pass statistics, no cancellation), a permuted (non-contiguous)
+    input, an expanded gradient (from ``sum``), and bias without weight, all against
+    torch."""
     import ember.ops._channel_blocks as blocks
 
     monkeypatch.setattr(blocks, "CHUNK", chunk)
+    monkeypatch.setattr(blocks, "DOT_MAX", dot_max)
     threads(2, min_part=1)
     x = randn(6, 4, 5, 7) * 0.5 + 1000.0  # float32 mean 1000, std 0.5
     ex, tx = em(x, requires_grad=True), th(x, True)
