@@ -523,7 +523,7 @@ def _sgn(x):
 def _relu(x):
     if x.dtype.kind == "b":
         raise RuntimeError("relu: not implemented for 'Bool'")
-    if type(x) is np.ndarray:
+    if type(x) is np.ndarray and x.flags.c_contiguous:  # (others keep their layout)
         out = np.empty(x.shape, x.dtype)
         relu_array(x, out)
         return out
