@@ -3,8 +3,9 @@
 numpy runs every ufunc on one core but releases the GIL inside its loops, so the parts of an
 array can be worked on by several Python threads at once: ``run_parts(fn, n)`` calls
 ``fn(lo, hi)`` over consecutive parts of ``range(n)`` on up to ``ember.get_num_threads()``
-threads (the caller does the first part and waits for the others). Each part writes only its
-own slice, so results are bitwise the same for any number of threads.
+threads (the caller takes parts too, and waits until all are done; each thread takes the
+next part when it finishes one). Each part writes only its own slice, so results are
+bitwise the same for any number of threads.
 
 ``matmul(a, b)`` splits a product over rows (or columns, or the leading batch dims) the same
 way, each part a single-threaded BLAS call. BLAS's own pool is then never woken by ember's
@@ -19,6 +20,7 @@ nothing waits on a busy worker.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import threading
@@ -44,21 +46,33 @@ _start_lock = threading.Lock()
 _local = threading.local()
 
 
-class _Part:
-    __slots__ = ("fn", "lo", "hi", "done", "error")
+class _Pieces:
+    """Consecutive pieces of ``range(n)`` handed out one at a time to whichever thread asks
+    next (``next`` on an ``itertools.count`` is atomic under the GIL); ``done`` is set once
+    every piece has run."""
 
-    def __init__(self, fn, lo, hi):
-        self.fn, self.lo, self.hi, self.error = fn, lo, hi, None
-        self.done = threading.Lock()
-        self.done.acquire()
+    __slots__ = ("fn", "n", "step", "count", "next", "finished", "done", "error")
+
+    def __init__(self, fn, n, step):
+        self.fn, self.n, self.step, self.error = fn, n, step, None
+        self.count = -(-n // step)
+        self.next = itertools.count()
+        self.finished = itertools.count(1)
+        self.done = threading.Event()
 
     def run(self):
-        try:
-            self.fn(self.lo, self.hi)
-        except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
-            self.error = e
-        finally:
-            self.done.release()
+        while True:
+            i = next(self.next)
+            if i >= self.count:
+                return
+            try:
+                if self.error is None:
+                    self.fn(i * self.step, min(self.n, (i + 1) * self.step))
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                if self.error is None:
+                    self.error = e
+            if next(self.finished) == self.count:
+                self.done.set()
 
 
 def _serve(jobs: SimpleQueue) -> None:
@@ -103,42 +117,37 @@ def parts_for(n: int, unit: int = 1, min_part: int | None = None) -> int:
 
 
 def run_parts(fn, n: int, unit: int = 1, min_part: int | None = None,
-              chunk: int | None = None) -> None:
+              chunk: int | None = None, per_thread: int = 4) -> None:
     """Calls ``fn(lo, hi)`` for consecutive parts ``[lo, hi)`` covering ``range(n)``, in
     parallel when the ``n * unit`` elements are many enough; re-raises a part's error.
 
-    With ``chunk`` (elements, e.g. ``CHUNK``) each part is further walked in ranges of about
-    that many elements, one ``fn`` call each, so that a sequence of passes over a range runs
-    on data still in cache (for a chain of ufuncs this is up to ~2x faster than whole-array
-    passes, which are bound by memory bandwidth)."""
+    With ``chunk`` (elements, e.g. ``CHUNK``) the parts are about that many elements each,
+    so that a sequence of passes over a part runs on data still in cache (for a chain of
+    ufuncs this is up to ~2x faster than whole-array passes, which are bound by memory
+    bandwidth); without, about ``per_thread`` parts a thread. The parts' bounds depend on ``n``,
+    ``unit`` and ``chunk`` only, and the threads take them one at a time as they finish the
+    last, so a thread slowed by another process (or by a BLAS worker still spinning after
+    a product, which on a 2-core machine takes the second core for ~0.1 s) does fewer
+    parts instead of holding up the others."""
+    k = parts_for(n, unit, min_part)
     if chunk is not None and n * unit > chunk:
         step = max(1, chunk // max(1, unit))
-        whole = fn
-
-        def fn(lo, hi):
-            for s in range(lo, hi, step):
-                whole(s, min(s + step, hi))
-
-    k = parts_for(n, unit, min_part)
-    if k == 1:
+    elif k == 1:
         fn(0, n)
         return
-    bounds = [n * i // k for i in range(k + 1)]
-    jobs = _pool(k - 1)
-    parts = [_Part(fn, bounds[i], bounds[i + 1]) for i in range(1, k)]
-    for p in parts:
-        jobs.put(p)
-    error = None
-    try:
-        fn(bounds[0], bounds[1])
-    except BaseException as e:  # noqa: BLE001 - raised once the other parts are done
-        error = e
-    for p in parts:
-        p.done.acquire()
-        if error is None:
-            error = p.error
-    if error is not None:
-        raise error
+    else:
+        step = -(-n // (per_thread * k))
+    pieces = _Pieces(fn, n, step)
+    if k > 1 and pieces.count > 1:
+        jobs = _pool(k - 1)
+        for _ in range(min(k, pieces.count) - 1):
+            jobs.put(pieces)
+        pieces.run()
+        pieces.done.wait()
+    else:
+        pieces.run()
+    if pieces.error is not None:
+        raise pieces.error
 
 
 def flat_map(fn, out, *arrays) -> bool:
@@ -247,7 +256,7 @@ def matmul(a, b, bias=None):
     if parts_for(span, unit, MIN_PART_MACS) == 1:
         return _plain(a, b, bias)
     with _one_blas_thread():
-        run_parts(part, span, unit, MIN_PART_MACS)
+        run_parts(part, span, unit, MIN_PART_MACS, per_thread=1)
     return out
 
 

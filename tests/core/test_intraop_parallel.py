@@ -1,5 +1,6 @@
-"""``ember.ops._parallel.run_parts``: the split, errors raised in any part, nested calls run
-serially, and a forked child gets its own workers."""
+"""``ember.ops._parallel.run_parts``: the split (parts taken by whichever thread is free,
+bounds independent of the thread count), errors raised in any part, nested calls run
+serially in a worker, and a forked child gets its own workers."""
 
 import os
 import signal
@@ -28,12 +29,47 @@ def test_parts_cover_the_range_once(threads):
         with lock:
             seen.append((lo, hi, threading.current_thread().name))
 
-    _parallel.run_parts(fn, 10)
-    spans = sorted((lo, hi) for lo, hi, _ in seen)
-    assert spans == [(0, 2), (2, 5), (5, 7), (7, 10)]
-    names = {name for lo, _, name in seen if lo}
-    assert all(n.startswith("ember-intraop-") for n in names)
-    assert [name for lo, _, name in seen if lo == 0] == [threading.current_thread().name]
+    _parallel.run_parts(fn, 10)  # four parts a thread: 16 parts of 1 for 10 items
+    assert sorted((lo, hi) for lo, hi, _ in seen) == [(i, i + 1) for i in range(10)]
+    names = {name for _, _, name in seen}
+    assert all(n.startswith("ember-intraop-") or n == threading.current_thread().name
+               for n in names)
+    seen.clear()
+    _parallel.run_parts(fn, 100, per_thread=1)  # one part a thread
+    assert sorted((lo, hi) for lo, hi, _ in seen) == [(0, 25), (25, 50), (50, 75), (75, 100)]
+
+
+def test_chunk_bounds_do_not_depend_on_the_thread_count(threads):
+    spans = []
+    for n_threads in (1, 2, 3):
+        threads(n_threads)
+        seen: list = []
+        _parallel.run_parts(lambda lo, hi, seen=seen: seen.append((lo, hi)), 50, unit=10,
+                            chunk=70)
+        spans.append(sorted(seen))
+    assert spans[0] == spans[1] == spans[2] == [(i, min(50, i + 7)) for i in range(0, 50, 7)]
+
+
+def test_a_slow_thread_takes_fewer_parts(threads):
+    """A worker slowed down (as by a BLAS thread spinning on its core) leaves the remaining
+    parts to the caller instead of holding it up."""
+    import time
+
+    threads(2)
+    main = threading.current_thread().name
+    by_main = []
+
+    def fn(lo, hi):
+        if threading.current_thread().name == main:
+            by_main.append(lo)
+            time.sleep(0.002)
+        else:
+            time.sleep(0.2)
+
+    start = time.perf_counter()
+    _parallel.run_parts(fn, 40)  # 8 parts of 5
+    assert len(by_main) >= 6
+    assert time.perf_counter() - start < 0.35  # the slow worker's one part, not 4 of them
 
 
 def test_small_work_and_one_thread_run_in_the_caller(threads):
@@ -47,18 +83,19 @@ def test_small_work_and_one_thread_run_in_the_caller(threads):
 
 
 @pytest.mark.parametrize("failing", [0, 2])
-def test_an_error_in_any_part_is_raised_after_all_parts_ran(threads, failing):
+def test_an_error_in_any_part_is_raised_after_running_parts_end(threads, failing):
     threads(3)
     done = []
+    bad = [0, 3, 6][failing]
 
     def fn(lo, hi):
-        if lo == [0, 3, 6][failing]:
+        if lo == bad:
             raise ValueError(f"part {lo}")
         done.append(lo)
 
-    with pytest.raises(ValueError, match=f"part {[0, 3, 6][failing]}"):
-        _parallel.run_parts(fn, 9)
-    assert len(done) == 2
+    with pytest.raises(ValueError, match=f"part {bad}"):
+        _parallel.run_parts(fn, 9, per_thread=1)  # parts [0, 3), [3, 6), [6, 9)
+    assert bad not in done  # parts not yet started when it failed are skipped
     out = np.zeros(9)  # the pool still works afterwards
     _parallel.run_parts(lambda lo, hi: out.__setitem__(slice(lo, hi), 1), 9)
     assert out.sum() == 9
@@ -67,12 +104,24 @@ def test_an_error_in_any_part_is_raised_after_all_parts_ran(threads, failing):
 def test_nested_parts_run_serially_in_a_worker(threads):
     threads(2)
     inner = []
+    lock = threading.Lock()
+    main = threading.current_thread().name
 
     def outer(lo, hi):
-        _parallel.run_parts(lambda a, b: inner.append((lo, a, b)), 8)
+        def record(a, b):
+            with lock:
+                inner.append((lo, a, b, threading.current_thread().name))
+        _parallel.run_parts(record, 8, per_thread=1)
 
-    _parallel.run_parts(outer, 2)
-    assert sorted(inner) == [(0, 0, 4), (0, 4, 8), (1, 0, 8)]  # the worker's part: one call
+    _parallel.run_parts(outer, 2, per_thread=1)
+    for lo in (0, 1):  # each outer part's inner range covered once
+        spans = sorted((a, b) for o, a, b, _ in inner if o == lo)
+        assert spans in ([(0, 8)], [(0, 4), (4, 8)])
+    # an outer part run by a worker runs its inner parts itself, in one call
+    for lo in (0, 1):
+        names = {n for o, _, _, n in inner if o == lo}
+        if main not in names and len(names) == 1 and names.pop() != main:
+            assert sorted((a, b) for o, a, b, _ in inner if o == lo) == [(0, 8)]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -85,7 +134,8 @@ def test_forked_child_starts_its_own_workers(threads):
         code = 1
         try:
             out = np.zeros(100)
-            _parallel.run_parts(lambda lo, hi: out.__setitem__(slice(lo, hi), lo + 1), 100)
+            _parallel.run_parts(lambda lo, hi: out.__setitem__(slice(lo, hi), lo + 1), 100,
+                                per_thread=1)
             code = 0 if set(out) == {1, 51} else 2
         finally:
             os._exit(code)
@@ -148,11 +198,11 @@ def test_chunked_parts_cover_the_range_in_steps(threads):
         with lock:
             calls.append((lo, hi))
 
-    _parallel.run_parts(fn, 10, unit=3, chunk=9)  # 3 items a step, within parts [0,5), [5,10)
-    assert sorted(calls) == [(0, 3), (3, 5), (5, 8), (8, 10)]
+    _parallel.run_parts(fn, 10, unit=3, chunk=9)  # 3 items a part
+    assert sorted(calls) == [(0, 3), (3, 6), (6, 9), (9, 10)]
     calls.clear()
-    _parallel.run_parts(fn, 4, unit=3, chunk=100)  # under one chunk: one call per part
-    assert sorted(calls) == [(0, 2), (2, 4)]
+    _parallel.run_parts(fn, 4, unit=3, chunk=100)  # under one chunk: four parts a thread
+    assert sorted(calls) == [(0, 1), (1, 2), (2, 3), (3, 4)]
 
 
 def test_matmul_off_the_main_thread_is_numpy_as_is(threads, monkeypatch):
