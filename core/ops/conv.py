@@ -35,6 +35,10 @@ __all__ = ["conv", "conv_transpose", "im2col", "col2im", "unfold", "fold"]
 
 # gathered buffers up to this size are kept from forward for the weight gradient
 KEEP_COL_BYTES = 256 * 1024 * 1024
+# with a graph, windows that would be gathered in sample blocks are gathered whole and kept
+# (no second gather for the weight gradient) when at most this size, which bounds the
+# memory this adds per layer (see _forward_rows)
+KEEP_WHOLE_BYTES = 64 * 1024 * 1024
 # larger gathers are made and multiplied a block of samples at a time, each block about
 # this size: small enough to stay in the last-level cache between its copy and its product,
 # large enough that a 2-thread BLAS is not slowed by many short calls on a busy machine
@@ -329,7 +333,7 @@ def _forward_padded_rows(xp, x, w, pads, dilation, groups, wp, keep=False):
     length = _prod(out[:-1]) * wp
     flat, padded = _pad_flat(xp, x, pads, _row_tail(k, dilation))
     nb = _samples_per_chunk(n, c * _prod(k), length, x.dtype.itemsize)
-    if nb >= n or (keep and n * length * c * _prod(k) * x.dtype.itemsize <= KEEP_COL_BYTES):
+    if nb >= n or (keep and n * length * c * _prod(k) * x.dtype.itemsize <= KEEP_WHOLE_BYTES):
         col = _gather_padded_rows(xp, flat, 0, n, c, padded, k, dilation, out)
         return _matmul_groups(xp, w, col, groups), out, \
             (col if col.nbytes <= KEEP_COL_BYTES else None)
@@ -347,10 +351,10 @@ def _forward_rows(xp, x, w, stride, pads, dilation, groups, keep=False):
     gradient (else None). Large inputs are gathered a few samples at a time: each block
     of windows is multiplied while it is still in cache (a third faster for the
     small-channel layers of CIFAR ResNets than one large gather), unless ``keep`` (a graph
-    may need the weight gradient) and the whole buffer is small enough to keep: gathering
-    it again for the weight gradient costs more than the blocks save (2 cores, forward and
-    both gradients: ResNet-20's 16->32 3x3/2 layer at batch 128 37-38 -> 27-28 ms, a 64->128
-    3x3/2 layer on 56x56 maps at batch 32 138-158 -> 122-125 ms)."""
+    may need the weight gradient) and the whole buffer is at most ``KEEP_WHOLE_BYTES``:
+    gathering it again for the weight gradient costs more than the blocks save (2 cores,
+    forward and both gradients: ResNet-20's 16->32 3x3/2 layer at batch 128 37-38 -> 27-28
+    ms, a 64->128 3x3/2 layer on 56x56 maps at batch 32 138-158 -> 122-125 ms)."""
     n, o, k = x.shape[0], w.shape[0], w.shape[2:]
     if _pointwise(k, pads):
         xs = _subsample(x, stride)
@@ -364,7 +368,7 @@ def _forward_rows(xp, x, w, stride, pads, dilation, groups, keep=False):
     length = _prod(out)
     rows = w.shape[1] * groups * _prod(k)
     nb = _samples_per_chunk(n, rows, length, x.dtype.itemsize)
-    if nb >= n or (keep and n * rows * length * x.dtype.itemsize <= KEEP_COL_BYTES):
+    if nb >= n or (keep and n * rows * length * x.dtype.itemsize <= KEEP_WHOLE_BYTES):
         col, _ = im2col(xp, x, k, stride, pads, dilation)
         return _matmul_groups(xp, w, col, groups), out, \
             (col if col.nbytes <= KEEP_COL_BYTES else None)

@@ -218,14 +218,15 @@ def test_strided_input_gradient_random_geometries(seed):
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Makes every gather run in blocks of one or a few samples (conv.CHUNK_BYTES), also
-    with a graph: by default no gathered buffer is small enough to keep (KEEP_COL_BYTES),
-    so a forward that may need the weight gradient is blocked too and the weight gradient
-    gathers again."""
+    with a graph: by default no gathered buffer is small enough to keep (KEEP_COL_BYTES,
+    KEEP_WHOLE_BYTES), so a forward that may need the weight gradient is blocked too and
+    the weight gradient gathers again."""
     import ember.ops.conv as conv_ops
 
     def set_bytes(n, keep=0):
         monkeypatch.setattr(conv_ops, "CHUNK_BYTES", n)
         monkeypatch.setattr(conv_ops, "KEEP_COL_BYTES", keep)
+        monkeypatch.setattr(conv_ops, "KEEP_WHOLE_BYTES", keep)
     return set_bytes
 
 
