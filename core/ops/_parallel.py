@@ -124,10 +124,10 @@ def run_parts(fn, n: int, unit: int = 1, min_part: int | None = None,
     With ``chunk`` (elements, e.g. ``CHUNK``) the parts are about that many elements each,
     so that a sequence of passes over a part runs on data still in cache (for a chain of
     ufuncs this is up to ~2x faster than whole-array passes, which are bound by memory
-    bandwidth); without, about ``per_thread`` parts a thread. The parts' bounds depend on ``n``,
-    ``unit`` and ``chunk`` only, and the threads take them one at a time as they finish the
-    last, so a thread slowed by another process (or by a BLAS worker still spinning after
-    a product, which on a 2-core machine takes the second core for ~0.1 s) does fewer
+    bandwidth), their bounds set by ``n``, ``unit`` and ``chunk`` alone; without, about
+    ``per_thread`` parts a thread. The threads take the parts one at a time as they finish
+    the last, so a thread slowed by another process (or by a BLAS worker still spinning
+    after a product, which on a 2-core machine takes the second core for ~0.1 s) does fewer
     parts instead of holding up the others."""
     k = parts_for(n, unit, min_part)
     if chunk is not None and n * unit > chunk:
