@@ -221,16 +221,19 @@ def pack(x, plan: ShiftPlan):
     return buf
 
 
-def columns(buf, plan: ShiftPlan):
+def columns(buf, plan: ShiftPlan, lo: int = 0, hi: int | None = None, out=None):
     """The (K*C, P) matrix of every tap's shifted view of ``buf`` (rows ordered (tap,
-    channel)): K contiguous copies, for convolutions with few input channels."""
+    channel)): K contiguous copies, for convolutions with few input channels. With ``lo``,
+    ``hi``: only output positions [lo, hi), written into ``out`` ((K, C, hi - lo),
+    contiguous) when given."""
     p = plan
+    hi = p.grid if hi is None else hi
     blocks = buf.reshape(p.sh * p.sw, p.c, p.chan)
-    col = np.empty((len(p.taps), p.c, p.grid), dtype=buf.dtype)
+    col = np.empty((len(p.taps), p.c, hi - lo), dtype=buf.dtype) if out is None else out
     for t, phase, r, q in p.taps:  # one copy per kernel offset
-        s = r * p.row + q
-        col[t] = blocks[phase, :, s:s + p.grid]
-    return col.reshape(len(p.taps) * p.c, p.grid)
+        s = r * p.row + q + lo
+        col[t] = blocks[phase, :, s:s + hi - lo]
+    return col.reshape(len(p.taps) * p.c, hi - lo)
 
 
 def convolve_in_blocks(buf, w, plan: ShiftPlan):
@@ -241,19 +244,20 @@ def convolve_in_blocks(buf, w, plan: ShiftPlan):
     block; 4096 and 16384-32768 were slower)."""
     p = plan
     o, k = w.shape[0], len(p.taps)
-    w2 = _taps_first(w.astype(buf.dtype, copy=False), p).transpose(1, 0, 2).reshape(o, -1)
-    blocks = buf.reshape(p.sh * p.sw, p.c, p.chan)
+    w2 = _tap_matrix(w.astype(buf.dtype, copy=False), p)
     step = max(256, BLOCK_BYTES // (k * p.c * buf.itemsize))
     y = np.empty((o, p.grid), dtype=buf.dtype)
-    col = np.empty((k, p.c, min(step, p.grid)), dtype=buf.dtype)
+    block = np.empty((k, p.c, min(step, p.grid)), dtype=buf.dtype)  # reused by full blocks
     for lo in range(0, p.grid, step):  # blocks of positions (a few dozen), not per position
         hi = min(p.grid, lo + step)
-        part = col[:, :, :hi - lo]
-        for t, phase, r, q in p.taps:
-            s = r * p.row + q + lo
-            part[t] = blocks[phase, :, s:s + hi - lo]
-        np.matmul(w2, part.reshape(k * p.c, hi - lo), out=y[:, lo:hi])
+        col = columns(buf, p, lo, hi, block if hi - lo == block.shape[2] else None)
+        np.matmul(w2, col, out=y[:, lo:hi])
     return y
+
+
+def _tap_matrix(w, plan: ShiftPlan):
+    """``w`` (O, C, *k) as the (O, K*C) matrix that multiplies ``columns``."""
+    return _taps_first(w, plan).transpose(1, 0, 2).reshape(w.shape[0], -1)
 
 
 def _taps_first(w, plan: ShiftPlan):
@@ -269,9 +273,9 @@ def convolve(buf, w, plan: ShiftPlan, col=None):
     products measured 30% slower); with ``col`` (from ``columns``), one product."""
     p = plan
     o = w.shape[0]
-    wk = _taps_first(w.astype(buf.dtype, copy=False), p)  # (K, O, C)
     if col is not None:
-        return np.matmul(wk.transpose(1, 0, 2).reshape(o, -1), col)
+        return np.matmul(_tap_matrix(w.astype(buf.dtype, copy=False), p), col)
+    wk = _taps_first(w.astype(buf.dtype, copy=False), p)  # (K, O, C)
     gemm = _blas.gemm(buf.dtype)
     y = np.empty((o, p.grid), dtype=buf.dtype)
     for n, tap in enumerate(p.taps):  # one product per kernel offset (kh*kw of them)
