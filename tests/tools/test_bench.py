@@ -88,3 +88,44 @@ def test_cross_check_marks_mismatch():
     entry = {"kind": "infer", "frameworks": {"ember": good, "torch": good}}
     aggregate.cross_check(entry)
     assert entry["check"] == "ok"
+
+
+def test_device_option_reaches_every_child(tmp_path):
+    pytest.importorskip("torch")
+    results, table = _bench(tmp_path, "--frameworks", "torch", "--only", "mlp_infer",
+                            "--device", "cpu", "--no-ceilings")
+    assert results["meta"]["device"] == "cpu" and table.startswith("ember bench: cpu,")
+    run = results["workloads"]["mlp_infer"]["frameworks"]["torch"]["runs"][0]
+    assert run["status"] == "ok" and run["device"] == "cpu"
+
+
+def test_unavailable_device_degrades_the_row(tmp_path):
+    ember = _import("ember")
+    if ember.cuda.is_available():
+        pytest.skip("checks the no-CUDA behaviour")
+    results, table = _bench(tmp_path, "--frameworks", "ember", "--only", "mlp_infer",
+                            "--device", "cuda", "--no-ceilings")
+    r = results["workloads"]["mlp_infer"]["frameworks"]["ember"]
+    assert r["status"] == "unsupported" and r["runs"][0]["phase"] == "build"
+    assert "ember: unsupported" in table
+
+
+def test_gpu_steps_are_timed_to_a_synchronize():
+    worker = _import("tools.bench.worker")
+    calls = []
+
+    class FakeCuda:
+        @staticmethod
+        def synchronize():
+            calls.append("sync")
+
+    class FakeFw:
+        cuda = FakeCuda
+
+    def step():
+        calls.append("step")
+        return 1.5
+
+    assert worker._synchronized(FakeFw, step, "cpu") is step
+    timed = worker._synchronized(FakeFw, step, "cuda:0")
+    assert timed() == 1.5 and calls == ["step", "sync"]

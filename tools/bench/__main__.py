@@ -32,10 +32,13 @@ def parse(argv):
     p.add_argument("--budget", type=float, help="seconds after which a child stops timing")
     p.add_argument("--timeout", type=float, help="seconds before a child is killed")
     p.add_argument("--no-ceilings", action="store_true", help="skip the numpy ceilings")
+    p.add_argument("--device", default="cpu",
+                   help="device the models and inputs live on, e.g. cuda (default cpu); "
+                        "GPU steps are timed up to a device synchronize")
     a = p.parse_args(argv)
     return Options(frameworks=a.frameworks, only=a.only, threads=a.threads, rounds=a.rounds,
                    quick=a.quick, iters=a.iters, warmup=a.warmup, budget_s=a.budget,
-                   timeout_s=a.timeout, ceilings=not a.no_ceilings), a.json
+                   timeout_s=a.timeout, ceilings=not a.no_ceilings, device=a.device), a.json
 
 
 def main(argv=None):

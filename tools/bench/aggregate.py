@@ -31,7 +31,8 @@ def summarize(workload, runs):
                other_cpus=round(statistics.mean(others), 2) if others else None,
                fingerprint=runs[0].get("fingerprint"),
                run_peak_mb=max((r.get("run_peak_mb") or 0) for r in runs) or None,
-               peak_rss_mb=max((r.get("peak_rss_mb") or 0) for r in runs) or None)
+               peak_rss_mb=max((r.get("peak_rss_mb") or 0) for r in runs) or None,
+               gpu_peak_mb=max((r.get("gpu_peak_mb") or 0) for r in runs) or None)
     if workload.unit == "us/op":
         out["throughput"] = ms * 1e3 / workload.items
     else:

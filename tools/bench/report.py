@@ -4,7 +4,8 @@ JSON layout: ``meta`` (run settings, versions, load average at start and end), `
 (numpy matmul GFLOP/s and copy GB/s) and ``workloads``: per workload its ``kind``, ``unit``,
 ``flops`` per step, ``check`` (ok / MISMATCH / FAIL / self / -) and per framework its
 ``status``, ``median_ms``, ``round_medians_ms``, ``throughput`` (in ``unit``), ``gflops``,
-``ceiling_fraction``, ``run_peak_mb``, ``peak_rss_mb``, ``loadavg_1m``, ``other_cpus`` (CPUs
+``ceiling_fraction``, ``run_peak_mb``, ``peak_rss_mb``, ``gpu_peak_mb`` (GPU runs),
+``loadavg_1m``, ``other_cpus`` (CPUs
 used by other processes while timing), ``noisy``, ``fingerprint``, ``ratio`` (to torch),
 ``error`` and the raw per-round ``runs`` (every step time, losses, load average at start and
 end, CPU contention).
@@ -42,7 +43,7 @@ def _gflops(r):
 
 
 def _mb(r):
-    mb = r.get("run_peak_mb") or r.get("peak_rss_mb")
+    mb = r.get("gpu_peak_mb") or r.get("run_peak_mb") or r.get("peak_rss_mb")
     return "-" if mb is None else f"{mb:,.0f}"
 
 
@@ -96,7 +97,8 @@ def table(results):
     end = "/".join(f"{x:.2f}" for x in meta.get("loadavg_end", ()))
     mm = ceil.get("matmul_gflops")
     lines = [
-        f"ember bench: {meta['threads']} threads, {meta['rounds']} round(s)"
+        f"ember bench: {meta.get('device', 'cpu')}, {meta['threads']} threads, "
+        f"{meta['rounds']} round(s)"
         f"{', quick' if meta['quick'] else ''}, load avg {load} -> {end}, "
         f"{meta.get('duration_s', 0):.0f} s",
         f"numpy ceilings: matmul {mm} GFLOP/s ({ceil.get('matmul_n')}^2 float32), "
@@ -116,8 +118,8 @@ def table(results):
         f"{NOISY - 1:.0%}); {'x/' + REFERENCE}: time ratio",
         "thru: samples/s, tokens/s or microseconds per op; GF/s: analytic FLOPs / median time "
         "(% of the numpy matmul ceiling)",
-        "MB: peak RSS while warming up and timing; load: 1-min load average as runs began "
-        "(counts the benchmark itself);",
+        "MB: peak RSS while warming up and timing (on a GPU: peak device memory allocated);",
+        "load: 1-min load average as runs began (counts the benchmark itself);",
         "busy: CPUs kept busy by other processes while timing; check: ok = agrees with torch on "
         "shared weights, self = loss finite and falling",
     ]

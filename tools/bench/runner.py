@@ -44,6 +44,7 @@ class Options:
     budget_s: float | None = None
     timeout_s: float | None = None
     ceilings: bool = True
+    device: str = "cpu"
 
     def settings(self, workload):
         """(warmup, iters, budget_s) for one child running ``workload``."""
@@ -112,7 +113,7 @@ def _run_workload(workload, opts, env, weights, progress):
             else:
                 spec = {"framework": name, "workload": workload.name, "weights": weights,
                         "threads": opts.threads, "warmup": warmup, "iters": iters,
-                        "budget_s": budget}
+                        "budget_s": budget, "device": opts.device}
                 res = _worker(spec, env, opts.child_timeout)
             runs[name].append(res)
             progress[0] += 1
@@ -181,7 +182,8 @@ def run_suite(opts):
     started = time.time()
     meta = {"started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             "frameworks": opts.frameworks, "threads": opts.threads, "rounds": opts.n_rounds,
-            "quick": opts.quick, "cpu_count": os.cpu_count(), "platform": platform.platform(),
+            "quick": opts.quick, "device": opts.device, "cpu_count": os.cpu_count(),
+            "platform": platform.platform(),
             "python": platform.python_version(), "numpy": np.__version__,
             "loadavg_start": os.getloadavg()}
     _log(f"load average {meta['loadavg_start']}")

@@ -36,7 +36,7 @@ def _set_threads(fw, threads, out):
         out["threads_error"] = _error(exc)
 
 
-def _build(fw, workload, weights_path):
+def _build(fw, workload, weights_path, device):
     from .models import MODELS
     from .weights import load
 
@@ -47,7 +47,21 @@ def _build(fw, workload, weights_path):
         model = MODELS[workload.model](fw)
         if weights_path:
             load(fw, model, weights_path)
-    return workload.setup(fw, model)
+        model = model.to(device)
+    return workload.setup(fw, model, device)
+
+
+def _synchronized(fw, step, device):
+    """``step`` followed by waiting for the device's queued kernels (GPU timing)."""
+    if not str(device).startswith("cuda"):
+        return step
+
+    def run():
+        result = step()
+        fw.cuda.synchronize()
+        return result
+
+    return run
 
 
 def _time(step, workload, spec, out):
@@ -97,7 +111,9 @@ def run(spec):
         out["version"] = str(getattr(fw, "__version__", "?"))
         _set_threads(fw, spec["threads"], out)
         phase = "build"
-        step = _build(fw, workload, spec.get("weights"))
+        device = spec.get("device", "cpu")
+        out["device"] = device
+        step = _synchronized(fw, _build(fw, workload, spec.get("weights"), device), device)
         phase = "run"
         result = _time(step, workload, spec, out)
         phase = "check"
@@ -112,6 +128,11 @@ def run(spec):
         out.update(status="unsupported", phase=phase, error=_error(exc),
                    traceback=traceback.format_exc(limit=-4)[-2000:])
     out["run_peak_mb"] = status_mb("VmHWM") if out.get("peak_reset") else None
+    if str(out.get("device", "cpu")).startswith("cuda") and phase != "import":
+        try:  # the device's peak is what matters there; host RSS is mostly the runtime
+            out["gpu_peak_mb"] = round(fw.cuda.max_memory_allocated() / 2**20, 1)
+        except Exception as exc:
+            out["gpu_peak_error"] = _error(exc)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["loadavg_end"] = os.getloadavg()
     return out

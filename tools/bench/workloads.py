@@ -1,7 +1,8 @@
 """The benchmark workloads, each written once against the PyTorch API of a module ``fw``.
 
-A workload's ``setup(fw, model)`` returns ``step()``, one timed iteration: a training step
-returns its loss as a float, anything else returns its output. Inputs come from a seeded numpy
+A workload's ``setup(fw, model, device)`` returns ``step()``, one timed iteration on
+``device`` (the model is already there): a training step returns its loss as a float, anything
+else returns its output. Inputs come from a seeded numpy
 generator, so every framework sees the same batch; the same batch is used at every step, which
 makes "the loss falls" a fair self-check. FLOPs are counted analytically (convolutions, linear
 layers and attention products); a training step counts as three forward passes.
@@ -51,10 +52,15 @@ def _rng(seed):
     return np.random.default_rng(seed)
 
 
-def _images(fw, seed, batch, channels, size, classes):
+def _put(fw, array, device):
+    """A framework tensor on ``device`` holding a numpy ``array``."""
+    return fw.from_numpy(array).to(device)
+
+
+def _images(fw, seed, batch, channels, size, classes, device):
     rng = _rng(seed)
     x = rng.standard_normal((batch, channels, size, size), dtype=np.float32)
-    return fw.from_numpy(x), fw.from_numpy(rng.integers(0, classes, batch))
+    return _put(fw, x, device), _put(fw, rng.integers(0, classes, batch), device)
 
 
 def _train(fw, model, loss_fn, lr, momentum=0.0, weight_decay=0.0, clip=None):
@@ -91,51 +97,51 @@ def _classifier_step(fw, model, x, y, **sgd):
     return _train(fw, model, lambda: cross_entropy(model(x), y), **sgd)
 
 
-def mlp_train(fw, model):
+def mlp_train(fw, model, device):
     rng = _rng(1)
-    x = fw.from_numpy(rng.standard_normal((128, 784), dtype=np.float32))
-    y = fw.from_numpy(rng.integers(0, 10, 128))
+    x = _put(fw, rng.standard_normal((128, 784), dtype=np.float32), device)
+    y = _put(fw, rng.integers(0, 10, 128), device)
     return _classifier_step(fw, model, x, y, lr=0.1)
 
 
-def mlp_infer(fw, model):
-    x = fw.from_numpy(_rng(2).standard_normal((128, 784), dtype=np.float32))
+def mlp_infer(fw, model, device):
+    x = _put(fw, _rng(2).standard_normal((128, 784), dtype=np.float32), device)
     return _infer(fw, model, lambda: model(x))
 
 
-def cnn_train(fw, model):
-    x, y = _images(fw, 3, 64, 1, 28, 10)
+def cnn_train(fw, model, device):
+    x, y = _images(fw, 3, 64, 1, 28, 10, device)
     return _classifier_step(fw, model, x, y, lr=0.002)
 
 
-def resnet20_train(fw, model):
-    x, y = _images(fw, 4, 128, 3, 32, 10)
+def resnet20_train(fw, model, device):
+    x, y = _images(fw, 4, 128, 3, 32, 10, device)
     return _classifier_step(fw, model, x, y, lr=0.1, momentum=0.9, weight_decay=1e-4)
 
 
-def imagenet_infer(fw, model):
-    x, _ = _images(fw, 5, 8, 3, 224, 1000)
+def imagenet_infer(fw, model, device):
+    x, _ = _images(fw, 5, 8, 3, 224, 1000, device)
     return _infer(fw, model, lambda: model(x))
 
 
-def imagenet_train(fw, model):
-    x, y = _images(fw, 6, 8, 3, 224, 1000)
+def imagenet_train(fw, model, device):
+    x, y = _images(fw, 6, 8, 3, 224, 1000, device)
     return _classifier_step(fw, model, x, y, lr=0.001, momentum=0.9, weight_decay=1e-4)
 
 
-def bert_infer(fw, model):
-    ids = fw.from_numpy(_rng(7).integers(0, 30522, (8, 128)))
-    types = fw.from_numpy(np.zeros((8, 128), dtype=np.int64))
+def bert_infer(fw, model, device):
+    ids = _put(fw, _rng(7).integers(0, 30522, (8, 128)), device)
+    types = _put(fw, np.zeros((8, 128), dtype=np.int64), device)
     return _infer(fw, model, lambda: model(ids, types))
 
 
-def gpt2_forward(fw, model):
-    ids = fw.from_numpy(_rng(8).integers(0, 50257, (4, 256)))
+def gpt2_forward(fw, model, device):
+    ids = _put(fw, _rng(8).integers(0, 50257, (4, 256)), device)
     return _infer(fw, model, lambda: model(ids)[0])
 
 
-def gpt2_generate(fw, model):
-    prompt = fw.from_numpy(_rng(9).integers(0, 50257, (1, PROMPT)))
+def gpt2_generate(fw, model, device):
+    prompt = _put(fw, _rng(9).integers(0, 50257, (1, PROMPT)), device)
     return _infer(fw, model, lambda: greedy_generate(fw, model, prompt, NEW_TOKENS))
 
 
@@ -145,9 +151,9 @@ def _generated(result):
             "output": summarize(to_numpy(first_logits))}
 
 
-def lstm_train(fw, model):
+def lstm_train(fw, model, device):
     data = _rng(10).integers(0, LSTM_VOCAB, (BPTT + 1, LSTM_BATCH))
-    x, y = fw.from_numpy(data[:-1].copy()), fw.from_numpy(data[1:].reshape(-1).copy())
+    x, y = _put(fw, data[:-1].copy(), device), _put(fw, data[1:].reshape(-1).copy(), device)
     cross_entropy = fw.nn.functional.cross_entropy
     state = [None]
 
@@ -160,10 +166,10 @@ def lstm_train(fw, model):
     return _train(fw, model, loss, lr=20.0, clip=0.25)
 
 
-def op_overhead(fw, _model):
-    a = fw.tensor(2.0, requires_grad=True)
-    b = fw.tensor(3.0, requires_grad=True)
-    c = fw.tensor(1.0, requires_grad=True)
+def op_overhead(fw, _model, device):
+    a = fw.tensor(2.0, requires_grad=True, device=device)
+    b = fw.tensor(3.0, requires_grad=True, device=device)
+    c = fw.tensor(1.0, requires_grad=True, device=device)
 
     def step():
         for _ in range(OVERHEAD_INNER):

@@ -25,7 +25,7 @@ def _classes(fw):
             self.LayerNorm = nn.LayerNorm(HIDDEN, eps=LN_EPS)
 
         def forward(self, ids, token_types):
-            positions = fw.arange(ids.shape[1])
+            positions = fw.arange(ids.shape[1], device=ids.device)
             x = self.word_embeddings(ids) + self.position_embeddings(positions)
             return self.LayerNorm(x + self.token_type_embeddings(token_types))
 

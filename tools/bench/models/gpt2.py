@@ -70,10 +70,11 @@ def _classes(fw):
             """Logits (batch, t, vocab) for ``ids`` (batch, t) and the extended cache."""
             start = 0 if past is None else past[0][0].shape[2]
             t = ids.shape[1]
-            x = self.wte(ids) + self.wpe(fw.arange(start, start + t))
+            x = self.wte(ids) + self.wpe(fw.arange(start, start + t, device=ids.device))
             mask = None
             if t > 1:  # causal: query i may see keys up to start + i
-                mask = fw.triu(fw.full((t, start + t), MASKED), diagonal=start + 1)
+                full = fw.full((t, start + t), MASKED, device=ids.device)
+                mask = fw.triu(full, diagonal=start + 1)
             present = []
             for i, block in enumerate(self.h):
                 x, kv = block(x, None if past is None else past[i], mask)
