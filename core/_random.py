@@ -36,14 +36,16 @@ class Generator:
     def _reset(self) -> None:
         if self.device.type == "cpu":
             self._rng = TorchStream(self._seed)
-        else:  # pragma: no cover - cuda
-            cp = _device.cupy_module()
-            with cp.cuda.Device(self.device.index or 0):
-                self._rng = _CudaRng(cp, cp.random.default_rng(self._seed))
+        else:  # made on first draw: seeding alone (as a forked DataLoader worker does) must
+            self._rng = None  # not touch CUDA, which a fork of a CUDA process cannot use
 
     @property
     def rng(self):
         """The underlying numpy (or cupy) generator."""
+        if self._rng is None:  # pragma: no cover - cuda
+            cp = _device.cupy_module()
+            with cp.cuda.Device(self.device.index or 0):
+                self._rng = _CudaRng(cp, cp.random.default_rng(self._seed))
         return self._rng
 
     def manual_seed(self, seed: int) -> Generator:
@@ -253,6 +255,10 @@ def normal_array(rng, shape, mean: float, std: float, dtype, contiguous: bool = 
 def generator_for(device, generator=None):
     """The numpy/cupy generator to draw from for ``device``."""
     if generator is not None:
+        gen_type = generator.device.type
+        if gen_type != device.type and device.type != "meta":
+            raise RuntimeError(f"Expected a '{device.type}' device type for generator but "
+                               f"found '{gen_type}'")
         return generator.rng
     if device.type == "cpu":
         return default_generator.rng

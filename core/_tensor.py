@@ -190,20 +190,11 @@ class Tensor:
 
     def storage_offset(self) -> int:
         """Offset in elements of the first element within the base array's memory."""
-        base = self._data
-        if type(base) is _MetaArray:
+        if type(self._data) is _MetaArray or self._data.size == 0:
             return 0
-        while base.base is not None and hasattr(base.base, "__array_interface__"):
-            base = base.base
-        if base is self._data or self._data.size == 0:
-            return 0
-        xp = _device.array_module(self.device)
-        if xp is np:
-            a = self._data.__array_interface__["data"][0]
-            b = base.__array_interface__["data"][0]
-        else:  # pragma: no cover - cuda
-            a, b = self._data.data.ptr, base.data.ptr
-        return (a - b) // self._data.itemsize
+        from .ops.shape import _storage_info
+
+        return _storage_info(self._data)[1]
 
     def is_contiguous(self, memory_format=None) -> bool:
         """True when the elements are laid out in row-major order without gaps (or, with

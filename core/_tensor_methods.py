@@ -7,6 +7,7 @@ import numpy as np
 
 from . import _device, _dtype, _shared_memory
 from . import _memory_format as _mf
+from ._array_flags import writeable
 from ._meta import meta_array
 from ._tensor import Tensor
 from .autograd.grad_mode import _State
@@ -168,7 +169,7 @@ def _make_inplace(name: str, fn):
                         return self
             result = fn(self, *args, **kwargs)
             check_result_fits(self, result._data, name + "_")
-            if not self._data.flags.writeable:
+            if not writeable(self._data):
                 raise RuntimeError(f"{name}_: unsupported operation: the tensor is a "
                                    "broadcast (expanded) view; clone it first.")
             return _write(self, result)
@@ -194,7 +195,7 @@ def _fast_inplace(self: Tensor, name: str, other) -> bool:
         return False
     if name == "div" and a.dtype.kind != "f":
         return False
-    if not a.flags.writeable:
+    if not writeable(a):
         return False
     ufunc = _INPLACE_UFUNC[name]
     if not (a.size >= 2 * _parallel.MIN_PART and type(a) is np.ndarray and
@@ -747,10 +748,12 @@ def _surface() -> None:
                                    "in-place operation.")
             if self.is_meta:  # no values to fill
                 return self
-            arr = random_ops.fill_random(self, kind, args, kwargs, generator)
+            xp = xp_of(self._data)
+            # a CPU generator's draws come on the host
+            arr = xp.asarray(random_ops.fill_random(self, kind, args, kwargs, generator))
             if needs_graph(self):
                 return commit_inplace(self, _Fill.apply(self, Tensor._make(arr)), kind + "_")
-            xp_of(self._data).copyto(self._data, arr, casting="unsafe")
+            xp.copyto(self._data, arr, casting="unsafe")
             self._vc[0] += 1
             return self
         f.__name__ = kind + "_"

@@ -240,6 +240,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None,
         values = values.to(dtype)
     if device is not None:
         values, indices = values.to(device), indices.to(device)
+    elif indices.device != values.device:  # the coordinates follow the values
+        indices = indices.to(values.device)
     if indices._data.dtype.kind not in "iu":
         raise RuntimeError(f"indices must be an int64 tensor, got {indices.dtype}")
     if indices.ndim != 2:
@@ -304,7 +306,9 @@ def _csr(xp, values, rows, cols, shape):
         return scipy.sparse.csr_matrix((values, (rows, cols)), shape=shape)
     import cupyx.scipy.sparse  # pragma: no cover - cuda
 
-    return cupyx.scipy.sparse.coo_matrix((values, (rows, cols)), shape=shape).tocsr()
+    rows, cols = xp.asarray(rows).reshape(-1), xp.asarray(cols).reshape(-1)  # pragma: no cover
+    return cupyx.scipy.sparse.coo_matrix((values.reshape(-1), (rows, cols)),  # pragma: no cover
+                                         shape=shape).tocsr()
 
 
 class SparseMM(Op):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import weakref
 
+from .._array_flags import writeable
+
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_tensors_hooks", "save_on_cpu",
            "disable_saved_tensors_hooks"]
 
@@ -238,7 +240,7 @@ class AccumulateGrad(Node):
             if not create_graph:
                 is_view = grad._base is not None  # detach() drops _base: ask first
                 grad = grad.detach()
-                if shared or is_view or not grad._data.flags.writeable:
+                if shared or is_view or not writeable(grad._data):
                     grad = grad.clone()
             t.grad = grad
         elif create_graph:
@@ -246,7 +248,7 @@ class AccumulateGrad(Node):
         else:
             old = t.grad._data
             new = grad._data
-            if old.shape == new.shape and old.dtype == new.dtype and old.flags.writeable \
+            if old.shape == new.shape and old.dtype == new.dtype and writeable(old) \
                     and type(old) is type(new):
                 old += new
                 t.grad._vc[0] += 1

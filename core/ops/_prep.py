@@ -26,6 +26,12 @@ class ToDtype(Op):
         self.src = x.dtype
         if self.dst in _FLOAT8:  # PyTorch's saturating / sign-free float8 conversions
             return _float8.astype(_xp(x), x, self.dst)
+        dst = np.dtype(self.dst)
+        if dst.kind in "iu" and dst.itemsize < 8 and x.dtype.kind == "f" and \
+                type(x) is not _ndarray:  # pragma: no cover - cuda
+            # GPUs saturate float -> narrow int; the CPU (and PyTorch there) truncates to a
+            # wide integer and wraps, which going through int64 reproduces
+            return x.astype(np.int64).astype(dst)
         return x.astype(self.dst)
 
     def backward(self, g):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_flags import writeable
 from .._tensor import Tensor, _wrap_dim
 from ._prep import as_tensor_arg, cast, check_same_device, unbroadcast
 from .inplace import commit_inplace, needs_graph
@@ -40,6 +41,9 @@ def _convert_index(idx, x: Tensor):
                 continue
             out.append(a)
             basic = False
+        elif _on_device(i):  # a CUDA array: the advanced half of a split index
+            out.append(i)
+            basic = False
         elif isinstance(i, (list, np.ndarray, range)):
             a = np.asarray(i)
             if a.dtype == object:
@@ -66,7 +70,14 @@ def _convert_index(idx, x: Tensor):
     return tuple(out), basic
 
 
+def _on_device(a) -> bool:
+    """True for a CuPy array."""
+    return hasattr(a, "__cuda_array_interface__") and not isinstance(a, Tensor)
+
+
 def _check_bounds(idx, shape):
+    """Raises IndexError for an integer (or, on CUDA, integer array) index out of range:
+    numpy checks its own arrays, CuPy wraps out-of-range array indices around silently."""
     dim = 0
     for i in idx:
         if i is None:
@@ -82,6 +93,8 @@ def _check_bounds(idx, shape):
             if not -shape[dim] <= i < shape[dim]:
                 raise IndexError(f"index {i} is out of bounds for dimension {dim} with size "
                                  f"{shape[dim]}")
+        elif _on_device(i) and i.dtype.kind in "iu" and dim < len(shape):
+            _check_range(i, shape[dim], dim)
         dim += 1 if not (hasattr(i, "dtype") and i.dtype.kind == "b") else i.ndim
 
 
@@ -146,9 +159,9 @@ def getitem(x: Tensor, idx) -> Tensor:
         from ..func._batched import getitem_batched
 
         return getitem_batched(x, idx)
-    if basic:
+    if basic or type(x._data) is not np.ndarray:
         _check_bounds(index, x._data.shape)
-    else:
+    if not basic:
         split = _split_ints(index, x._data.ndim)
         if split is not None:
             return getitem(getitem(x, split[0]), split[1])
@@ -199,7 +212,14 @@ def _add_at(xp, out, index, v):
     else:  # pragma: no cover - cuda
         import cupyx
 
-        cupyx.scatter_add(out, index, xp.broadcast_to(v, out[index].shape))
+        v = xp.broadcast_to(v, out[index].shape)
+        if out.dtype.kind == "c":  # CuPy's scatter_add takes real types only
+            parts = [out.real.copy(), out.imag.copy()]
+            cupyx.scatter_add(parts[0], index, v.real)
+            cupyx.scatter_add(parts[1], index, v.imag)
+            out[...] = parts[0] + 1j * parts[1]
+        else:
+            cupyx.scatter_add(out, index, v)
 
 
 def _unique_index(index) -> bool:
@@ -229,9 +249,9 @@ def _value_tensor(value, like: Tensor) -> Tensor:
 def setitem(x: Tensor, idx, value) -> None:
     """``x[idx] = value``, in place."""
     index, basic = _convert_index(idx, x)
-    if basic:
+    if basic or type(x._data) is not np.ndarray:
         _check_bounds(index, x._data.shape)
-    else:
+    if not basic:
         split = _split_ints(index, x._data.ndim)
         if split is not None:  # integers first (a view), then the advanced part into it
             _check_bounds(split[0], x._data.shape)
@@ -379,11 +399,25 @@ def _put_along(xp, out, idx, src, dim, reduce):
         if xp is np:
             np.add.at(out, full, src)
         else:  # pragma: no cover - cuda
-            import cupyx
+            _add_at(xp, out, full, src)
+    elif xp is np:
+        out[full] = src  # numpy writes repeated targets in order: the last one stays
+    else:  # pragma: no cover - cuda
+        assign_last_wins(xp, out, full, src)
 
-            cupyx.scatter_add(out, full, src)
-    else:
-        out[full] = src
+
+def assign_last_wins(xp, out, index, src):
+    """``out[index] = src`` where a target named twice keeps the last value, as numpy and
+    PyTorch's CPU kernels leave it (a GPU's parallel writes would leave any of them)."""
+    full = xp.broadcast_arrays(*index)
+    flat = xp.ravel_multi_index(tuple(full), out.shape).reshape(-1)
+    src = xp.broadcast_to(src, full[0].shape).reshape(-1)
+    order = xp.argsort(flat, kind="stable")
+    sorted_flat = flat[order]
+    last = xp.ones(flat.shape, dtype=bool)
+    last[:-1] = sorted_flat[1:] != sorted_flat[:-1]
+    keep = order[last]
+    out[xp.unravel_index(flat[keep], out.shape)] = src[keep]
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
@@ -656,7 +690,7 @@ def _commit(x: Tensor, result: Tensor, op: str, *others) -> Tensor:
     """Writes an out-of-place result into ``x`` (recording it when autograd needs it)."""
     if needs_graph(x, *others):
         return commit_inplace(x, result, op)
-    if not x._data.flags.writeable:
+    if not writeable(x._data):
         raise RuntimeError(f"{op}: unsupported operation: the tensor is a broadcast "
                            "(expanded) view; clone it first.")
     xp_of(x._data).copyto(x._data, result._data, casting="unsafe")
@@ -739,14 +773,34 @@ def _ufunc_at(xp, name, out, index, src):
     if xp is np:
         getattr(np, name).at(out, index, src)
         return
-    import cupyx  # pragma: no cover - cuda
+    if name == "add":  # pragma: no cover - cuda
+        _add_at(xp, out, index, src)
+    else:  # pragma: no cover - cuda
+        ufunc_at_in_rounds(xp, getattr(xp, name), out, index, src)
 
-    fn = {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max,  # pragma: no cover
-          "minimum": cupyx.scatter_min}.get(name)
-    if fn is None:  # pragma: no cover - cuda
-        raise NotImplementedError("scatter_reduce(reduce='prod') is not implemented on "
-                                  "CUDA in ember")
-    fn(out, index, src)  # pragma: no cover - cuda
+
+def ufunc_at_in_rounds(xp, ufunc, out, index, src):
+    """``ufunc.at(out, index, src)`` for array modules without it (CuPy has no
+    ``multiply.at``, and its atomic ``scatter_max`` rounds float64 and drops NaN): the updates
+    go in rounds, one occurrence of each target per round in index order, so no round writes
+    an element twice and the result is exact; there are as many rounds as the most often
+    repeated target."""
+    flat = xp.ravel_multi_index(tuple(xp.broadcast_arrays(*index)), out.shape).reshape(-1)
+    src = xp.broadcast_to(src, xp.broadcast_arrays(*index)[0].shape).reshape(-1)
+    order = xp.argsort(flat, kind="stable")
+    sorted_flat = flat[order]
+    first = xp.searchsorted(sorted_flat, sorted_flat, side="left")
+    rank = xp.empty_like(order)
+    rank[order] = xp.arange(order.size) - first
+    view = out.reshape(-1) if out.flags.c_contiguous else None
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        pick = rank == r
+        targets = flat[pick]
+        if view is not None:
+            view[targets] = ufunc(view[targets], src[pick])
+        else:
+            where = xp.unravel_index(targets, out.shape)
+            out[where] = ufunc(out[where], src[pick])
 
 
 class ScatterReduce(Op):

@@ -9,6 +9,7 @@ rebased onto a ``CopySlices`` node, as PyTorch does.
 
 from __future__ import annotations
 
+from .._array_flags import writeable
 from .._dtype import _FROM_NP
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
@@ -80,7 +81,7 @@ def commit_inplace(self: Tensor, result: Tensor, op: str = "inplace") -> Tensor:
                                 self._out_nr)
             snap._vc = [self._vc[0]]
             node._saved = tuple(snap if s is self else s for s in saved)
-    if not self._data.flags.writeable:
+    if not writeable(self._data):
         raise RuntimeError(f"{op}: unsupported operation: the tensor is a broadcast (expanded) "
                            "view whose elements share memory; clone it first.")
     xp_of(data).copyto(self._data, data, casting="unsafe")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._array_flags import writeable
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
 from . import shape as S
@@ -87,8 +88,7 @@ def resize_(self: Tensor, *sizes, memory_format=None) -> Tensor:
     n = int(np.prod(shape, dtype=np.int64))
     root, own, total = _storage_info(arr)
     dense = root.flags.c_contiguous or root.flags.f_contiguous
-    writeable = getattr(root.flags, "writeable", True)  # cupy arrays always are
-    if arr.size and dense and writeable and own + n <= total:
+    if arr.size and dense and writeable(root) and own + n <= total:
         self._data = root.ravel(order="K")[own:own + n].reshape(shape)  # same memory
     else:
         keep = root.ravel(order="K")[own:own + n] if arr.size and dense else \

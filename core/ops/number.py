@@ -108,6 +108,16 @@ def ldexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 
 
 # -- frexp ---------------------------------------------------------------------------------
+def widen_exactly(xp, x):
+    """float64 values of float32 ``x``, subnormals included: built from the bit pattern,
+    since a float32 kernel compiled to flush subnormals (as CuPy's are) reads them as 0."""
+    bits = x.view(np.uint32)
+    mantissa = (bits & np.uint32(0x7FFFFF)).astype(np.float64)
+    tiny = mantissa * 2.0 ** -149  # a subnormal's value: mantissa * 2**-149, exact in float64
+    tiny = xp.where((bits >> np.uint32(31)) != 0, -tiny, tiny)
+    return xp.where((bits & np.uint32(0x7F800000)) == 0, tiny, x.astype(np.float64))
+
+
 class Frexp(Op):
     """(mantissa, exponent) with ``x == mantissa * 2 ** exponent``, ``0.5 <= |mantissa| < 1``;
     only the mantissa is differentiable."""
@@ -118,6 +128,8 @@ class Frexp(Op):
     def forward(self, x):
         xp = xp_of(x)
         work = x.astype(np.float32) if x.dtype == _BF16 else x
+        if xp is not np and x.dtype == np.float32:
+            work = widen_exactly(xp, x)  # CuPy's float32 kernels flush subnormals to zero
         m, e = xp.frexp(work)
         self.exponent = e
         return m.astype(x.dtype, copy=False), e.astype(np.int32, copy=False)
@@ -146,17 +158,25 @@ def frexp(input: Tensor, *, out=None):
 
 # -- nextafter -----------------------------------------------------------------------------
 def _nextafter_bits(xp, a, b):
-    """``nextafter`` by stepping the bit pattern (for bfloat16, which numpy lacks it for, and
-    on CUDA, where cupy's float16 version is computed in float32 and flushes subnormals)."""
+    """``nextafter`` by stepping the bit pattern, with every comparison made on integers (for
+    bfloat16, which numpy lacks it for, and on CUDA, whose float kernels flush subnormals)."""
     uint = np.dtype(f"u{a.dtype.itemsize}")
-    bits = a.view(uint)
-    up = (a < b) == (a > 0)
-    stepped = xp.where(up, bits + uint.type(1), bits - uint.type(1)).view(a.dtype)
-    tiny = xp.where(b < 0, uint.type(1) | (uint.type(1) << uint.type(8 * a.itemsize - 1)),
-                    uint.type(1)).astype(uint).view(a.dtype)
-    r = xp.where(a == 0, tiny, stepped)
-    r = xp.where(a == b, b, r)
-    return xp.where(xp.isnan(a) | xp.isnan(b), a + b, r)
+    sign_bit = uint.type(1) << uint.type(8 * a.itemsize - 1)
+    ua, ub = a.view(uint), b.view(uint)
+    inf_bits = np.array(np.inf, dtype=a.dtype).view(uint)
+    mag_a, mag_b = ua & ~sign_bit, ub & ~sign_bit
+    nan = (mag_a > inf_bits) | (mag_b > inf_bits)
+    # an order-preserving integer key: magnitude, negated for negative values (-0 == +0)
+    ka, kb = mag_a.astype(np.int64), mag_b.astype(np.int64)
+    ka = xp.where((ua & sign_bit) != 0, -ka, ka)
+    kb = xp.where((ub & sign_bit) != 0, -kb, kb)
+    up = (ka < kb) == (ka > 0)
+    stepped = xp.where(up, ua + uint.type(1), ua - uint.type(1)).astype(uint)
+    tiny = ((ub & sign_bit) | uint.type(1)).astype(uint)  # the smallest subnormal towards b
+    r = xp.where(mag_a == 0, tiny, stepped)
+    r = xp.where(ka == kb, ub, r)
+    r = xp.where(nan, xp.where(mag_a > inf_bits, ua, ub), r)
+    return r.astype(uint).view(a.dtype)
 
 
 class Nextafter(Op):

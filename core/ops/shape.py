@@ -1221,6 +1221,8 @@ def repeat_interleave(input: Tensor, repeats=None, dim=None, *, output_size=None
         raise RuntimeError("repeats can not be negative")
     from .index import index_select
 
+    if xp is not np:  # CuPy takes repeats as an int or a host list only
+        r = (r if type(r) is np.ndarray else r.get()).tolist()
     idx = Tensor._make(xp.repeat(xp.arange(n, dtype=np.int64), r))
     if x.ndim == 0:
         x = reshape(x, (1,))

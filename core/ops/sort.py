@@ -245,6 +245,9 @@ def _quantile(input: Tensor, q, dim, keepdim: bool, interpolation: str, ignore_n
             raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
         if q.ndim > 1:
             raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.device != input.device:
+            raise RuntimeError(f"{name}() q tensor must be on the same device as the input "
+                               f"tensor (q on {q.device}, input on {input.device})")
         scalar_q = q.ndim == 0
         qa = q._data.reshape(-1)
     else:

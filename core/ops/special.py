@@ -35,6 +35,9 @@ def _call(name: str, *arrays):
         arrays = tuple(a.astype(np.float32) for a in arrays)
     with np.errstate(all="ignore"):
         r = getattr(sp, name)(*arrays)
+        if name == "xlog1py" and type(x) is not np.ndarray:  # cupyx gives 0 for (0, NaN)
+            xp = xp_of(r)
+            r = xp.where(xp.isnan(arrays[1]), arrays[1].astype(r.dtype), r)
     return r.astype(dt, copy=False)
 
 
@@ -135,8 +138,9 @@ class Polygamma(Op):
         if self.n == 0:
             return _call("psi", x)
         sp = special_module(x)
+        n = self.n if type(x) is np.ndarray else xp_of(x).asarray(self.n)  # cupyx needs arrays
         with np.errstate(all="ignore"):
-            return sp.polygamma(self.n, x).astype(x.dtype, copy=False)
+            return sp.polygamma(n, x).astype(x.dtype, copy=False)
 
     def backward(self, g):
         (x,) = self.saved_tensors

@@ -396,7 +396,7 @@ def test_copies_are_contiguous_and_own_memory(name, device):
     assert r.is_contiguous()
     before = x.clone()
     r.fill_(7.0)
-    assert_close(x, torch.tensor(before.numpy()))
+    assert_close(x, torch.tensor(before.cpu().numpy()))
 
 
 def test_native_channel_shuffle(device):

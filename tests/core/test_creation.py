@@ -191,9 +191,13 @@ def test_set_rng_state_rejects_garbage():
 def test_uniform_normal_fill_use_generator(device):
     """uniform_/normal_ with a generator are reproducible."""
     x = ember.empty(5, device=device)
-    a = x.uniform_(generator=ember.Generator().manual_seed(1)).tolist()
-    b = x.uniform_(generator=ember.Generator().manual_seed(1)).tolist()
+    a = x.uniform_(generator=ember.Generator(device).manual_seed(1)).tolist()
+    b = x.uniform_(generator=ember.Generator(device).manual_seed(1)).tolist()
     assert a == b
+    other = "cuda" if x.device.type == "cpu" else "cpu"
+    if other == "cpu" or ember.cuda.is_available():  # torch's error for another device's
+        with pytest.raises(RuntimeError, match=f"Expected a '{x.device.type}' device type"):
+            x.uniform_(generator=ember.Generator(other))
 
 
 def test_default_device_and_dtype_used_by_factories():

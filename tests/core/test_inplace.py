@@ -210,8 +210,8 @@ def test_data_has_its_own_version_counter(device):
 
     results = []
     for m in (torch, ember):
-        w = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
-        k = (w * 0).detach() if m is torch else (w * 0).detach().to(device)
+        w = m.tensor([1.0, 2.0, 3.0], requires_grad=True, device="cpu" if m is torch else device)
+        k = (w * 0).detach()
         k.requires_grad_(True)
         y = (k[:2] * k[:2]).sum() + (w * k).sum()
         d = k.data

@@ -11,6 +11,11 @@ from torch_compare import assert_close, compare, compare_raises, gradcheck, grad
 
 NAN = float("nan")
 
+def _q(m, x, values):
+    """Quantile levels as a tensor of ``x``'s dtype on ``x``'s device."""
+    return m.tensor(values, dtype=x.dtype, device=x.device)
+
+
 REDUCE = {
     "norm": lambda m, x: x.norm(),
     "norm_fro_dims": lambda m, x: m.norm(x, "fro", dim=(0, 2)),
@@ -38,9 +43,8 @@ REDUCE = {
     "nanmedian": lambda m, x: m.nanmedian(x),
     "nanmedian_dim": lambda m, x: tuple(x.nanmedian(0)),
     "quantile": lambda m, x: m.quantile(x, 0.3),
-    "quantile_dim": lambda m, x: x.quantile(m.tensor([0.1, 0.5, 0.9], dtype=x.dtype), dim=1),
-    "quantile_keep": lambda m, x: m.quantile(x, m.tensor([0.25, 0.75], dtype=x.dtype), dim=-1,
-                                                keepdim=True),
+    "quantile_dim": lambda m, x: x.quantile(_q(m, x, [0.1, 0.5, 0.9]), dim=1),
+    "quantile_keep": lambda m, x: m.quantile(x, _q(m, x, [0.25, 0.75]), dim=-1, keepdim=True),
     "quantile_all_keep": lambda m, x: m.quantile(x, 0.6, keepdim=True),
     "nanquantile": lambda m, x: m.nanquantile(x, 0.4, dim=2),
     "sort_stable": lambda m, x: tuple(m.sort(x, stable=True, dim=1)),

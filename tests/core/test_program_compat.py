@@ -113,6 +113,7 @@ def test_half_precision_products_keep_their_dtype(dtype):
                                rtol=2e-2, atol=2e-2)
 
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-CUDA behaviour")
 def test_data_parallel_on_cpu_runs_the_module_and_prefixes_state_dict():
     torch.manual_seed(0)
     tnet = torch.nn.DataParallel(torch.nn.Linear(3, 2))
@@ -535,6 +536,7 @@ def test_overrides_helpers_answer_as_for_plain_tensors():
 
 # --- found running PyTorch Lightning with ``import ember as torch`` -----------------------
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-CUDA behaviour")
 def test_constants_and_declared_types_like_torch():
     import math
 

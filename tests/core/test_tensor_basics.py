@@ -198,7 +198,11 @@ def test_type_method(device):
     """type() names the tensor type; type(dtype or name) casts."""
     compare([(2,)], lambda m, x: (x.type(), x.long().type(), x.type(m.float64),
                                   x.type("torch.IntTensor")),
-            device=device, grad=False)
+            grad=False)
+    x = ember.zeros(2, device=device)
+    prefix = "torch.cuda." if x.is_cuda else "torch."
+    assert (x.type(), x.long().type()) == (prefix + "FloatTensor", prefix + "LongTensor")
+    assert x.type("torch.IntTensor").device.type == "cpu"  # the CPU type moves it there
 
 
 def test_new_factories(device):

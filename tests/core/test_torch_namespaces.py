@@ -74,6 +74,7 @@ def test_version_compiler_and_utils_paths():
     assert load_url is ember.hub.load_state_dict_from_url
 
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-CUDA behaviour")
 def test_accelerator_probes_answer_like_cpu_only_torch():
     """What accelerate asks of torch at start-up and in save_state/load_state: the xpu RNG
     state lists, ``cuda.is_initialized``, the FSDP1 module path and its option enums, and

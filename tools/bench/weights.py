@@ -17,6 +17,8 @@ def to_numpy(tensor):
     """A numpy copy of a framework tensor (detached, on the host)."""
     if hasattr(tensor, "detach"):
         tensor = tensor.detach()
+    if hasattr(tensor, "cpu"):
+        tensor = tensor.cpu()
     if hasattr(tensor, "numpy"):
         return np.array(tensor.numpy())
     return np.array(tensor)

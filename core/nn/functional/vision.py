@@ -20,7 +20,7 @@ def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
         return np.zeros(max(n, 1), dtype.np)
     from ..._creation import linspace
 
-    c = linspace(-1.0, 1.0, n, dtype=dtype)._data
+    c = linspace(-1.0, 1.0, n, dtype=dtype, device="cpu")._data  # host coordinates
     if align_corners:
         return c
     return (c * c.dtype.type(n - 1)) / c.dtype.type(n)

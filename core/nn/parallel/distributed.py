@@ -25,6 +25,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..._array_flags import writeable
 from ..._tensor import Tensor
 from ...autograd.engine import queue_callback
 from ...autograd.grad_mode import is_grad_enabled, no_grad
@@ -253,7 +254,7 @@ class DistributedDataParallel(Module):
                         p.grad = Tensor._make(seg / n)
                     continue
                 g = p.grad
-                if g._data.flags.writeable and g._data.dtype == seg.dtype:
+                if writeable(g._data) and g._data.dtype == seg.dtype:
                     g._data[...] = seg
                     g._data /= n
                     g._bump()
