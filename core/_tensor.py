@@ -190,11 +190,16 @@ class Tensor:
 
     def storage_offset(self) -> int:
         """Offset in elements of the first element within the base array's memory."""
-        if type(self._data) is _MetaArray or self._data.size == 0:
+        data = self._data
+        if type(data) is _MetaArray or data.size == 0:
             return 0
+        if hasattr(data, "__cuda_array_interface__"):  # pragma: no cover - cuda
+            # CuPy's views of views (as_strided) may not link to their base: count from the
+            # start of the allocation instead
+            return (data.data.ptr - data.data.mem.ptr) // data.itemsize
         from .ops.shape import _storage_info
 
-        return _storage_info(self._data)[1]
+        return _storage_info(data)[1]
 
     def is_contiguous(self, memory_format=None) -> bool:
         """True when the elements are laid out in row-major order without gaps (or, with

@@ -226,7 +226,7 @@ def _fast_axpy(self: Tensor, other, alpha) -> bool:
         return False
     b = other._data
     if b.dtype != a.dtype or type(b) is not type(a) or b.shape != a.shape or \
-            a.dtype.kind != "f" or a.dtype.itemsize == 2 or not a.flags.writeable:
+            a.dtype.kind != "f" or a.dtype.itemsize == 2 or not writeable(a):
         return False  # (half: a + alpha * b in float32, rounded once, by add)
     a += b * a.dtype.type(alpha)
     self._vc[0] += 1

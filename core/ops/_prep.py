@@ -27,11 +27,16 @@ class ToDtype(Op):
         if self.dst in _FLOAT8:  # PyTorch's saturating / sign-free float8 conversions
             return _float8.astype(_xp(x), x, self.dst)
         dst = np.dtype(self.dst)
+        on_gpu = hasattr(x, "__cuda_array_interface__")
         if dst.kind in "iu" and dst.itemsize < 8 and x.dtype.kind == "f" and \
-                type(x) is not _ndarray:  # pragma: no cover - cuda
+                on_gpu:  # pragma: no cover - cuda
             # GPUs saturate float -> narrow int; the CPU (and PyTorch there) truncates to a
             # wide integer and wraps, which going through int64 reproduces
             return x.astype(np.int64).astype(dst)
+        if dst == np.float64 and x.dtype == np.float32 and on_gpu:
+            from .number import widen_exactly  # pragma: no cover - cuda
+
+            return widen_exactly(_xp(x), x)  # pragma: no cover - cuda: keeps subnormals
         return x.astype(self.dst)
 
     def backward(self, g):

@@ -387,6 +387,7 @@ def _put_along(xp, out, idx, src, dim, reduce):
     part is used, as in PyTorch)."""
     if idx.size == 0:
         return
+    idx = xp.asarray(idx)  # a host index into a CUDA tensor
     if idx.min() < -out.shape[dim] or idx.max() >= out.shape[dim]:
         raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {dim} with "
                            f"size {out.shape[dim]}")
@@ -809,6 +810,7 @@ class ScatterReduce(Op):
     def forward(self, x, idx, src):
         xp = xp_of(x)
         d, reduce = self.dim, self.reduce
+        idx = xp.asarray(idx)  # a host index into a CUDA tensor
         self.idx = idx
         if idx.size == 0:
             return x.copy()

@@ -145,7 +145,7 @@ def test_nextafter_values(dtype, device):
     b = np.array([2.0, 0.0, 1.0, -1.0, -3.0, 3.0, 1.0, np.nan, 0.0, 0.0])
     e, t = compare([], lambda m, x, y: m.nextafter(x, y), vals=[a, b], dtype=[dtype, dtype],
                    device=device, grad=False)
-    np.testing.assert_array_equal(np.asarray(e.double().cpu()), t.double().numpy())
+    np.testing.assert_array_equal(np.asarray(e.cpu().double()), t.double().numpy())
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
