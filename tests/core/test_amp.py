@@ -207,3 +207,43 @@ def test_warnings_of_wrapped_ops_point_at_the_callers_line():
             or "Implicit dimension" in str(x.message)]
     assert len(ours) == 3
     assert all(x.filename == __file__ and line < x.lineno <= line + 6 for x in ours)
+
+
+def test_autocast_float16_on_the_test_device(device):
+    """autocast(float16) on the device under test (on CUDA the mixed precision a GPU run
+    uses): products and convolutions in float16, the loss in float32, float32 gradients
+    close to a float32 run's, and GradScaler's schedule on the device's tensors."""
+    dev = ember.device(device).type
+    _, enet = _pair_models()
+    enet = enet.to(device)
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((2, 3, 8, 8)).astype(np.float32), device=device)
+    y = ember.tensor([1, 3], device=device)
+    grads = []
+    for enabled in (False, True):
+        enet.zero_grad()
+        with ember.autocast(dev, dtype=ember.float16, enabled=enabled):
+            out = enet(x)
+            loss = ember.nn.functional.cross_entropy(out, y)
+        assert out.dtype == (ember.float16 if enabled else ember.float32)
+        assert loss.dtype == ember.float32 and out.device.type == dev
+        loss.backward()
+        grads.append([p.grad for p in enet.parameters()])
+    for g32, g16 in zip(*grads):
+        assert g16.dtype == ember.float32 and g16.device.type == dev
+        np.testing.assert_allclose(to_numpy(g16), to_numpy(g32), rtol=2e-2, atol=2e-3)
+
+    ts = torch.amp.GradScaler("cpu", init_scale=8.0, growth_interval=2)
+    es = ember.amp.GradScaler(dev, init_scale=8.0, growth_interval=2)
+    tw = torch.nn.Parameter(torch.tensor([1.0, -2.0, 0.5]))
+    ew = ember.nn.Parameter(ember.tensor([1.0, -2.0, 0.5], device=device))
+    topt, eopt = torch.optim.SGD([tw], lr=0.1), ember.optim.SGD([ew], lr=0.1)
+    for step in range(5):
+        for w, opt, sc in ((tw, topt, ts), (ew, eopt, es)):
+            opt.zero_grad()
+            loss = (w * w).sum() * (float("inf") if step == 2 else 1.0)
+            sc.scale(loss).backward()
+            sc.step(opt)
+            sc.update()
+        assert es.get_scale() == ts.get_scale(), step
+        np.testing.assert_allclose(to_numpy(ew), tw.detach().numpy(), rtol=1e-6)
