@@ -26,17 +26,8 @@ class ToDtype(Op):
         self.src = x.dtype
         if self.dst in _FLOAT8:  # PyTorch's saturating / sign-free float8 conversions
             return _float8.astype(_xp(x), x, self.dst)
-        dst = np.dtype(self.dst)
-        on_gpu = hasattr(x, "__cuda_array_interface__")
-        if dst.kind in "iu" and dst.itemsize < 8 and x.dtype.kind == "f" and \
-                on_gpu:  # pragma: no cover - cuda
-            # GPUs saturate float -> narrow int; the CPU (and PyTorch there) truncates to a
-            # wide integer and wraps, which going through int64 reproduces
-            return x.astype(np.int64).astype(dst)
-        if dst == np.float64 and x.dtype == np.float32 and on_gpu:
-            from .number import widen_exactly  # pragma: no cover - cuda
-
-            return widen_exactly(_xp(x), x)  # pragma: no cover - cuda: keeps subnormals
+        if hasattr(x, "__cuda_array_interface__"):  # pragma: no cover - cuda
+            return _astype_on_gpu(x, np.dtype(self.dst))
         return x.astype(self.dst)
 
     def backward(self, g):
@@ -46,6 +37,19 @@ class ToDtype(Op):
         if g.is_complex() and not src.is_complex:
             g = g.real
         return cast(g, src)
+
+
+def _astype_on_gpu(x, dst):  # pragma: no cover - cuda
+    """``x.astype(dst)`` for a CuPy array, with the CPU's results where a GPU's differ."""
+    if dst.kind in "iu" and dst.itemsize < 8 and x.dtype.kind == "f":
+        # GPUs saturate float -> narrow int; the CPU (and PyTorch there) truncates to a wide
+        # integer and wraps, which going through int64 reproduces
+        return x.astype(np.int64).astype(dst)
+    if dst == np.float64 and x.dtype == np.float32:
+        from .number import widen_exactly
+
+        return widen_exactly(_xp(x), x)  # CuPy's float32 kernels flush subnormals
+    return x.astype(dst)
 
 
 def cast(t: Tensor, d) -> Tensor:

@@ -118,15 +118,26 @@ def max_pool_backward(g, arg, in_shape, k, stride, dilation, pads):
     moves = [(i, _clipped(o, dilation, stride, out, in_sp, pads))
              for i, o in enumerate(_offsets(k))]
     moves = [(i, m) for i, m in moves if m is not None]
+    # Windows that never share an input position (stride >= the dilated kernel, as in the
+    # common 2x2/2 pooling) let each offset's picks be written, not added; when they also
+    # cover the input exactly, nothing needs zeroing first.
+    disjoint = all(s >= d * (kk - 1) + 1 for s, d, kk in zip(stride, dilation, k))
+    covered = disjoint and not any(lo or hi for lo, hi in pads) and all(
+        s == kk and i == s * m for s, kk, i, m in zip(stride, k, in_sp, out)) and \
+        all(d == 1 for d in dilation)
 
     def part(lo, hi):
         d, gg, a = dx[lo:hi], gp[lo:hi], ap[lo:hi]
-        d[...] = 0
+        if not covered:
+            d[...] = 0
         hit = np.empty(gg.shape, bool)
         picked = np.empty(gg.shape, gg.dtype)
         for i, (dst, src) in moves:
             h, p = hit[src], picked[src]
             np.equal(a[src], i, out=h)
+            if disjoint:
+                np.multiply(gg[src], h, out=d[dst])
+                continue
             np.multiply(gg[src], h, out=p)  # arithmetic, not a masked add (much slower)
             d[dst] += p
 

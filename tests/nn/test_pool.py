@@ -16,6 +16,10 @@ MAX2D = [
     dict(kernel_size=3, stride=2, ceil_mode=True),
     dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1), padding=(1, 1)),
     dict(kernel_size=3, stride=1, padding=1, dilation=1),
+    dict(kernel_size=(3, 2)),  # disjoint windows covering the 9x10 input exactly
+    dict(kernel_size=2, stride=3),  # disjoint, with gaps between windows
+    dict(kernel_size=2, padding=1),  # disjoint, partly in the padding
+    dict(kernel_size=2, stride=3, dilation=2),  # disjoint dilated windows
 ]
 
 
