@@ -17,7 +17,7 @@ WORKLOADS=${3:-all}
 shift $(( $# < 3 ? $# : 3 ))
 TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
-    TESTS=(tests/core tests/nn tests/optim)
+    TESTS=(tests/core tests/nn tests/optim tests/vision/test_ops_boxes.py tests/vision/test_ops_roi.py)
 fi
 export PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}

@@ -5,9 +5,14 @@ import ember
 import numpy as np
 import pytest
 from ember.vision import ops
-from vision_helpers import assert_close
+from vision_helpers import assert_close, device_under_test
 
-T = ember.tensor
+DEVICE = device_under_test()  # these ops run on EMBER_TEST_DEVICE (CUDA in a GPU run)
+
+
+def T(data, **kwargs):
+    """``ember.tensor`` on the device under test."""
+    return ember.tensor(data, device=DEVICE, **kwargs)
 
 
 @pytest.mark.parametrize("name", ["box_iou", "generalized_box_iou", "distance_box_iou",
@@ -30,7 +35,7 @@ def test_box_area_and_convert_match_torchvision(ops_golden):
 def test_box_convert_round_trips(fmt):
     b = T(np.random.default_rng(1).uniform(0, 10, (7, 4)).astype(np.float32))
     back = ops.box_convert(ops.box_convert(b, "xyxy", fmt), fmt, "xyxy")
-    assert_close(back, b.numpy(), atol=1e-5)
+    assert_close(back, b.cpu().numpy(), atol=1e-5)
 
 
 def test_box_convert_rejects_unknown_format():
@@ -60,7 +65,7 @@ def test_box_loss_reductions(ops_golden, reduction):
     full = ops.generalized_box_iou_loss(a, b)
     red = ops.generalized_box_iou_loss(a, b, reduction=reduction)
     expected = full.mean() if reduction == "mean" else full.sum()
-    assert_close(red, expected.numpy())
+    assert_close(red, expected.cpu().numpy())
     with pytest.raises(ValueError, match="reduction"):
         ops.generalized_box_iou_loss(a, b, reduction="max")
 
@@ -116,14 +121,14 @@ def test_clip_and_remove_small_boxes():
 def test_nms_matches_torchvision(ops_golden, thr):
     keep = ops.nms(T(ops_golden["nms_boxes"]), T(ops_golden["nms_scores"]), thr)
     assert keep.dtype == ember.int64
-    np.testing.assert_array_equal(keep.numpy(), ops_golden[f"nms_{thr}"])
+    np.testing.assert_array_equal(keep.cpu().numpy(), ops_golden[f"nms_{thr}"])
 
 
 @pytest.mark.parametrize("thr", [0.3, 0.5, 0.7])
 def test_batched_nms_matches_torchvision(ops_golden, thr):
     keep = ops.batched_nms(T(ops_golden["nms_boxes"]), T(ops_golden["nms_scores"]),
                            T(ops_golden["nms_idxs"]), thr)
-    np.testing.assert_array_equal(keep.numpy(), ops_golden[f"batched_nms_{thr}"])
+    np.testing.assert_array_equal(keep.cpu().numpy(), ops_golden[f"batched_nms_{thr}"])
 
 
 def _small_nms_blocks(monkeypatch):
@@ -138,10 +143,10 @@ def _small_nms_blocks(monkeypatch):
 def test_nms_blockwise_equals_single_block(monkeypatch, ops_golden):
     _small_nms_blocks(monkeypatch)
     keep = ops.nms(T(ops_golden["nms_boxes"]), T(ops_golden["nms_scores"]), 0.5)
-    np.testing.assert_array_equal(keep.numpy(), ops_golden["nms_0.5"])
+    np.testing.assert_array_equal(keep.cpu().numpy(), ops_golden["nms_0.5"])
     keep = ops.batched_nms(T(ops_golden["nms_boxes"]), T(ops_golden["nms_scores"]),
                            T(ops_golden["nms_idxs"]), 0.5)
-    np.testing.assert_array_equal(keep.numpy(), ops_golden["batched_nms_0.5"])
+    np.testing.assert_array_equal(keep.cpu().numpy(), ops_golden["batched_nms_0.5"])
 
 
 def _reference_nms(b, s, thr):
@@ -206,7 +211,7 @@ def test_nms_matches_reference(seed):
     for thr in _THRESHOLDS:
         keep = ops.nms(T(b), T(s), thr)
         assert keep.dtype == ember.int64
-        np.testing.assert_array_equal(keep.numpy(), _reference_nms(b, s, thr), err_msg=thr)
+        np.testing.assert_array_equal(keep.cpu().numpy(), _reference_nms(b, s, thr), err_msg=thr)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -214,7 +219,7 @@ def test_nms_matches_reference_across_blocks(monkeypatch, seed):
     _small_nms_blocks(monkeypatch)
     b, s = _nms_case(seed)
     for thr in _THRESHOLDS:
-        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).numpy(),
+        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).cpu().numpy(),
                                       _reference_nms(b, s, thr), err_msg=thr)
 
 
@@ -222,14 +227,14 @@ def test_nms_matches_reference_across_blocks(monkeypatch, seed):
 def test_nms_matches_reference_for_thousands_of_boxes(seed, n):
     b, s = _nms_case(seed, n)
     for thr in (0.0, 0.5, 0.7):
-        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).numpy(),
+        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).cpu().numpy(),
                                       _reference_nms(b, s, thr), err_msg=thr)
 
 
 def test_nms_float64_matches_reference():
     b, s = _nms_case(3, dtype=np.float64)
     for thr in (0.3, 1 / 3, 0.5):
-        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).numpy(),
+        np.testing.assert_array_equal(ops.nms(T(b), T(s), thr).cpu().numpy(),
                                       _reference_nms(b, s, thr))
 
 
@@ -261,7 +266,7 @@ def test_batched_nms_matches_reference(monkeypatch, seed):
         b, s = _nms_case(seed, n)
         idxs = rng.integers(0, (1, 3, 80)[seed % 3], n)
         for thr in (0.0, 0.5, 1.0):
-            keep = ops.batched_nms(T(b), T(s), T(idxs), thr).numpy()
+            keep = ops.batched_nms(T(b), T(s), T(idxs), thr).cpu().numpy()
             if n > 1000:
                 expected = _reference_batched_nms(b, s, idxs, thr)
             else:  # torchvision's shift of each category, then one NMS
@@ -271,7 +276,7 @@ def test_batched_nms_matches_reference(monkeypatch, seed):
     _small_nms_blocks(monkeypatch)
     b, s = _nms_case(seed, 1100)
     idxs = rng.integers(0, 5, 1100)
-    np.testing.assert_array_equal(ops.batched_nms(T(b), T(s), T(idxs), 0.5).numpy(),
+    np.testing.assert_array_equal(ops.batched_nms(T(b), T(s), T(idxs), 0.5).cpu().numpy(),
                                   _reference_batched_nms(b, s, idxs, 0.5))
 
 

@@ -9,10 +9,15 @@ import ember
 import numpy as np
 import pytest
 from ember.vision import ops
-from vision_helpers import assert_close
+from vision_helpers import assert_close, device_under_test
 from vision_recipe import seeded_state
 
-T = ember.tensor
+DEVICE = device_under_test()  # these ops run on EMBER_TEST_DEVICE (CUDA in a GPU run)
+
+
+def T(data, **kwargs):
+    """``ember.tensor`` on the device under test."""
+    return ember.tensor(data, device=DEVICE, **kwargs)
 
 
 @pytest.mark.parametrize("aligned", [False, True])
@@ -35,7 +40,7 @@ def test_roi_align_accepts_box_lists(ops_golden):
     order = np.argsort(rois[:, 0], kind="stable")
     lists = [T(rois[rois[:, 0] == i, 1:]) for i in range(2)]
     out = ops.roi_align(x, lists, 2, 0.5, 2)
-    assert_close(out, ref.numpy()[order])
+    assert_close(out, ref.cpu().numpy()[order])
 
 
 def test_roi_align_module_and_errors(ops_golden):
@@ -44,9 +49,9 @@ def test_roi_align_module_and_errors(ops_golden):
     assert_close(out, ops_golden["roi_align_1_2_0.5"])
     assert "RoIAlign(output_size=(3, 4)" in repr(m)
     with pytest.raises(AssertionError, match="Tensor\\[K, 5\\]"):
-        ops.roi_align(T(ops_golden["roi_feat"]), ember.zeros(3, 4), 2)
+        ops.roi_align(T(ops_golden["roi_feat"]), T(np.zeros((3, 4), np.float32)), 2)
     with pytest.raises(RuntimeError, match="same type"):
-        ops.roi_align(T(ops_golden["roi_feat"]), ember.zeros(3, 5, dtype=ember.float64), 2)
+        ops.roi_align(T(ops_golden["roi_feat"]), T(np.zeros((3, 5))), 2)
 
 
 def _small_case(rng):
@@ -141,7 +146,7 @@ def test_roi_pool_matches_reference(monkeypatch, seed, dtype):
         ref, arg = _reference_roi_pool(x, rois, ph, pw, scale)
         xt = T(x, requires_grad=True)
         out = ops.roi_pool(xt, T(rois), (ph, pw), scale)
-        got = out.detach().numpy()
+        got = out.detach().cpu().numpy()
         np.testing.assert_array_equal(got, ref)  # NaN where NaN
         np.testing.assert_array_equal(np.signbit(got), np.signbit(ref))  # -0.0 where -0.0
         g = np.random.default_rng(seed).standard_normal(ref.shape).astype(dtype)
@@ -201,7 +206,7 @@ def test_frozen_batchnorm_matches_batchnorm_eval_and_drops_counter():
     fbn = ops.FrozenBatchNorm2d(3)
     fbn.load_state_dict(state)  # num_batches_tracked is dropped, not unexpected
     x = T(rng.standard_normal((2, 3, 4, 4)).astype(np.float32))
-    assert_close(fbn(x), bn(x).detach().numpy(), atol=1e-5)
+    assert_close(fbn(x), bn(x).detach().cpu().numpy(), atol=1e-5)
     assert sorted(fbn.state_dict()) == ["bias", "running_mean", "running_var", "weight"]
 
 
@@ -220,7 +225,7 @@ def test_squeeze_excitation_and_mlp():
     x = ember.randn(2, 8, 5, 5)
     y = se(x)
     scale = ember.sigmoid(se.fc2(ember.relu(se.fc1(x.mean((2, 3), keepdim=True)))))
-    assert_close(y, (x * scale).detach().numpy(), atol=1e-6)
+    assert_close(y, (x * scale).detach().cpu().numpy(), atol=1e-6)
     mlp = ops.MLP(4, [8, 3], dropout=0.1)
     assert [type(c).__name__ for c in mlp] == ["Linear", "ReLU", "Dropout", "Linear", "Dropout"]
     assert mlp(ember.zeros(5, 4)).shape == (5, 3)
@@ -230,15 +235,15 @@ def test_stochastic_depth_modes_and_statistics():
     x = ember.ones(2000, 3)
     assert ops.stochastic_depth(x, 0.3, "row", training=False) is x
     ember.manual_seed(0)
-    y = ops.stochastic_depth(x, 0.3, "row").numpy()
+    y = ops.stochastic_depth(x, 0.3, "row").cpu().numpy()
     rows = y[:, 0]
     assert np.allclose(np.unique(rows), [0.0, 1 / 0.7])
     assert abs((rows == 0).mean() - 0.3) < 0.05  # dropped rows ~ p
     assert (y == y[:, :1]).all()  # a whole row at once
     ember.manual_seed(0)
-    y2 = ops.stochastic_depth(x, 0.3, "row").numpy()
+    y2 = ops.stochastic_depth(x, 0.3, "row").cpu().numpy()
     np.testing.assert_array_equal(y, y2)  # ember.manual_seed reproduces it
-    b = ops.StochasticDepth(0.5, "batch")(x).numpy()
+    b = ops.StochasticDepth(0.5, "batch")(x).cpu().numpy()
     assert len(np.unique(b)) == 1
     with pytest.raises(ValueError):
         ops.stochastic_depth(x, 1.5, "row")

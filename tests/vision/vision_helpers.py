@@ -20,7 +20,7 @@ def assert_close(actual, expected, rtol=1e-4, atol=1e-5, scaled=False):
     """``actual`` (Tensor or array) against ``expected`` (array), with shape. ``scaled``
     multiplies ``atol`` by the largest magnitude of ``expected`` (for gradients that grow
     large through batch norm over few values)."""
-    a = actual.detach().numpy() if hasattr(actual, "detach") else np.asarray(actual)
+    a = actual.detach().cpu().numpy() if hasattr(actual, "detach") else np.asarray(actual)
     assert a.shape == expected.shape, (a.shape, expected.shape)
     if scaled:
         atol = atol * max(1.0, float(np.abs(expected).max()))
@@ -42,3 +42,18 @@ def skip_init():
     finally:
         for n, f in saved.items():
             setattr(init, n, f)
+
+
+def device_under_test() -> str:
+    """``EMBER_TEST_DEVICE`` (default ``cpu``); skips the calling test module when it names
+    CUDA and none is available."""
+    import os
+
+    import ember
+    import pytest
+
+    dev = os.environ.get("EMBER_TEST_DEVICE", "cpu")
+    if dev.startswith("cuda") and not ember.cuda.is_available():
+        pytest.skip("EMBER_TEST_DEVICE=cuda but CUDA is not available",
+                    allow_module_level=True)
+    return dev
