@@ -31,6 +31,8 @@ class Generator:
             else device
         self._seed = _DEFAULT_SEED
         self._rng = None
+        if self.device.type == "cuda":
+            _device.cupy_module()  # no CUDA: the clear error now, not at the first draw
         self._reset()
 
     def _reset(self) -> None:

@@ -200,6 +200,12 @@ def test_uniform_normal_fill_use_generator(device):
             x.uniform_(generator=ember.Generator(other))
 
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-CUDA behaviour")
+def test_cuda_generator_without_cuda_raises_at_construction():
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        ember.Generator("cuda")
+
+
 def test_default_device_and_dtype_used_by_factories():
     """Factories use the default dtype (set_default_dtype)."""
     ember.set_default_dtype(ember.float64)
