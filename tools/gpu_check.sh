@@ -7,7 +7,9 @@
 #
 # TEST_SECONDS and BENCH_SECONDS cap each phase (defaults 230 and 150) so that the logs come
 # back even when a phase runs long; BENCH_WORKLOADS is a comma list for --only ("all": every
-# workload, "none": skip the benchmark).
+# workload, "none": skip the benchmark). CPU_WORKERS (default 4; 0 skips the CPU run) and
+# CUDA_WORKERS (default 10) set the pytest-xdist workers. On one H200 with 16 cores, the CUDA
+# run of the default tests took 97-115 s with 14 workers, and a 6-workload benchmark 98 s.
 set -u
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
