@@ -407,14 +407,21 @@ def _put_along(xp, out, idx, src, dim, reduce):
         assign_last_wins(xp, out, full, src)
 
 
+def _targets_in_order(xp, shape, index, src):
+    """The flat targets of ``index`` into an array of ``shape`` and ``src`` broadcast with
+    them, both flattened, with the stable order that sorts the targets and the sorted
+    targets: (flat, src, order, sorted_flat)."""
+    full = xp.broadcast_arrays(*index)
+    flat = xp.ravel_multi_index(tuple(full), shape).reshape(-1)
+    src = xp.broadcast_to(src, full[0].shape).reshape(-1)
+    order = xp.argsort(flat, kind="stable")
+    return flat, src, order, flat[order]
+
+
 def assign_last_wins(xp, out, index, src):
     """``out[index] = src`` where a target named twice keeps the last value, as numpy and
     PyTorch's CPU kernels leave it (a GPU's parallel writes would leave any of them)."""
-    full = xp.broadcast_arrays(*index)
-    flat = xp.ravel_multi_index(tuple(full), out.shape).reshape(-1)
-    src = xp.broadcast_to(src, full[0].shape).reshape(-1)
-    order = xp.argsort(flat, kind="stable")
-    sorted_flat = flat[order]
+    flat, src, order, sorted_flat = _targets_in_order(xp, out.shape, index, src)
     last = xp.ones(flat.shape, dtype=bool)
     last[:-1] = sorted_flat[1:] != sorted_flat[:-1]
     keep = order[last]
@@ -782,14 +789,11 @@ def _ufunc_at(xp, name, out, index, src):
 
 def ufunc_at_in_rounds(xp, ufunc, out, index, src):
     """``ufunc.at(out, index, src)`` for array modules without it (CuPy has no
-    ``multiply.at``, and its atomic ``scatter_max`` rounds float64 and drops NaN): the updates
-    go in rounds, one occurrence of each target per round in index order, so no round writes
-    an element twice and the result is exact; there are as many rounds as the most often
-    repeated target."""
-    flat = xp.ravel_multi_index(tuple(xp.broadcast_arrays(*index)), out.shape).reshape(-1)
-    src = xp.broadcast_to(src, xp.broadcast_arrays(*index)[0].shape).reshape(-1)
-    order = xp.argsort(flat, kind="stable")
-    sorted_flat = flat[order]
+    ``multiply.at``, and float64 gradchecks of amax/amin failed on a GPU through its atomic
+    ``scatter_max``/``scatter_min``): the updates go in rounds, one occurrence of each target
+    per round in index order, so no round writes an element twice and the result is exact;
+    there are as many rounds as the most often repeated target."""
+    flat, src, order, sorted_flat = _targets_in_order(xp, out.shape, index, src)
     first = xp.searchsorted(sorted_flat, sorted_flat, side="left")
     rank = xp.empty_like(order)
     rank[order] = xp.arange(order.size) - first

@@ -110,7 +110,8 @@ def ldexp(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 # -- frexp ---------------------------------------------------------------------------------
 def widen_exactly(xp, x):
     """float64 values of float32 ``x``, subnormals included: built from the bit pattern,
-    since a float32 kernel compiled to flush subnormals (as CuPy's are) reads them as 0."""
+    since CuPy's float32 kernels read subnormals as 0 (seen on an H200: frexp of one gave a
+    zero mantissa, a float32 -> float64 cast gave 0)."""
     bits = x.view(np.uint32)
     mantissa = (bits & np.uint32(0x7FFFFF)).astype(np.float64)
     tiny = mantissa * 2.0 ** -149  # a subnormal's value: mantissa * 2**-149, exact in float64
