@@ -13,7 +13,10 @@ prints PyTorch's table::
     print(prof.key_averages().table(sort_by="self_cpu_time_total"))
 
 ember measures CPU wall time only: the device columns, memory, FLOPs and stacks of
-PyTorch's profiler are not recorded (their arguments are accepted).
+PyTorch's profiler are not recorded (their arguments are accepted). With ``use_cuda=True``
+(or ``use_device="cuda"``; ``torch.profiler.profile`` asks for it with CUDA among its
+activities) each op waits for the GPU before its end is taken, so an op's time includes its
+kernels' (launches are otherwise asynchronous and an op would show its launch cost only).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ __all__ = ["profile", "record_function", "record_op", "emit_nvtx", "FunctionEven
            "FunctionEventAvg", "EventList", "is_profiler_enabled"]
 
 _ACTIVE: list = []  # profilers recording now, innermost last
+_SYNC_DEVICE = [0]  # how many of them want each op to wait for the GPU (use_cuda)
 
 
 def is_profiler_enabled() -> bool:
@@ -244,6 +248,7 @@ class profile:
                  custom_trace_id_callback=None) -> None:
         self.enabled = enabled
         self.record_shapes = record_shapes
+        self.sync_device = bool(use_cuda) or str(use_device or "").startswith("cuda")
         self.function_events = None
         self.entered = False
         self._raw: list = []
@@ -259,6 +264,7 @@ class profile:
         self._raw = []
         self._t0 = _now_us()
         _ACTIVE.append(self)
+        _SYNC_DEVICE[0] += self.sync_device
         return self
 
     def __exit__(self, *exc) -> None:
@@ -266,6 +272,7 @@ class profile:
             return
         if self in _ACTIVE:
             _ACTIVE.remove(self)
+            _SYNC_DEVICE[0] -= self.sync_device
         end = _now_us()
         for ev in self._raw:  # regions left open (an exception inside): close them now
             if ev.end_us is None:
@@ -372,6 +379,16 @@ class record_function:
             with record_function(self.name, self.args):
                 return func(*args, **kwargs)
         return wrapper
+
+
+def wait_for_device() -> None:
+    """Waits for the current GPU's queued kernels when a recording profiler asked for it
+    (``use_cuda``) and CUDA is in use; called by the op mechanism at the end of each op."""
+    if _SYNC_DEVICE[0]:
+        from .. import _device
+
+        if _device._cupy is not None:  # pragma: no cover - cuda
+            _device._cupy.cuda.Device().synchronize()
 
 
 def record_op(name: str, start_ns: int, end_ns: int, input_shapes=None) -> None:

@@ -94,7 +94,9 @@ def _untraced_apply(cls, inputs, attrs):
 def _profiled_apply(cls, inputs, attrs):
     t0 = _perf_ns()
     try:
-        return _apply(cls, inputs, attrs)
+        out = _apply(cls, inputs, attrs)
+        _profiler.wait_for_device()
+        return out
     finally:
         _profiler.record_op(cls._name, t0, _perf_ns(), [list(t.shape) for t in inputs])
 

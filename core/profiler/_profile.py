@@ -5,7 +5,8 @@ iterations: steps the schedule puts in RECORD or RECORD_AND_SAVE are recorded, a
 end of each active span ``on_trace_ready(prof)`` is called with the span's events (what
 ``key_averages()`` and ``export_chrome_trace`` then report), as PyTorch does. WARMUP steps are
 not recorded (PyTorch records and discards them). Only CPU time is measured: asking for CUDA
-activity records the same CPU-side events.
+activity (the default where a GPU is present) records the same CPU-side events, each op
+waiting for its kernels so that its time includes theirs.
 """
 
 from __future__ import annotations
@@ -172,7 +173,9 @@ class profile:
             self._begin()
 
     def _begin(self) -> None:
-        self._inner = _autograd_profiler.profile(record_shapes=self.record_shapes)
+        self._inner = _autograd_profiler.profile(
+            record_shapes=self.record_shapes,
+            use_cuda=ProfilerActivity.CUDA in self.activities)  # ops wait for their kernels
         self._inner.__enter__()
 
     def _finish(self) -> None:

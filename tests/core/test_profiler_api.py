@@ -68,3 +68,39 @@ def test_results_before_any_span_finished_raise():
         prof.step()
         with pytest.raises(RuntimeError, match="didn't finish"):
             prof.key_averages()
+
+
+class _FakeCupy:
+    """Stands in for CuPy in ``ember._device``: counts device synchronisations."""
+
+    def __init__(self):
+        self.syncs = 0
+        fake = self
+
+        class Device:
+            def synchronize(self):
+                fake.syncs += 1
+
+        self.cuda = type("cuda", (), {"Device": Device})
+
+
+def test_ops_wait_for_the_gpu_only_when_cuda_activity_is_profiled(monkeypatch):
+    """With CUDA activity (use_cuda) each recorded op ends with a device synchronize, so its
+    time includes its kernels; CPU-only profiling and unprofiled ops never synchronise."""
+    from ember import _device
+
+    fake = _FakeCupy()
+    monkeypatch.setattr(_device, "_cupy", fake)
+    x = ember.ones(4)
+    with ember.autograd.profiler.profile():
+        (x * 2).sum()
+    assert fake.syncs == 0
+    with ember.autograd.profiler.profile(use_cuda=True) as prof:
+        (x * 2).sum()
+    assert fake.syncs == 2 and len(prof.function_events) == 2
+    with ember.profiler.profile(activities=[ember.profiler.ProfilerActivity.CPU,
+                                            ember.profiler.ProfilerActivity.CUDA]):
+        x + 1
+    assert fake.syncs == 3
+    x - 1  # no profiler: no synchronisation
+    assert fake.syncs == 3
