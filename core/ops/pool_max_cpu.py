@@ -131,15 +131,16 @@ def max_pool_backward(g, arg, in_shape, k, stride, dilation, pads):
         if not covered:
             d[...] = 0
         hit = np.empty(gg.shape, bool)
-        picked = np.empty(gg.shape, gg.dtype)
+        picked = None if disjoint else np.empty(gg.shape, gg.dtype)
         for i, (dst, src) in moves:
-            h, p = hit[src], picked[src]
+            h = hit[src]
             np.equal(a[src], i, out=h)
             if disjoint:
                 np.multiply(gg[src], h, out=d[dst])
-                continue
-            np.multiply(gg[src], h, out=p)  # arithmetic, not a masked add (much slower)
-            d[dst] += p
+            else:  # arithmetic, not a masked add (much slower)
+                p = picked[src]
+                np.multiply(gg[src], h, out=p)
+                d[dst] += p
 
     if n * c:
         run_parts(part, n * c, max(1, int(np.prod(in_sp))), chunk=2 * CHUNK)
