@@ -29,6 +29,13 @@ def verify_str_arg(value: str, arg: str | None = None, valid_values=None,
     return value
 
 
+def _format_transform_repr(transform: Callable, head: str) -> list[str]:
+    """The lines of ``repr(transform)`` after ``head``, continuation lines indented to line
+    up under the first (torchvision's layout)."""
+    lines = repr(transform).splitlines()
+    return [f"{head}{lines[0]}"] + [" " * len(head) + line for line in lines[1:]]
+
+
 class StandardTransform:
     """Applies ``transform`` to the input and ``target_transform`` to the target."""
 
@@ -44,12 +51,15 @@ class StandardTransform:
             target = self.target_transform(target)
         return input, target
 
+    def _format_transform_repr(self, transform: Callable, head: str) -> list[str]:
+        return _format_transform_repr(transform, head)
+
     def __repr__(self) -> str:
         body = [self.__class__.__name__]
         if self.transform is not None:
-            body.append(f"Transform: {self.transform!r}")
+            body += self._format_transform_repr(self.transform, "Transform: ")
         if self.target_transform is not None:
-            body.append(f"Target transform: {self.target_transform!r}")
+            body += self._format_transform_repr(self.target_transform, "Target transform: ")
         return "\n".join(body)
 
 
@@ -106,6 +116,9 @@ class VisionDataset(Dataset):
             body += [repr(self.transforms)]
         lines = [head] + [" " * self._repr_indent + line for line in body]
         return "\n".join(lines)
+
+    def _format_transform_repr(self, transform: Callable, head: str) -> list[str]:
+        return _format_transform_repr(transform, head)
 
     def extra_repr(self) -> str:
         return ""

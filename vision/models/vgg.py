@@ -124,16 +124,16 @@ class VGG13_BN_Weights(WeightsEnum):
 
 
 class VGG16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w('vgg16-397923af.pth', crop=224, resize=256, min_size=(32, 32),
+        num_params=138357544, recipe=_RECIPE0,
+        metrics={'ImageNet-1K': {'acc@1': 71.592, 'acc@5': 90.382}}, ops=15.47, file_size=527.796,
+        docs=_DOC0)
     IMAGENET1K_FEATURES = _w('vgg16_features-amdegroot-88682ab5.pth', crop=224, resize=256,
         mean=(0.48235, 0.45882, 0.40784),
         std=(0.00392156862745098, 0.00392156862745098, 0.00392156862745098), categories=None,
         min_size=(32, 32), num_params=138357544, recipe=_RECIPE1,
         metrics={'ImageNet-1K': {'acc@1': NAN, 'acc@5': NAN}}, ops=15.47, file_size=527.802,
         docs=_DOC1)
-    IMAGENET1K_V1 = _w('vgg16-397923af.pth', crop=224, resize=256, min_size=(32, 32),
-        num_params=138357544, recipe=_RECIPE0,
-        metrics={'ImageNet-1K': {'acc@1': 71.592, 'acc@5': 90.382}}, ops=15.47, file_size=527.796,
-        docs=_DOC0)
     DEFAULT = IMAGENET1K_V1
 
 

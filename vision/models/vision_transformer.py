@@ -238,6 +238,10 @@ _RECIPE5 = 'https://github.com/pytorch/vision/tree/main/references/classificatio
 
 
 class ViT_B_16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w('vit_b_16-c867db91.pth', crop=224, resize=256, min_size=(224, 224),
+        num_params=86567656, recipe=_RECIPE2,
+        metrics={'ImageNet-1K': {'acc@1': 81.072, 'acc@5': 95.318}}, ops=17.564, file_size=330.285,
+        docs=_DOC2)
     IMAGENET1K_SWAG_E2E_V1 = _w('vit_b_16_swag-9ac1b537.pth', crop=384, resize=384,
         interp='bicubic', min_size=(384, 384), num_params=86859496, recipe=_RECIPE0,
         metrics={'ImageNet-1K': {'acc@1': 85.304, 'acc@5': 97.65}}, ops=55.484, file_size=331.398,
@@ -246,10 +250,6 @@ class ViT_B_16_Weights(WeightsEnum):
         interp='bicubic', min_size=(224, 224), num_params=86567656, recipe=_RECIPE1,
         metrics={'ImageNet-1K': {'acc@1': 81.886, 'acc@5': 96.18}}, ops=17.564, file_size=330.285,
         docs=_DOC1, license='https://github.com/facebookresearch/SWAG/blob/main/LICENSE')
-    IMAGENET1K_V1 = _w('vit_b_16-c867db91.pth', crop=224, resize=256, min_size=(224, 224),
-        num_params=86567656, recipe=_RECIPE2,
-        metrics={'ImageNet-1K': {'acc@1': 81.072, 'acc@5': 95.318}}, ops=17.564, file_size=330.285,
-        docs=_DOC2)
     DEFAULT = IMAGENET1K_V1
 
 
@@ -262,6 +262,10 @@ class ViT_B_32_Weights(WeightsEnum):
 
 
 class ViT_L_16_Weights(WeightsEnum):
+    IMAGENET1K_V1 = _w('vit_l_16-852ce7e3.pth', crop=224, resize=242, min_size=(224, 224),
+        num_params=304326632, recipe=_RECIPE4,
+        metrics={'ImageNet-1K': {'acc@1': 79.662, 'acc@5': 94.638}}, ops=61.555,
+        file_size=1161.023, docs=_DOC3)
     IMAGENET1K_SWAG_E2E_V1 = _w('vit_l_16_swag-4f3808c9.pth', crop=512, resize=512,
         interp='bicubic', min_size=(512, 512), num_params=305174504, recipe=_RECIPE0,
         metrics={'ImageNet-1K': {'acc@1': 88.064, 'acc@5': 98.512}}, ops=361.986,
@@ -272,10 +276,6 @@ class ViT_L_16_Weights(WeightsEnum):
         metrics={'ImageNet-1K': {'acc@1': 85.146, 'acc@5': 97.422}}, ops=61.555,
         file_size=1161.023, docs=_DOC1,
         license='https://github.com/facebookresearch/SWAG/blob/main/LICENSE')
-    IMAGENET1K_V1 = _w('vit_l_16-852ce7e3.pth', crop=224, resize=242, min_size=(224, 224),
-        num_params=304326632, recipe=_RECIPE4,
-        metrics={'ImageNet-1K': {'acc@1': 79.662, 'acc@5': 94.638}}, ops=61.555,
-        file_size=1161.023, docs=_DOC3)
     DEFAULT = IMAGENET1K_V1
 
 

@@ -2,14 +2,17 @@
 plain callable, where torchvision's is) over PIL images and tensor images (..., C, H, W).
 
 Random parameters are drawn from ember's default generator (``ember.rand``,
-``ember.randint``, ``ember.randperm``), so ``ember.manual_seed`` reproduces a pipeline.
-Each random transform exposes torchvision's ``get_params``.
+``ember.randint``, ``ember.randperm``), so ``ember.manual_seed`` reproduces a pipeline;
+as torchvision's, ``RandomOrder`` and ``RandomChoice`` draw from Python's ``random``
+module instead (seeded by ``random.seed``). Each random transform exposes torchvision's
+``get_params``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import random
 import warnings
 from collections.abc import Sequence
 
@@ -345,17 +348,20 @@ class RandomApply(nn.Module):
 
 
 class RandomOrder(RandomTransforms):
-    """Apply a list of transformations in a random order."""
+    """Apply a list of transformations in a random order (shuffled by Python's ``random``,
+    as torchvision's)."""
 
     def __call__(self, img):
-        order = ember.randperm(len(self.transforms)).tolist()
+        order = list(range(len(self.transforms)))
+        random.shuffle(order)
         for i in order:
             img = self.transforms[i](img)
         return img
 
 
 class RandomChoice(RandomTransforms):
-    """Apply single transformation randomly picked from a list."""
+    """Apply single transformation randomly picked from a list (weighted by ``p``), drawn
+    with Python's ``random.choices`` as torchvision's."""
 
     def __init__(self, transforms, p=None):
         super().__init__(transforms)
@@ -364,9 +370,7 @@ class RandomChoice(RandomTransforms):
         self.p = p
 
     def __call__(self, *args):
-        weights = [1.0] * len(self.transforms) if self.p is None else list(self.p)
-        idx = int(ember.multinomial(ember.tensor(weights, dtype=ember.float64), 1).item())
-        t = self.transforms[idx]
+        t = random.choices(self.transforms, weights=self.p)[0]
         return t(*args)
 
     def __repr__(self) -> str:

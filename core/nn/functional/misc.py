@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ... import _dtype
 from ..._autocast_state import fp32_op, lower_op
 from ..._tensor import Tensor
 from ...ops import padding as Pd
@@ -174,6 +175,35 @@ def _along(x: Tensor, dim: int, m: np.ndarray) -> Tensor:
     return x.movedim(dim, -1).matmul(mt.t()).movedim(-1, dim)
 
 
+def _interpolate_uint8(input: Tensor, out_sp, sfs, mode: str, align_corners: bool,
+                       antialias: bool) -> Tensor:
+    """Bilinear or bicubic resampling of 4-D uint8 input as PyTorch's CPU uint8 kernels:
+    separable passes (width, then height; a dim whose size is unchanged is skipped) with
+    fixed-point int16-range weights, each pass rounding and clamping back to uint8."""
+    xp = _xp(input)
+    a = input._data
+    for axis in (3, 2):
+        n_in, n_out = a.shape[axis], out_sp[axis - 2]
+        if n_in == n_out:
+            continue
+        sf = sfs[axis - 2] if sfs is not None else None
+        w = (_aa_matrix(n_in, n_out, mode, align_corners, sf) if antialias else
+             _interp_matrix(n_in, n_out, "cubic" if mode == "bicubic" else "linear",
+                            align_corners, sf))
+        bits = 0  # the most fraction bits that keep the largest weight within int16
+        while bits < 22 and int(0.5 + np.abs(w).max() * (1 << (bits + 1))) < (1 << 15):
+            bits += 1
+        scaled = w * (1 << bits)
+        ints = np.where(scaled >= 0, np.floor(scaled + 0.5), np.ceil(scaled - 0.5))
+        # integer sums stay far below 2**53, so the float64 product is exact
+        acc = xp.moveaxis(a, axis, -1).astype(np.float64) @ xp.asarray(ints.T)
+        acc = acc.astype(np.int64)
+        if bits:
+            acc = (acc + (1 << (bits - 1))) >> bits
+        a = xp.moveaxis(xp.clip(acc, 0, 255).astype(np.uint8), -1, axis)
+    return Tensor._make(xp.ascontiguousarray(a))
+
+
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -182,7 +212,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
 
     ``antialias=True`` (4-D bilinear or bicubic) resamples with PyTorch's antialiased
     separable kernels: the filter widens by the downscale factor, so downsampling averages
-    every input pixel (one resampling matrix product per axis).
+    every input pixel (one resampling matrix product per axis). Integer input takes the
+    nearest modes, and uint8 also bilinear and bicubic (PyTorch's fixed-point uint8 kernels).
     """
     nd = input.ndim - 2
     if nd < 1 or nd > 3:
@@ -204,6 +235,12 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and "
                          "requires a 4-D tensor as input")
     out_sp, sfs = _sizes(input, nd, size, scale_factor, recompute_scale_factor)
+    if mode not in ("nearest", "nearest-exact") and not input.is_floating_point():
+        if input.dtype == _dtype.uint8 and mode in ("bilinear", "bicubic"):
+            return _interpolate_uint8(input, out_sp, sfs, mode, align_corners, antialias)
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented for "
+                                  f"{input.dtype} input (only nearest modes, and bilinear or "
+                                  "bicubic on uint8)")
     if mode == "area":
         from .pooling import _adaptive_avg
 

@@ -276,7 +276,7 @@ class DataLoader(Generic[_T_co]):
 
     def _get_shared_seed(self) -> int:
         gen = self.generator if self.generator is not None else _random.default_generator
-        return int(gen.rng.integers(0, 2**63 - 1))
+        return int(gen.rng.integers(0, 2**63))  # as random_() of an int64 tensor
 
     def __del__(self):
         it = self.__dict__.get("_iterator")

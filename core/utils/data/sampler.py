@@ -99,15 +99,15 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given ``indices`` in random order (without replacement)."""
+    """The given ``indices`` in random order (without replacement), permuted by
+    ``generator`` (default: the global generator itself, as PyTorch's)."""
 
     def __init__(self, indices: Sequence[int], generator=None) -> None:
         self.indices = indices
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        generator = self.generator if self.generator is not None else _fresh_generator()
-        for i in _creation.randperm(len(self.indices), generator=generator).tolist():
+        for i in _creation.randperm(len(self.indices), generator=self.generator).tolist():
             yield self.indices[i]
 
     def __len__(self) -> int:
