@@ -75,7 +75,12 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
                            "Transformer module method `generate_square_subsequent_mask` to "
                            "create this mask.")
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
-    attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # as PyTorch: the hint alone makes attention causal
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
+        if key_padding_mask is not None:
+            is_causal = False  # the merged mask is no longer causal
     if embed_dim != embed_dim_to_check:
         raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but "
                              f"got {embed_dim}")
@@ -131,6 +136,21 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
         attn_mask = kpm if attn_mask is None else attn_mask + kpm
     if not training:
         dropout_p = 0.0
+    if not need_weights:
+        # PyTorch's path without weights: scaled_dot_product_attention, where a query whose
+        # keys are all masked gets a zero output rather than NaN
+        from .misc import scaled_dot_product_attention
+
+        if attn_mask is not None:
+            attn_mask = (attn_mask.unsqueeze(0) if attn_mask.ndim == 3 and attn_mask.shape[0] == 1
+                         else attn_mask.reshape(bsz, num_heads, -1, src_len))
+        out = scaled_dot_product_attention(
+            q.reshape(bsz, num_heads, tgt_len, head_dim),
+            k.reshape(bsz, num_heads, src_len, head_dim),
+            v.reshape(bsz, num_heads, src_len, head_dim), attn_mask, dropout_p, is_causal)
+        out = out.permute(2, 0, 1, 3).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        return (out if is_batched else out.squeeze(1)), None
     scores = (q * math.sqrt(1.0 / float(head_dim))).matmul(k.transpose(-2, -1))  # (N*H, L, S)
     if attn_mask is not None:
         scores = scores + attn_mask
@@ -142,8 +162,6 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor,
     out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     if not is_batched:
         out = out.squeeze(1)
-    if not need_weights:
-        return out, None
     weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
     if average_attn_weights:
         weights = weights.mean(dim=1)

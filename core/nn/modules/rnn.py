@@ -10,9 +10,11 @@ import math
 import numbers
 import warnings
 
+from ..._autocast_state import state as _amp
 from ..._creation import empty, zeros
 from ..._tensor import Tensor
 from ...ops import rnn as R
+from ...ops.linear import _pt
 from ...ops.shape import cat, stack
 from .. import functional as F
 from .. import init
@@ -23,6 +25,14 @@ from .module import Module
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATE_SIZE = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _check_state_dtype(h: Tensor | None, weight: Tensor) -> None:
+    """PyTorch's error for a hidden state (or a cell's input) whose dtype is not the
+    weights' (outside autocast)."""
+    if h is not None and h.dtype != weight.dtype and not _amp.on:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_pt(h)} and "
+                           f"{_pt(weight)}")
 
 
 class RNNBase(Module):
@@ -197,6 +207,11 @@ class RNNBase(Module):
             elif self.batch_first:
                 x = x.transpose(0, 1)
             sorted_idx = None
+        w0 = self.weight_ih_l0
+        if x.dtype != w0.dtype and not _amp.on:
+            raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype "
+                             f"({w0.dtype}). Convert input: input.to({w0.dtype}), or convert "
+                             f"model: model.to({x.dtype})")
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {x.shape[-1]}")
@@ -228,6 +243,8 @@ class RNNBase(Module):
                                else "Expected hidden size {}, got {}")
             if lstm:
                 self._check_hidden(c0, cshape, "Expected hidden[1] size {}, got {}")
+            _check_state_dtype(h0, w0)
+            _check_state_dtype(c0, w0)
         out, h_n, c_n = self._run(x, h0, c0, lengths)
         if packed:
             from ..utils.rnn import pack_padded_sequence
@@ -332,6 +349,10 @@ class RNNCellBase(Module):
         unbatched = input.ndim == 1
         x = input.unsqueeze(0) if unbatched else input
         b = x.shape[0]
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected "
+                               f"{self.input_size}")
+        _check_state_dtype(x, self.weight_ih)
         if hx is None:
             h = zeros((b, self.hidden_size), dtype=x.dtype, device=x.device)
             c = h if lstm else None
@@ -341,6 +362,14 @@ class RNNCellBase(Module):
                 h, c = h.unsqueeze(0), c.unsqueeze(0)
         else:
             h, c = (hx.unsqueeze(0) if unbatched else hx), None
+        for i, t in enumerate((h, c) if lstm else (h,)):
+            if t.ndim == 2 and t.shape[0] != b:
+                raise RuntimeError(f"Input batch size {b} doesn't match hidden{i} batch size "
+                                   f"{t.shape[0]}")
+            if t.ndim == 2 and t.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got "
+                                   f"{t.shape[1]}, expected {self.hidden_size}")
+            _check_state_dtype(t, self.weight_hh)
         res = R.rnn_layer(mode, x.unsqueeze(0), h, c, self.weight_ih, self.weight_hh,
                           self.bias_ih, self.bias_hh)
         h_new = res[1]

@@ -6,11 +6,16 @@ callable activation). Submodule names match PyTorch's, so checkpoints load."""
 from __future__ import annotations
 
 import copy
+import warnings
 
 from ..._creation import full
 from ..._tensor import Tensor
+from ...amp.autocast_mode import is_autocast_enabled
+from ...autograd.grad_mode import is_grad_enabled
+from ...backends import mha as _mha
 from .. import functional as F
 from ..init import xavier_uniform_
+from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -65,6 +70,12 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         if isinstance(activation, str):
             activation = _get_activation_fn(activation)
+        if activation is F.relu or isinstance(activation, ReLU):
+            self.activation_relu_or_gelu = 1
+        elif activation is F.gelu or isinstance(activation, GELU):
+            self.activation_relu_or_gelu = 2
+        else:
+            self.activation_relu_or_gelu = 0
         self.activation = activation
 
     def __setstate__(self, state) -> None:
@@ -162,8 +173,37 @@ class TransformerDecoderLayer(Module):
         return self.dropout3(x)
 
 
+def _why_no_nested_tensor(layer) -> str:
+    """Why PyTorch's ``TransformerEncoder`` would not take its nested-tensor path with this
+    layer ('' when it would)."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return (f"{name}.self_attn.batch_first was not True(use batch_first for better "
+                "inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not getattr(layer, "activation_relu_or_gelu", 0):
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
+
+
 class TransformerEncoder(Module):
-    """A stack of ``num_layers`` copies of ``encoder_layer`` and an optional final norm."""
+    """A stack of ``num_layers`` copies of ``encoder_layer`` and an optional final norm.
+
+    As in PyTorch, with ``enable_nested_tensor`` and a layer PyTorch can fuse, inference
+    (eval mode, no gradient needed) with a right-padded ``src_key_padding_mask`` and no
+    ``mask`` returns zeros at the padded positions (before ``norm``): PyTorch runs the
+    layers on a nested tensor of the unpadded sequences and pads the result with zeros."""
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
                  norm: Module | None = None, enable_nested_tensor: bool = True,
@@ -173,15 +213,49 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_no_nested_tensor(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+            self.use_nested_tensor = False
+
+    def _padded_positions(self, src: Tensor, mask, src_key_padding_mask):
+        """The (N, S) bool tensor of padded positions that PyTorch's nested-tensor path
+        would zero, or None when that path would not be taken."""
+        first = self.layers[0]
+        if (src_key_padding_mask is None or mask is not None or src.ndim != 3
+                or not getattr(self, "use_nested_tensor", False) or first.training
+                or not _mha.get_fastpath_enabled() or is_autocast_enabled()):
+            return None
+        attn, n1, n2, l1, l2 = first.self_attn, first.norm1, first.norm2, first.linear1, \
+            first.linear2
+        params = (attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight,
+                  attn.out_proj.bias, n1.weight, n1.bias, n2.weight, n2.bias, l1.weight,
+                  l1.bias, l2.weight, l2.bias)
+        if is_grad_enabled() and any(t is not None and t.requires_grad
+                                     for t in (src,) + params):
+            return None
+        kpm = src_key_padding_mask
+        padded = kpm != 0 if kpm.dtype.is_floating_point else kpm
+        if padded.shape != (src.shape[0], src.shape[1]):
+            return None
+        # the nested tensor keeps each row's leading unpadded run: a left-aligned mask only
+        if bool((padded[:, :-1] & ~padded[:, 1:]).any()):
+            return None
+        return padded
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:
+        padded = self._padded_positions(src, mask, src_key_padding_mask)
         out = src
         for mod in self.layers:
             out = mod(out, src_mask=mask, is_causal=bool(is_causal),
                       src_key_padding_mask=src_key_padding_mask)
+        if padded is not None:
+            out = out.masked_fill(padded.unsqueeze(-1), 0.0)
         if self.norm is not None:
             out = self.norm(out)
         return out

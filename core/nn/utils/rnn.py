@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..._dtype import float16, float32, float64, int8, int16, int32, int64, uint8
 from ..._tensor import Tensor
 
 __all__ = ["PackedSequence", "pad_sequence", "unpad_sequence", "pack_padded_sequence",
@@ -36,9 +37,64 @@ class PackedSequence(NamedTuple):
                               None if self.unsorted_indices is None else
                               self.unsorted_indices.to(dev))
 
+    def cuda(self, *args, **kwargs) -> PackedSequence:
+        """The packed sequence with ``data`` on a CUDA device."""
+        from ..._creation import empty
+
+        probe = empty(0, dtype=self.data.dtype, device=self.data.device).to(*args, **kwargs)
+        if probe.is_cuda:
+            return self.to(*args, **kwargs)
+        return self.to(*args, device="cuda", **kwargs)
+
+    def cpu(self, *args, **kwargs) -> PackedSequence:
+        """The packed sequence with ``data`` on the CPU."""
+        return self.to(*args, device="cpu", **kwargs)
+
+    def double(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to float64."""
+        return self.to(dtype=float64)
+
+    def float(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to float32."""
+        return self.to(dtype=float32)
+
+    def half(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to float16."""
+        return self.to(dtype=float16)
+
+    def long(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to int64."""
+        return self.to(dtype=int64)
+
+    def int(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to int32."""
+        return self.to(dtype=int32)
+
+    def short(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to int16."""
+        return self.to(dtype=int16)
+
+    def char(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to int8."""
+        return self.to(dtype=int8)
+
+    def byte(self) -> PackedSequence:
+        """The packed sequence with ``data`` cast to uint8."""
+        return self.to(dtype=uint8)
+
     @property
     def is_cuda(self) -> bool:
+        """Whether ``data`` lives on a CUDA device."""
         return self.data.is_cuda
+
+    def is_pinned(self) -> bool:
+        """Whether ``data`` is in pinned memory."""
+        return self.data.is_pinned()
+
+    def pin_memory(self) -> PackedSequence:
+        """The packed sequence with ``data`` in pinned memory."""
+        return PackedSequence(self.data.pin_memory(), self.batch_sizes, self.sorted_indices,
+                              self.unsorted_indices)
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
