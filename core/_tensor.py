@@ -484,7 +484,7 @@ class Tensor:
                                "require differentiation use var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind not in "fcV" and \
                 self.dtype is not _dtype.bfloat16:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
         self.requires_grad = requires_grad
         return self

@@ -92,8 +92,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     inputs = _as_tuple(inputs)
     grad_outputs = _as_tuple(grad_outputs)
     if is_grads_batched:
-        raise NotImplementedError("autograd.grad(is_grads_batched=True) is not implemented in "
-                                  "ember")
+        return _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     for t in outputs:
         if not t.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have "
@@ -114,6 +114,35 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         res = tuple(g if g is not None else zeros_like(i) for g, i in zip(res, inputs))
     del single_input
     return res
+
+
+def _grad_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """``grad(..., is_grads_batched=True)``: one backward per slice of the grad_outputs'
+    first dimension, the results stacked along a new first dimension."""
+    from .._creation import zeros_like
+    from ..ops.shape import stack
+
+    if grad_outputs is None or any(g is None for g in grad_outputs):
+        raise RuntimeError("is_grads_batched=True requires a batched grad_output for each "
+                           "output")
+    n = grad_outputs[0].shape[0]
+    if retain_graph is None:
+        retain_graph = create_graph
+    per_slice = []
+    for b in range(n):
+        per_slice.append(grad(outputs, inputs, tuple(g[b] for g in grad_outputs),
+                              retain_graph=retain_graph or b < n - 1,
+                              create_graph=create_graph, allow_unused=allow_unused,
+                              materialize_grads=materialize_grads))
+    res = []
+    for i, inp in enumerate(inputs):
+        gs = [r[i] for r in per_slice]
+        if all(g is None for g in gs):
+            res.append(None)
+        else:
+            res.append(stack([g if g is not None else zeros_like(inp) for g in gs]))
+    return tuple(res)
 
 
 def __getattr__(name: str):

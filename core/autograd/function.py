@@ -31,6 +31,11 @@ class FunctionCtx(Node):
         """Saves tensors (or None) for backward; they are checked for in-place changes."""
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Saves tensors (or None) for a forward-mode ``jvp``; as PyTorch, ``jvp`` reads
+        them back through ``ctx.saved_tensors``."""
+        self._to_save_fwd = tensors
+
     def mark_dirty(self, *tensors) -> None:
         """Declares inputs that forward modified in place."""
         self._dirty = tensors
@@ -53,6 +58,12 @@ class FunctionCtx(Node):
         out = self._fn_cls.backward(self, *grads)
         if not isinstance(out, tuple):
             out = (out,)
+        n_in = len(self.needs_input_grad)
+        if len(out) > n_in and all(g is None for g in out[n_in:]):
+            out = out[:n_in]  # extra gradients are allowed when they are all None
+        if len(out) != n_in:
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                               f"gradients (expected {n_in}, got {len(out)})")
         # keep the gradients of tensor arguments only (one per graph input)
         return tuple(out[i] if i < len(out) else None for i in self._tensor_positions)
 
@@ -87,6 +98,12 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional: with it overridden, ``forward(*args)`` takes no ctx and
+        ``setup_context(ctx, inputs, output)`` saves what backward needs."""
+        raise NotImplementedError("setup_context is not implemented.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor
@@ -98,7 +115,11 @@ class Function(metaclass=_FunctionMeta):
         prev = _State.enabled
         _State.enabled = False
         try:
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if cls.setup_context is not Function.setup_context:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, outputs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         finally:
             _State.enabled = prev
         single = not isinstance(outputs, tuple)
@@ -107,6 +128,9 @@ class Function(metaclass=_FunctionMeta):
         inputs = [args[i] for i in tensor_pos]
         dirty = getattr(ctx, "_dirty", ())
         non_diff = {id(t) for t in getattr(ctx, "_non_diff", ())}
+        if prev and any(t.requires_grad and t.grad_fn is None for t in dirty):
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place "
+                               "operation.")
         if not record:
             for t in dirty:
                 t._bump()
@@ -163,8 +187,32 @@ def once_differentiable(fn):
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
+        from .._tensor import Tensor
         from .grad_mode import no_grad
 
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not _State.enabled or not any(isinstance(a, Tensor) and a.requires_grad
+                                         for a in args):
+            return outputs
+        # under create_graph: the gradients get a node that raises if differentiated
+        single = not isinstance(outputs, tuple)
+        outs = (outputs,) if single else outputs
+        fake = [o.detach().requires_grad_() if isinstance(o, Tensor) else o for o in outs]
+        res = _DelayedError.apply(*fake)
+        return res[0] if single else res
     return wrapper
+
+
+class _DelayedError(Function):
+    """Passes tensors through; differentiating the result raises (what ``once_differentiable``
+    backward results get under ``create_graph=True``)."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        return tuple(tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")

@@ -13,7 +13,7 @@ import weakref
 from .._array_flags import writeable
 
 __all__ = ["Node", "AccumulateGrad", "RemovableHandle", "saved_tensors_hooks", "save_on_cpu",
-           "disable_saved_tensors_hooks"]
+           "disable_saved_tensors_hooks", "register_multi_grad_hook"]
 
 _FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -80,6 +80,14 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def metadata(self) -> dict:
+        """A dict of the user's own data attached to this node (created on first use)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     # -- saved values ------------------------------------------------------------------
     @property
@@ -368,3 +376,58 @@ class disable_saved_tensors_hooks:
             with self.__class__(self.error_message):
                 return fn(*args, **kwargs)
         return wrapper
+
+
+# -- hooks over several tensors ------------------------------------------------------------
+class _MultiHandle:
+    """The handle ``register_multi_grad_hook`` returns: ``remove()`` removes every hook."""
+
+    def __init__(self, handles) -> None:
+        self.handles = tuple(handles)
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
+    """Registers ``fn`` over several tensors, once per backward pass. With ``mode="all"``,
+    ``fn(grads)`` gets the gradients of all ``tensors`` (None for those the pass did not
+    reach); ember calls it when the backward pass finishes, where PyTorch calls it as soon as
+    the last of them is computed. With ``mode="any"``, ``fn(grad)`` is called with the first
+    of their gradients to be computed."""
+    from .engine import _final_callbacks, queue_callback
+
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    pending: dict = {}  # id of the backward pass's callback list -> gradients so far
+
+    if mode == "all":
+        def inner(idx):
+            def hook(grad):
+                task = id(_final_callbacks[-1])
+                buf = pending.get(task)
+                if buf is None:
+                    buf = pending[task] = [None] * len(tensors)
+                    queue_callback(lambda: fn(pending.pop(task)))
+                buf[idx] = grad
+            return hook
+
+        return _MultiHandle(t.register_hook(inner(i)) for i, t in enumerate(tensors))
+
+    def first(grad):
+        task = id(_final_callbacks[-1])
+        if task in pending:
+            return
+        pending[task] = True
+        queue_callback(lambda: pending.pop(task))
+        fn(grad)
+
+    return _MultiHandle(t.register_hook(first) for t in tensors if t.requires_grad)

@@ -46,14 +46,11 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
+        import copy
+
+        # as PyTorch, the copy has no .grad (a deep-copied model starts without gradients)
         result = type(self)(self.data.clone(), self.requires_grad)
-        if self.grad is not None:
-            import copy
-
-            result.grad = copy.deepcopy(self.grad, memo)
         for k, v in self.__dict__.items():
-            import copy
-
             result.__dict__[k] = copy.deepcopy(v, memo)
         memo[id(self)] = result
         return result

@@ -701,7 +701,8 @@ def broadcast_tensors(*tensors):
     except ValueError:
         raise RuntimeError("broadcast_tensors: shapes " + ", ".join(
             str(list(t.shape)) for t in tensors) + " cannot be broadcast together") from None
-    return tuple(expand(t, shape) for t in tensors)
+    # as PyTorch, a tensor already of the broadcast shape is returned itself
+    return tuple(t if tuple(t.shape) == shape else expand(t, shape) for t in tensors)
 
 
 def meshgrid(*tensors, indexing: str | None = None):

@@ -72,17 +72,22 @@ class RemovableHandle:
 
 
 class _HookIdentity(Function):
-    """Identity on tensors whose backward hands the gradients to ``callback``."""
+    """Identity on tensors whose backward hands the gradients to ``callback``. Tensors that
+    don't require grad stay out of the graph; with ``materialize`` False the callback gets
+    None for outputs that received no gradient (as PyTorch's hooks on the outputs)."""
 
     @staticmethod
-    def forward(ctx, callback, *tensors):
+    def forward(ctx, callback, materialize, *tensors):
         ctx.callback = callback
-        return tuple(t.view_as(t) for t in tensors)
+        ctx.set_materialize_grads(materialize)
+        outs = tuple(t.view_as(t) for t in tensors)
+        ctx.mark_non_differentiable(*[o for o, t in zip(outs, tensors) if not t.requires_grad])
+        return outs
 
     @staticmethod
     def backward(ctx, *grads):
         res = ctx.callback(grads)
-        return (None,) + tuple(res if res is not None else grads)
+        return (None, None) + tuple(res if res is not None else grads)
 
 
 class BackwardHook:
@@ -106,11 +111,11 @@ class BackwardHook:
             res[i] = v
         return tuple(res)
 
-    def _wrap(self, args, callback):
+    def _wrap(self, args, callback, materialize):
         idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         if not (_State.enabled and any(args[i].requires_grad for i in idx)):
             return args, None
-        new = _HookIdentity.apply(callback, *[args[i] for i in idx])
+        new = _HookIdentity.apply(callback, materialize, *[args[i] for i in idx])
         if not isinstance(new, tuple):
             new = (new,)
         out = list(args)
@@ -135,7 +140,7 @@ class BackwardHook:
             self.grad_outputs = None
             return tuple(res[i] for i in self.input_index)
 
-        res, self.input_index = self._wrap(tuple(args), on_grad_inputs)
+        res, self.input_index = self._wrap(tuple(args), on_grad_inputs, True)
         self.n_inputs = len(args)
         return res
 
@@ -170,7 +175,7 @@ class BackwardHook:
 
         single = not isinstance(result, tuple)
         args = (result,) if single else result
-        res, self.output_index = self._wrap(args, on_grad_outputs)
+        res, self.output_index = self._wrap(args, on_grad_outputs, False)
         self.n_outputs = len(args)
         return res[0] if single else res
 
@@ -356,7 +361,14 @@ class _ModuleHooks:
         self._state_dict_hooks[h.id] = hook
         return h
 
-    register_state_dict_post_hook = _register_state_dict_hook
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's
+        entries were added to ``state_dict``; it edits it in place and must return None."""
+        @functools.wraps(hook)
+        def checked(*args):
+            if hook(*args) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+        return self._register_state_dict_hook(checked)
 
     def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
         """``hook(module, prefix, keep_vars)`` runs before ``state_dict`` visits the module."""
