@@ -112,6 +112,26 @@ def test_bert_batch_pairs_padding_truncation(bert_pair, kwargs):
         assert got == expected, key
 
 
+
+@pytest.mark.parametrize("kwargs", [
+    dict(padding="max_length", max_length=12),  # max_length with padding does not truncate
+    dict(padding=True, max_length=5),
+    dict(max_length=12),  # max_length alone truncates
+])
+def test_max_length_turns_truncation_on_only_without_padding(bert_pair, kwargs):
+    ours, ref = bert_pair
+    texts = [CORPUS[0], "a", CORPUS[7]]
+    assert ours(texts, **kwargs)["input_ids"] == ref(texts, **kwargs)["input_ids"]
+
+
+def test_single_text_length_keeps_its_list(bert_pair):
+    """transformers unwraps only the per-token lists of a single input: length is [n]."""
+    ours, ref = bert_pair
+    a = ours(CORPUS[0], return_length=True, return_offsets_mapping=True)
+    b = ref(CORPUS[0], return_length=True, return_offsets_mapping=True)
+    assert a["length"] == b["length"] == [len(b["input_ids"])]
+    assert [tuple(x) for x in a["offset_mapping"]] == [tuple(x) for x in b["offset_mapping"]]
+
 def test_overflow_windows_of_a_single_text(bert_pair, gpt2_pair):
     for ours, ref in (bert_pair, gpt2_pair):
         kw = dict(truncation=True, max_length=12, stride=3, return_overflowing_tokens=True)

@@ -10,6 +10,7 @@ model step over the key/value cache (:class:`~ember.text.models.cache.DynamicCac
 
 from __future__ import annotations
 
+import numbers
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,9 @@ from .cache import DynamicCache
 from .outputs import ModelOutput
 
 __all__ = ["GenerationMixin", "LogitsProcessor", "LogitsProcessorList",
-           "RepetitionPenaltyLogitsProcessor", "TemperatureLogitsWarper", "TopKLogitsWarper",
+           "RepetitionPenaltyLogitsProcessor", "NoRepeatNGramLogitsProcessor",
+           "NoBadWordsLogitsProcessor", "MinLengthLogitsProcessor",
+           "MinNewTokensLengthLogitsProcessor", "TemperatureLogitsWarper", "TopKLogitsWarper",
            "TopPLogitsWarper", "BaseStreamer", "TextStreamer", "GenerateDecoderOnlyOutput"]
 
 
@@ -44,17 +47,129 @@ class LogitsProcessorList(list):
 
 class RepetitionPenaltyLogitsProcessor(LogitsProcessor):
     """Divides the positive scores (multiplies the negative ones) of tokens already in the
-    sequence by ``penalty`` (Keskar et al., 2019)."""
+    sequence by ``penalty`` (Keskar et al., 2019).
 
-    def __init__(self, penalty: float) -> None:
+    ``prompt_ignore_length`` (an int, or one per row as a 1-D tensor) leaves that many leading
+    tokens out: ``generate`` passes each row's left padding, as transformers does.
+    """
+
+    def __init__(self, penalty: float, prompt_ignore_length: int | Tensor | None = None) -> None:
         if not penalty > 0:
             raise ValueError(f"`penalty` has to be a strictly positive float, but is {penalty}")
         self.penalty = penalty
+        self.prompt_ignore_length = prompt_ignore_length
 
     def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
-        score = scores.gather(1, input_ids)
-        score = ember.where(score < 0, score * self.penalty, score / self.penalty)
-        return scores.scatter(1, input_ids, score)
+        ignore = self.prompt_ignore_length
+        if isinstance(ignore, int):
+            input_ids = input_ids[:, ignore:]
+        kept = ember.ones(input_ids.shape, dtype=ember.long, device=input_ids.device)
+        if ignore is not None and not isinstance(ignore, int):
+            pos = ember.arange(input_ids.shape[1], device=input_ids.device)[None]
+            kept = (pos >= ignore.to(input_ids.device)[:, None]).long()
+        # a token is penalized when it occurs at least once outside the ignored prefix
+        counts = ember.zeros(scores.shape, dtype=ember.long, device=scores.device)
+        penalized = counts.scatter_add(1, input_ids, kept) > 0
+        penalty = ember.where(scores < 0, scores * self.penalty, scores / self.penalty)
+        return ember.where(penalized, penalty, scores)
+
+
+class NoRepeatNGramLogitsProcessor(LogitsProcessor):
+    """Bans every token that would repeat an n-gram of ``ngram_size`` tokens already in the
+    sequence (prompt included), setting its score to ``-inf``."""
+
+    def __init__(self, ngram_size: int) -> None:
+        if not isinstance(ngram_size, int) or ngram_size <= 0:
+            raise ValueError(f"`ngram_size` has to be a strictly positive integer, but is "
+                             f"{ngram_size}")
+        self.ngram_size = ngram_size
+
+    def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
+        n, cur = self.ngram_size, input_ids.shape[1]
+        if cur < n:
+            return scores
+        banned = []
+        for b, row in enumerate(input_ids.tolist()):
+            prefix = row[cur + 1 - n:]  # the last n - 1 tokens
+            banned += [(b, row[i + n - 1]) for i in range(cur + 1 - n)
+                       if row[i:i + n - 1] == prefix]
+        return _ban(scores, banned)
+
+
+class NoBadWordsLogitsProcessor(LogitsProcessor):
+    """Never completes one of ``bad_words_ids`` (lists of token ids): a one-token word is
+    always banned, a longer one when the sequence ends with all but its last token.
+    End-of-sequence ids given as one-token bad words are not banned."""
+
+    def __init__(self, bad_words_ids: list[list[int]], eos_token_id=None) -> None:
+        if not isinstance(bad_words_ids, list) or len(bad_words_ids) == 0:
+            raise ValueError(f"`bad_words_ids` has to be a non-empty list, but is "
+                             f"{bad_words_ids}.")
+        if any(not isinstance(w, list) or any(not isinstance(t, numbers.Integral) or t < 0
+                                              for t in w) for w in bad_words_ids):
+            raise ValueError(f"`bad_words_ids` has to be a list of lists of positive integers, "
+                             f"but is {bad_words_ids}.")
+        eos = _as_list(eos_token_id)
+        words = [[int(t) for t in w] for w in bad_words_ids]
+        self.bad_words_ids = [w for w in words if not (len(w) == 1 and w[0] in eos)]
+
+    def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
+        banned = []
+        rows = input_ids.tolist()
+        for word in self.bad_words_ids:
+            k = len(word) - 1
+            if k > len(rows[0]):
+                continue
+            banned += [(b, word[-1]) for b, row in enumerate(rows)
+                       if k == 0 or row[len(row) - k:] == word[:-1]]
+        return _ban(scores, banned)
+
+
+class MinLengthLogitsProcessor(LogitsProcessor):
+    """Bans the end-of-sequence ids while the sequence is shorter than ``min_length``
+    (prompt included)."""
+
+    def __init__(self, min_length: int, eos_token_id) -> None:
+        if not isinstance(min_length, int) or min_length < 0:
+            raise ValueError(f"`min_length` has to be a non-negative integer, but is "
+                             f"{min_length}")
+        self.min_length = min_length
+        self.eos_token_id = _as_list(eos_token_id)
+
+    def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
+        if input_ids.shape[-1] >= self.min_length:
+            return scores
+        return _ban(scores, [(b, e) for b in range(scores.shape[0]) for e in self.eos_token_id])
+
+
+class MinNewTokensLengthLogitsProcessor(LogitsProcessor):
+    """Bans the end-of-sequence ids until ``min_new_tokens`` tokens follow the prompt of
+    ``prompt_length_to_skip`` tokens."""
+
+    def __init__(self, prompt_length_to_skip: int, min_new_tokens: int, eos_token_id) -> None:
+        for name, value in (("prompt_length_to_skip", prompt_length_to_skip),
+                            ("min_new_tokens", min_new_tokens)):
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"`{name}` has to be a positive integer, but is {value}")
+        self.prompt_length_to_skip = prompt_length_to_skip
+        self.min_new_tokens = min_new_tokens
+        self.eos_token_id = _as_list(eos_token_id)
+
+    def __call__(self, input_ids: Tensor, scores: Tensor) -> Tensor:
+        if input_ids.shape[-1] - self.prompt_length_to_skip >= self.min_new_tokens:
+            return scores
+        return _ban(scores, [(b, e) for b in range(scores.shape[0]) for e in self.eos_token_id])
+
+
+def _ban(scores: Tensor, pairs: list[tuple[int, int]]) -> Tensor:
+    """``scores`` with the (row, token) entries in ``pairs`` set to ``-inf``."""
+    if not pairs:
+        return scores
+    mask = ember.zeros(scores.shape, dtype=ember.bool, device=scores.device)
+    rows = ember.tensor([r for r, _ in pairs], dtype=ember.long, device=scores.device)
+    cols = ember.tensor([c for _, c in pairs], dtype=ember.long, device=scores.device)
+    mask[rows, cols] = True
+    return scores.masked_fill(mask, -float("inf"))
 
 
 class TemperatureLogitsWarper(LogitsProcessor):
@@ -206,10 +321,25 @@ class GenerationMixin:
     ``logits`` and ``past_key_values``."""
 
     def _logits_processors(self, do_sample: bool, temperature: float, top_k: int | None,
-                           top_p: float, repetition_penalty: float) -> LogitsProcessorList:
+                           top_p: float, repetition_penalty: float,
+                           padding_lengths: Tensor | None = None,
+                           no_repeat_ngram_size: int | None = None,
+                           bad_words_ids: list[list[int]] | None = None,
+                           eos: list[int] | None = None, min_length: int | None = None,
+                           min_new_tokens: int | None = None,
+                           prompt_length: int = 0) -> LogitsProcessorList:
+        """The processors ``generate`` applies, in transformers' order."""
         procs = LogitsProcessorList()
         if repetition_penalty is not None and repetition_penalty != 1.0:
-            procs.append(RepetitionPenaltyLogitsProcessor(repetition_penalty))
+            procs.append(RepetitionPenaltyLogitsProcessor(repetition_penalty, padding_lengths))
+        if no_repeat_ngram_size is not None and no_repeat_ngram_size > 0:
+            procs.append(NoRepeatNGramLogitsProcessor(no_repeat_ngram_size))
+        if bad_words_ids is not None:
+            procs.append(NoBadWordsLogitsProcessor(bad_words_ids, eos))
+        if eos and min_length is not None and min_length > 0:
+            procs.append(MinLengthLogitsProcessor(min_length, eos))
+        if eos and min_new_tokens is not None and min_new_tokens > 0:
+            procs.append(MinNewTokensLengthLogitsProcessor(prompt_length, min_new_tokens, eos))
         if do_sample:
             if temperature is not None and temperature != 1.0:
                 procs.append(TemperatureLogitsWarper(temperature))
@@ -228,7 +358,9 @@ class GenerationMixin:
                  use_cache: bool = True, return_dict_in_generate: bool = False,
                  output_scores: bool = False, output_logits: bool = False,
                  logits_processor: LogitsProcessorList | None = None,
-                 generator: ember.Generator | None = None):
+                 generator: ember.Generator | None = None, min_length: int | None = None,
+                 min_new_tokens: int | None = None, no_repeat_ngram_size: int | None = None,
+                 bad_words_ids: list[list[int]] | None = None, num_beams: int = 1):
         """Continue each row of ``input_ids`` (B, T) and return the sequences
         (B * num_return_sequences, T + new), as transformers' ``generate``.
 
@@ -250,7 +382,15 @@ class GenerationMixin:
             return_dict_in_generate, output_scores, output_logits: return a
                 :class:`GenerateDecoderOnlyOutput` with the per-step scores/logits.
             generator: the random generator for sampling.
+            min_length, min_new_tokens: ban the end-of-sequence ids until the sequence (prompt
+                included) or the continuation has that many tokens.
+            no_repeat_ngram_size: no n-gram of this size occurs twice (prompt included).
+            bad_words_ids: token sequences never to generate.
+            num_beams: only 1; beam search is not implemented.
         """
+        if num_beams != 1:
+            raise NotImplementedError(f"generate(num_beams={num_beams}): ember implements "
+                                      "greedy decoding and sampling, not beam search")
         cfg = self.config
         if input_ids.ndim == 1:
             input_ids = input_ids[None]
@@ -275,8 +415,10 @@ class GenerationMixin:
             input_ids = _repeat_rows(input_ids, num_return_sequences)
             attention_mask = _repeat_rows(attention_mask, num_return_sequences)
             b = input_ids.shape[0]
+        pad_lengths = (attention_mask != 0).long().argmax(dim=1)  # (B,) left padding
         procs = self._logits_processors(do_sample, temperature, top_k, top_p,
-                                        repetition_penalty)
+                                        repetition_penalty, pad_lengths, no_repeat_ngram_size,
+                                        bad_words_ids, eos, min_length, min_new_tokens, t)
         if logits_processor is not None:
             procs = LogitsProcessorList(list(logits_processor) + list(procs))
         if streamer is not None:

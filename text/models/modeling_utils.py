@@ -171,7 +171,7 @@ class PreTrainedModel(nn.Module):
     def from_pretrained(cls, pretrained_model_name_or_path: str | os.PathLike[str], *,
                         config: PretrainedConfig | None = None, revision: str | None = None,
                         state_dict: dict | None = None, output_loading_info: bool = False,
-                        torch_dtype=None, **kwargs):
+                        torch_dtype=None, ignore_mismatched_sizes: bool = False, **kwargs):
         """Build the model from ``config.json`` and load its weights.
 
         Args:
@@ -182,8 +182,10 @@ class PreTrainedModel(nn.Module):
             revision: another commit of a hub repository.
             state_dict: use these weights instead of the folder's.
             output_loading_info: also return ``{"missing_keys", "unexpected_keys",
-                "mismatched_keys"}``.
+                "mismatched_keys"}`` (mismatched: ``(key, checkpoint shape, model shape)``).
             torch_dtype: cast the floating-point weights to this dtype.
+            ignore_mismatched_sizes: initialise weights whose checkpoint shape differs (a
+                head with another ``num_labels``) instead of raising ``RuntimeError``.
             **kwargs: override config attributes (``num_labels=3``, ...).
 
         Returns the model in eval mode, as transformers does.
@@ -197,7 +199,7 @@ class PreTrainedModel(nn.Module):
             model = cls(config)
         if state_dict is None:
             state_dict = load_checkpoint(path, revision=revision)
-        info = model._load_pretrained_state(state_dict)
+        info = model._load_pretrained_state(state_dict, ignore_mismatched_sizes)
         if torch_dtype is not None:
             model.to(torch_dtype)
         model.eval()
@@ -205,28 +207,40 @@ class PreTrainedModel(nn.Module):
             return model, info
         return model
 
-    def _load_pretrained_state(self, state_dict: dict) -> dict[str, list]:
+    def _load_pretrained_state(self, state_dict: dict,
+                               ignore_mismatched_sizes: bool = True) -> dict[str, list]:
         state = self._convert_checkpoint(dict(state_dict))
         own = self.state_dict()
-        mismatched = [k for k, v in state.items()
+        mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state.items()
                       if k in own and tuple(v.shape) != tuple(own[k].shape)]
-        for k in mismatched:
+        if mismatched and not ignore_mismatched_sizes:
+            report = "\n".join(f"- {k}: found shape {a} in the checkpoint and {b} in the "
+                               "model instantiated" for k, a, b in mismatched)
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n"
+                               f"{report}\nYou may consider adding `ignore_mismatched_sizes="
+                               "True` to `from_pretrained`.")
+        mismatched_names = [k for k, _, _ in mismatched]
+        for k in mismatched_names:
             del state[k]
         result = self.load_state_dict(state, strict=False)
-        tied = set(self._shared_weights)
+        tied = dict(self._shared_weights)
         if getattr(self.config, "tie_word_embeddings", True):
-            tied |= set(self._tied_weights)
-        missing = [k for k in result.missing_keys if k not in tied]
+            tied.update(self._tied_weights)
+        not_loaded = set(result.missing_keys) | set(mismatched_names)
+        # a tied weight counts as missing when what it is tied to is missing too
+        missing = [k for k in result.missing_keys
+                   if k not in mismatched_names and (k not in tied or tied[k] in not_loaded)]
         unexpected = list(result.unexpected_keys)
-        if missing or mismatched:
-            self._init_missing(missing + mismatched)
+        if missing or mismatched:  # tied weights get their values from tie_weights below
+            self._init_missing([k for k in missing if k not in tied] + mismatched_names)
         self.tie_weights()
         if unexpected:
             warnings.warn(f"Some weights of the checkpoint were not used when initializing "
                           f"{type(self).__name__}: {unexpected}", stacklevel=3)
         if missing or mismatched:
             warnings.warn(f"Some weights of {type(self).__name__} were not initialized from "
-                          f"the checkpoint and are newly initialized: {missing + mismatched}. "
+                          f"the checkpoint and are newly initialized: "
+                          f"{missing + mismatched_names}. "
                           "You should probably train this model on a down-stream task.",
                           stacklevel=3)
         return {"missing_keys": missing, "unexpected_keys": unexpected,
@@ -254,10 +268,14 @@ class PreTrainedModel(nn.Module):
         prefix = self.base_model_prefix + "."
         has_prefix = any(k.startswith(prefix) for k in own)
         ckpt_prefixed = any(k.startswith(prefix) for k in renamed)
+        # keys that do not fit keep the checkpoint's name (reported as unexpected, as in
+        # transformers)
         if has_prefix and not ckpt_prefixed:  # a base-model checkpoint into a head model
-            renamed = {(k if k in own else prefix + k): v for k, v in renamed.items()}
+            renamed = {(prefix + k if k not in own and prefix + k in own else k): v
+                       for k, v in renamed.items()}
         elif not has_prefix and ckpt_prefixed:  # a head-model checkpoint into the base model
-            renamed = {k[len(prefix):]: v for k, v in renamed.items() if k.startswith(prefix)}
+            renamed = {(k[len(prefix):] if k.startswith(prefix) else k): v
+                       for k, v in renamed.items()}
         return renamed
 
     # -- saving ----------------------------------------------------------------------

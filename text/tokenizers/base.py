@@ -317,8 +317,9 @@ class PreTrainedTokenizerFast:
             raise ValueError("You need to specify `text`")
         batched = isinstance(text, (list, tuple)) and not (
             is_split_into_words and text and not isinstance(text[0], (list, tuple)))
-        if truncation is None:  # transformers: a max_length alone turns truncation on
-            truncation = "longest_first" if max_length is not None else False
+        if truncation is None:  # transformers: a max_length alone (no padding) truncates
+            truncation = "longest_first" if (max_length is not None
+                                             and padding in (False, None)) else False
         if batched:
             if text_pair is not None:
                 if len(text_pair) != len(text):
@@ -361,10 +362,9 @@ class PreTrainedTokenizerFast:
             data["length"] = [len(e.ids) for e in rows]
         if return_overflowing_tokens:
             data["overflow_to_sample_mapping"] = mapping
-        if not batched and not return_overflowing_tokens:
-            data = {k: v[0] for k, v in data.items()}
-            if return_tensors is not None:
-                data = {k: [v] for k, v in data.items()}
+        if not batched and not return_overflowing_tokens and return_tensors is None:
+            # as transformers: only per-token lists lose the batch level ("length" stays [n])
+            data = {k: (v[0] if v and isinstance(v[0], list) else v) for k, v in data.items()}
         return BatchEncoding(data, rows, tensor_type=return_tensors)
 
     def encode(self, text, text_pair=None, add_special_tokens: bool = True, **kwargs):
