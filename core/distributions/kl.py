@@ -1,9 +1,10 @@
 """``kl_divergence(p, q)`` and ``register_kl``, as ``torch.distributions.kl``: closed forms
-registered per (type(p), type(q)) pair, dispatched to the most specific registered pair."""
+registered per (type(p), type(q)) pair, dispatched to the most specific registered pair
+(with PyTorch's warning when the left and right orders disagree). This module holds the
+registry and the pairs within one family; ``_kl_cross`` those between families."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from functools import total_ordering
 
@@ -13,6 +14,7 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
@@ -279,36 +281,6 @@ def _kl_independent_independent(p, q):
     return _sum_rightmost(result, p.reinterpreted_batch_ndims)
 
 
-@register_kl(Normal, Laplace)
-def _kl_normal_laplace(p, q):
-    loc_diff = p.loc - q.loc
-    scale_ratio = p.scale / q.scale
-    loc_diff_scale_ratio = loc_diff / p.scale
-    t1 = scale_ratio.log()
-    t2 = math.sqrt(2 / math.pi) * p.scale * (-0.5 * loc_diff_scale_ratio.pow(2)).exp()
-    t3 = loc_diff * (loc_diff / (p.scale * math.sqrt(2))).erf()
-    return -t1 + (t2 + t3) / q.scale - (0.5 * (1 + math.log(0.5 * math.pi)))
-
-
-@register_kl(Exponential, Gamma)
-def _kl_exponential_gamma(p, q):
-    from .utils import euler_constant
-
-    ratio = q.rate / p.rate
-    t1 = -q.concentration * ratio.log()
-    return t1 + ratio + q.concentration.lgamma() + q.concentration * euler_constant - \
-        (1 + euler_constant)
-
-
-@register_kl(Uniform, Normal)
-def _kl_uniform_normal(p, q):
-    common_term = p.high - p.low
-    t1 = (math.sqrt(math.pi * 2) * q.scale / common_term).log()
-    t2 = common_term.pow(2) / 12
-    t3 = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
-    return t1 + 0.5 * (t2 + t3) / q.scale.pow(2)
-
-
 @register_kl(Geometric, Geometric)
 def _kl_geometric_geometric(p, q):
     return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
@@ -317,34 +289,6 @@ def _kl_geometric_geometric(p, q):
 @register_kl(HalfNormal, HalfNormal)
 def _kl_halfnormal_halfnormal(p, q):
     return _kl_normal_normal(p.base_dist, q.base_dist)
-
-
-# --- pairs involving Gumbel, Pareto, ContinuousBernoulli, LowRankMultivariateNormal ------
-# Each closed form is KL(p || q) = -H(p) - E_p[log q(X)], with the expectation written out
-# from p's moments (E[X], E[X^2], E[log X], E[exp(-X / b)]).
-
-
-def _inf_like(t):
-    return t.new_full(tuple(t.shape), _INF)
-
-
-def _normal_cross_entropy(mean, second_central, q):
-    """``-E_p[log N(X; q.loc, q.scale)]`` for p with ``mean`` and variance
-    ``second_central``."""
-    return ((q.scale * math.sqrt(2 * math.pi)).log()
-            + (second_central + (mean - q.loc).pow(2)) / (2 * q.scale.pow(2)))
-
-
-def _gumbel_cross_entropy(mean, exp_neg_x_over_b, q):
-    """``-E_p[log Gumbel(X; q.loc, q.scale)]`` given ``E_p[X]`` and ``E_p[exp(-X / b)]``
-    (``b = q.scale``)."""
-    return (q.scale.log() + (mean - q.loc) / q.scale
-            + (q.loc / q.scale).exp() * exp_neg_x_over_b)
-
-
-def _cb_cross_entropy(mean, q):
-    """``-E_p[log CB(X; q.probs)]`` for p with ``E_p[X] = mean``."""
-    return -(mean * q.probs.log() + (1 - mean) * (-q.probs).log1p() + q._log_norm())
 
 
 @register_kl(Gumbel, Gumbel)
@@ -363,112 +307,18 @@ def _kl_pareto_pareto(p, q):
 
 
 @register_kl(ContinuousBernoulli, ContinuousBernoulli)
-def _kl_cb_cb(p, q):
-    return -p.entropy() + _cb_cross_entropy(p.mean, q)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - (-q.probs).log1p() - q._log_norm()
 
 
-@register_kl(Beta, ContinuousBernoulli)
-def _kl_beta_cb(p, q):
-    return -p.entropy() + _cb_cross_entropy(p.mean, q)
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    # Chyzak & Nielsen (2019), arXiv:1905.10965
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    return t1 - (4 * p.scale * q.scale).log()
 
 
-@register_kl(Uniform, ContinuousBernoulli)
-def _kl_uniform_cb(p, q):
-    kl = -p.entropy() + _cb_cross_entropy(p.mean, q)
-    return _set(kl, (p.low < 0) | (p.high > 1), _INF)
-
-
-@register_kl(ContinuousBernoulli, Exponential)
-def _kl_cb_exponential(p, q):
-    return -p.entropy() - q.rate.log() + q.rate * p.mean
-
-
-@register_kl(ContinuousBernoulli, Normal)
-def _kl_cb_normal(p, q):
-    return -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
-
-
-@register_kl(ContinuousBernoulli, Uniform)
-def _kl_cb_uniform(p, q):
-    kl = -p.entropy() + (q.high - q.low).log()
-    return _set(kl, (q.low > 0) | (q.high < 1), _INF)
-
-
-@register_kl(Gumbel, Normal)
-def _kl_gumbel_normal(p, q):
-    return -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
-
-
-@register_kl(Exponential, Gumbel)
-def _kl_exponential_gumbel(p, q):
-    e = p.rate / (p.rate + q.scale.reciprocal())
-    return -p.entropy() + _gumbel_cross_entropy(p.mean, e, q)
-
-
-@register_kl(Gamma, Gumbel)
-def _kl_gamma_gumbel(p, q):
-    e = (p.concentration * (p.rate / (p.rate + q.scale.reciprocal())).log()).exp()
-    return -p.entropy() + _gumbel_cross_entropy(p.mean, e, q)
-
-
-@register_kl(Normal, Gumbel)
-def _kl_normal_gumbel(p, q):
-    e = (-p.loc / q.scale + p.scale.pow(2) / (2 * q.scale.pow(2))).exp()
-    return -p.entropy() + _gumbel_cross_entropy(p.loc, e, q)
-
-
-@register_kl(Uniform, Gumbel)
-def _kl_uniform_gumbel(p, q):
-    b = q.scale
-    e = b * ((-p.low / b).exp() - (-p.high / b).exp()) / (p.high - p.low)
-    return -p.entropy() + _gumbel_cross_entropy(p.mean, e, q)
-
-
-@register_kl(Pareto, Exponential)
-def _kl_pareto_exponential(p, q):
-    kl = -p.entropy() - q.rate.log() + q.rate * p.mean
-    return _set(kl, p.alpha <= 1, _INF)
-
-
-@register_kl(Pareto, Gamma)
-def _kl_pareto_gamma(p, q):
-    mean_log = p.scale.log() + p.alpha.reciprocal()
-    kl = (-p.entropy() - q.concentration * q.rate.log() + q.concentration.lgamma()
-          - (q.concentration - 1) * mean_log + q.rate * p.mean)
-    return _set(kl, p.alpha <= 1, _INF)
-
-
-@register_kl(Pareto, Normal)
-def _kl_pareto_normal(p, q):
-    kl = -p.entropy() + _normal_cross_entropy(p.mean, p.variance, q)
-    return _set(kl, p.alpha <= 2, _INF)
-
-
-@register_kl(Uniform, Pareto)
-def _kl_uniform_pareto(p, q):
-    lo, hi = p.low, p.high
-    width = hi - lo
-    safe_lo = lo.clamp(min=float(np.finfo(lo._data.dtype).tiny))
-    mean_log = (hi * hi.log() - lo * safe_lo.log()) / width - 1
-    kl = (-width.log() - q.alpha.log() - q.alpha * q.scale.log()
-          + (q.alpha + 1) * mean_log)
-    return _set(kl, lo < q.scale, _INF)
-
-
-def _register_infinite(pairs, pick):
-    """Pairs whose p has mass outside q's support: KL is infinite."""
-    for type_p, type_q in pairs:
-        register_kl(type_p, type_q)(lambda p, q: _inf_like(pick(p)))
-
-
-_register_infinite([(Beta, Pareto), (ContinuousBernoulli, Pareto),
-                    (Exponential, ContinuousBernoulli), (Exponential, Pareto),
-                    (Gamma, ContinuousBernoulli), (Gamma, Pareto), (Gumbel, Beta),
-                    (Gumbel, ContinuousBernoulli), (Gumbel, Exponential), (Gumbel, Gamma),
-                    (Gumbel, Pareto), (Gumbel, Uniform), (Laplace, ContinuousBernoulli),
-                    (Laplace, Pareto), (Normal, ContinuousBernoulli), (Normal, Pareto),
-                    (Pareto, Beta), (Pareto, ContinuousBernoulli), (Pareto, Uniform)],
-                   lambda p: p.mean)
+# --- (low-rank) multivariate normals across parametrizations --------------------------
 
 
 def _kl_gaussians(p_loc, p_cov, q_loc, q_cov, batch_shape):
@@ -489,14 +339,28 @@ def _kl_gaussians(p_loc, p_cov, q_loc, q_cov, batch_shape):
         tuple(batch_shape))
 
 
-def _mvn_kl(p, q):
+def _mvn_kl(p, q, names):
     if tuple(p.event_shape) != tuple(q.event_shape):
-        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
-                         "different event shapes cannot be computed")
+        raise ValueError(f"KL-divergence between two {names} with different event shapes "
+                         "cannot be computed")
     batch = np.broadcast_shapes(tuple(p.batch_shape), tuple(q.batch_shape))
     return _kl_gaussians(p.loc, p.covariance_matrix, q.loc, q.covariance_matrix, batch)
 
 
-register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)(_mvn_kl)
-register_kl(LowRankMultivariateNormal, MultivariateNormal)(_mvn_kl)
-register_kl(MultivariateNormal, LowRankMultivariateNormal)(_mvn_kl)
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    return _mvn_kl(p, q, "Low Rank Multivariate Normals")
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    return _mvn_kl(p, q, "(Low Rank) Multivariate Normals")
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    return _mvn_kl(p, q, "(Low Rank) Multivariate Normals")
+
+
+# the pairs of different families register themselves on import
+from . import _kl_cross  # noqa: E402,F401
