@@ -74,13 +74,19 @@ def _infer_np(data):
         return np.asarray(data, dtype=get_default_dtype().to_complex().np)
     if isinstance(data, Tensor):
         return data.__array__()
+    if isinstance(data, range):
+        data = list(data)
     if isinstance(data, (list, tuple)):
-        if _has_tensor(data):
+        want = None
+        if _has_tensor(data):  # PyTorch promotes the elements' dtypes (a tensor's own)
+            want = _seq_dtype(data)
             data = _tensors_to_arrays(data)
         try:
-            arr = np.array(data)
+            arr = np.array(data) if want is None else np.array(data, dtype=want.np)
         except ValueError as e:
             raise ValueError(f"expected a rectangular nested sequence of numbers: {e}") from None
+        if want is not None:
+            return arr
         if arr.dtype == object:
             raise RuntimeError(f"Could not infer dtype of {_kinds(data)} (tensor() expects "
                                "numbers, tensors or nested sequences of them)")
@@ -108,6 +114,32 @@ def _has_tensor(seq) -> bool:
         if isinstance(x, (list, tuple)) and _has_tensor(x):
             return True
     return False
+
+
+def _seq_dtype(seq):
+    """PyTorch's dtype for a nested sequence: the promotion of its elements' dtypes, with
+    Python floats (complexes) of the default (complex) dtype and ints of int64."""
+    d = None
+    for x in seq:
+        if isinstance(x, (list, tuple)):
+            xd = _seq_dtype(x)
+        elif isinstance(x, Tensor):
+            xd = x.dtype
+        elif isinstance(x, (np.ndarray, np.generic)):
+            xd = _dtype.from_numpy_dtype(x.dtype)
+        elif isinstance(x, bool):
+            xd = _dtype.bool
+        elif isinstance(x, numbers.Integral):
+            xd = _dtype.int64
+        elif isinstance(x, numbers.Real):
+            xd = get_default_dtype()
+        elif isinstance(x, numbers.Complex):
+            xd = get_default_dtype().to_complex()
+        else:
+            continue
+        if xd is not None:
+            d = xd if d is None else _dtype.promote_types(d, xd)
+    return d
 
 
 def _tensors_to_arrays(seq):
@@ -269,7 +301,16 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
         fill_value = fill_value.item()
     d = to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
     xp, dev = _xp(device)
-    arr = xp.full(shape, fill_value, dtype=d.np)
+    if d.np.kind in "iu" and isinstance(fill_value, float):
+        from .ops._prep import checked_int_scalar  # inf/NaN raise, as in PyTorch
+
+        fill_value = checked_int_scalar(fill_value, d.np)
+    try:
+        arr = xp.full(shape, fill_value, dtype=d.np)
+    except OverflowError:  # -1 for uint8 wraps to 255; 300 raises RuntimeError
+        from .ops._prep import checked_int_scalar
+
+        arr = xp.full(shape, checked_int_scalar(fill_value, d.np), dtype=d.np)
     t = Tensor._make(arr)
     if requires_grad:
         t.requires_grad_(True)

@@ -56,20 +56,16 @@ class _Formatter:
                 absv = np.abs(vals)
                 lo, hi = float(absv.min()), float(absv.max())
                 self.int_mode = bool(np.all(vals == np.ceil(vals)))
-                if self.int_mode:
-                    if hi / lo > 1000.0 or hi > 1.0e8:
-                        self.sci_mode = True
-                        strs = [f"{v:.{p}e}" for v in vals.tolist()]
-                    else:
-                        strs = [f"{v:.0f}" + " " for v in vals.tolist()]
-                elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                    self.sci_mode = True
+                # a forced sci_mode also sets the widths (PyTorch's order)
+                self.sci_mode = hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4 \
+                    if _opts["sci_mode"] is None else _opts["sci_mode"]
+                if self.sci_mode:
                     strs = [f"{v:.{p}e}" for v in vals.tolist()]
+                elif self.int_mode:
+                    strs = [f"{v:.0f}" + " " for v in vals.tolist()]
                 else:
                     strs = [f"{v:.{p}f}" for v in vals.tolist()]
                 self.max_width = max(len(s) for s in strs)
-        if _opts["sci_mode"] is not None:
-            self.sci_mode = _opts["sci_mode"]
 
     def format(self, value) -> str:
         p = _opts["precision"]

@@ -322,7 +322,12 @@ def fill_(self, value) -> Tensor:
         value = value.item()
     if needs_graph(self):
         return commit_inplace(self, _Fill.apply(self, value=value), "fill_")
-    self._data.fill(value)
+    try:
+        self._data.fill(value)
+    except OverflowError:  # -1 for uint8 wraps to 255; 300 raises RuntimeError
+        from .ops._prep import checked_int_scalar
+
+        self._data.fill(checked_int_scalar(value, self._data.dtype))
     self._vc[0] += 1
     return self
 

@@ -17,6 +17,28 @@ _ndarray = np.ndarray
 _FLOAT8 = frozenset(d.np for d in _dtype._FLOAT8_TYPES)
 
 
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t"}
+
+
+def checked_int_scalar(v, dt):
+    """A Python number as PyTorch converts it to integer numpy dtype ``dt``: values in its
+    range (for an unsigned type also negative ints down to -max, which wrap: -1 is 255 in
+    uint8); others raise RuntimeError. Meant for the slow path after numpy refused a value,
+    and for float fills (inf/NaN) of integer tensors."""
+    info = np.iinfo(dt)
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        v = int(v)
+        if info.min <= v <= info.max:
+            return v
+        if info.min == 0 and -info.max <= v < 0:
+            return v + info.max + 1
+    elif isinstance(v, (float, np.floating)) and info.min <= v <= info.max:  # not inf/NaN
+        return v
+    raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(dt.name, dt.name)} "
+                       "without overflow")
+
+
 class ToDtype(Op):
     """Differentiable dtype conversion; the gradient is cast back to the input's dtype."""
 

@@ -108,6 +108,11 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
     """Elementwise ``|input - other| <= atol + rtol * |other|``."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
+        raise RuntimeError(f"{_pt_name(input.dtype)} did not match {_pt_name(other.dtype)}")
+    if rtol < 0 or atol < 0:
+        which, v = ("rtol", rtol) if rtol < 0 else ("atol", atol)
+        raise RuntimeError(f"{which} must be greater than or equal to zero, but got {v}")
     a, b = binary_operands(input, other, "isclose")
     xp = xp_of(a._data)
     return Tensor._make(np.asarray(xp.isclose(a._data, b._data, rtol=rtol, atol=atol,

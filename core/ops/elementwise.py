@@ -12,10 +12,19 @@ import math
 import numpy as np
 
 from .. import _dtype
+from .._dtype import _FROM_NP
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
 from . import _opmath, _parallel
-from ._prep import binary_operands, cast, special_module, to_float, unbroadcast
+from ._prep import (
+    _result_scalar,
+    binary_operands,
+    cast,
+    checked_int_scalar,
+    special_module,
+    to_float,
+    unbroadcast,
+)
 from .op import Op, xp_of
 
 __all__ = [
@@ -110,6 +119,14 @@ class Pow(Op):
     save_inputs = (0, 1)
 
     def forward(self, a, b):
+        if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any():
+            # numpy refuses negative integer powers; PyTorch gives 1 for a base of 1,
+            # +-1 for -1 and 0 otherwise (an integer 1 / a**-b)
+            xp = xp_of(a)
+            neg = b < 0
+            r = a ** xp.where(neg, 0, b)
+            inv = xp.where(a == 1, 1, xp.where(a == -1, 1 - 2 * (b & 1), 0))
+            return xp.where(neg, inv.astype(r.dtype), r)
         return a ** b
 
     def backward(self, g):
@@ -150,13 +167,25 @@ class Minimum(Op):
                 unbroadcast(half.masked_fill(b > a, 0), b.shape))
 
 
+def _check_int_divisor(b) -> None:
+    """PyTorch's CPU kernels raise for an integer division by zero (numpy gives 0 and
+    warns); on CUDA, as in PyTorch, nothing is checked (no device sync)."""
+    if b.dtype.kind in "iub" and type(b) is np.ndarray and not b.all():
+        raise RuntimeError("ZeroDivisionError")
+
+
 class Remainder(Op):
     _name = "remainder"
     opmath = True
     save_inputs = (0, 1)
 
     def forward(self, a, b):
-        return xp_of(a).remainder(a, b)
+        _check_int_divisor(b)
+        xp = xp_of(a)
+        r = xp.remainder(a, b)
+        if r.dtype.kind == "f":  # a zero keeps the dividend's sign, as C's fmod (PyTorch)
+            r = xp.where(r == 0, xp.copysign(r, a), r)
+        return r
 
     def backward(self, g):
         a, b = self.saved_tensors
@@ -168,6 +197,7 @@ class Fmod(Op):
     save_inputs = (0, 1)
 
     def forward(self, a, b):
+        _check_int_divisor(b)
         return xp_of(a).fmod(a, b)
 
     def backward(self, g):
@@ -183,6 +213,7 @@ class FloorDivide(Op):
     opmath = True
 
     def forward(self, a, b):
+        _check_int_divisor(b)
         return xp_of(a).floor_divide(a, b)
 
     def backward(self, g):
@@ -197,6 +228,7 @@ class TruncDivide(Op):
     def forward(self, a, b):
         xp = xp_of(a)
         if a.dtype.kind in "iu":
+            _check_int_divisor(b)
             q = xp.floor_divide(a, b)
             fix = (xp.remainder(a, b) != 0) & ((a < 0) != (b < 0))
             return q + fix.astype(q.dtype)
@@ -214,7 +246,7 @@ def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
             a, b = binary_operands(input, other, "add")  # sum in float32, rounded once
             h = _opmath.half_value(alpha, a._data.dtype)
             return _out(_opmath.in_float32(lambda p, q: add(p, q, alpha=h), a, b), out)
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = binary_operands(input, other, "add")
     return _out(Add.apply(a, b), out)
 
@@ -258,7 +290,7 @@ def sub(input, other, *deprecated, alpha=1, out=None) -> Tensor:
             a, b = binary_operands(input, other, "sub")
             h = _opmath.half_value(alpha, a._data.dtype)
             return _out(_opmath.in_float32(lambda p, q: sub(p, q, alpha=h), a, b), out)
-        other = mul(other, alpha)
+        other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = binary_operands(input, other, "sub")
     if a._data.dtype == np.bool_:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
@@ -345,16 +377,19 @@ def fmod(input, other, *, out=None) -> Tensor:
 
 
 def pow(input, exponent, *, out=None) -> Tensor:
-    """``input ** exponent``; a scalar exponent keeps the tensor's dtype."""
+    """``input ** exponent``; a scalar exponent keeps the tensor's dtype unless it promotes it
+    (an int tensor to a float or complex one, a float tensor to a complex one)."""
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if _FROM_NP[input._data.dtype] is not _result_scalar(input, exponent):
+            return _out(_pow_tensor(input, exponent), out)
         if exponent == 2:
             return _out(square(input), out)
         if exponent == 1:
             return _out(input * 1, out)
         if exponent == 0.5 and input.is_floating_point():
             return _out(sqrt(input), out)
-        if isinstance(exponent, int) and exponent < 0 and input._data.dtype.kind in "iub":
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return _out(PowScalar.apply(input, exponent=exponent if not isinstance(exponent, int)
                                     or input._data.dtype.kind not in "fc" else float(exponent))
                     if input._data.dtype.kind in "fc" else _pow_tensor(input, exponent), out)
@@ -399,6 +434,11 @@ def minimum(input, other, *, out=None) -> Tensor:
 def _out(result: Tensor, out) -> Tensor:
     if out is None:
         return result
+    if not _dtype.can_cast(result.dtype, out.dtype):  # no float -> int, complex -> float
+        names = _dtype._TORCH_NAMES
+        raise RuntimeError(f"result type {names.get(result.dtype.name, result.dtype.name)} "
+                           "can't be cast to the desired output type "
+                           f"{names.get(out.dtype.name, out.dtype.name)}")
     from .shape import resize_out
 
     return resize_out(out, result)
@@ -442,7 +482,15 @@ def _np(x):
     return xp_of(x)
 
 
-neg = _unary("neg", lambda x: -x, lambda g, _, n: -g, save=None, floating=False)
+def _neg(x):
+    if x.dtype.kind == "b":
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If "
+                           "you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return -x
+
+
+neg = _unary("neg", _neg, lambda g, _, n: -g, save=None, floating=False)
 negative = neg
 exp = _unary("exp", lambda x: _np(x).exp(x), lambda g, y, n: g * _conj(y), save="output")
 exp2 = _unary("exp2", lambda x: _np(x).exp2(x),
@@ -471,7 +519,7 @@ def _abs_grad(g, x, n):
 
 abs = _unary("abs", lambda x: _np(x).abs(x), _abs_grad, floating=False)
 absolute = abs
-sign = _unary("sign", lambda x: _np(x).sign(x), lambda g, x, n: g * 0, save=None,
+sign = _unary("sign", lambda x: _sign(x), lambda g, x, n: g * 0, save=None,
               floating=False)
 sgn = _unary("sgn", lambda x: _sgn(x), None, floating=False)
 sin = _unary("sin", lambda x: _np(x).sin(x), lambda g, x, n: g * _conj(x.cos()))
@@ -510,6 +558,16 @@ def _frac(x):
         raise NotImplementedError(f"\"frac_cpu\" not implemented for "
                                   f"'{_pt_name(_FROM_NP[x.dtype])}'")
     return x - _np(x).trunc(x)
+
+
+def _sign(x):
+    if x.dtype.kind == "b":
+        return x.copy()
+    xp = _np(x)
+    r = xp.sign(x)
+    if x.dtype.kind in "fV":  # as PyTorch, NaN has sign 0 (numpy keeps NaN)
+        r = xp.where(r != r, r.dtype.type(0), r)
+    return r
 
 
 def _sgn(x):
@@ -614,8 +672,8 @@ class Clamp(Op):
         lo, hi = self.min, self.max
         xp = xp_of(x)
         if x.dtype.kind in "fiu" and (lo is None or hi is None or lo <= hi):
-            t = x.dtype.type
-            return xp.clip(x, None if lo is None else t(lo), None if hi is None else t(hi))
+            return xp.clip(x, None if lo is None else _bound(xp, lo, x.dtype),
+                           None if hi is None else _bound(xp, hi, x.dtype))
         r = x
         if lo is not None:  # bounds as 0-dim arrays of x's dtype keep bfloat16 (kind "V")
             r = xp.maximum(r, xp.asarray(lo, dtype=x.dtype))
@@ -632,6 +690,15 @@ class Clamp(Op):
             m2 = x <= self.max
             mask = m2 if mask is None else mask & m2
         return g * mask
+
+
+def _bound(xp, v, dt):
+    """A clamp bound in dtype ``dt``, converted as PyTorch does (``clamp(uint8, max=-1)``
+    clamps to 255; 300 raises)."""
+    try:
+        return dt.type(v)
+    except OverflowError:
+        return dt.type(checked_int_scalar(v, dt))
 
 
 class ClampTensor(Op):
@@ -662,8 +729,11 @@ def clamp(input: Tensor, min=None, max=None, *, out=None) -> Tensor:
         lo = cast(lo, x.dtype) if lo.dtype != x.dtype else lo
         return _out(ClampTensor.apply(x, lo, hi), out)
     x = input
-    if x._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
-        x = to_float(x)
+    for bound in (min, max):  # a scalar bound may promote, as result_type(input, bound)
+        if bound is not None:
+            rd = _result_scalar(x, bound)
+            if rd is not _FROM_NP[x._data.dtype]:
+                x = cast(x, rd)
     return _out(Clamp.apply(x, min=min, max=max), out)
 
 
@@ -850,7 +920,11 @@ class NanToNum(Op):
         info = finfo(x.dtype)
         pos = info.max if self.posinf is None else self.posinf
         neg = info.min if self.neginf is None else self.neginf
-        return xp_of(x).nan_to_num(x, nan=self.nan, posinf=pos, neginf=neg)
+        xp = xp_of(x)
+        if x.dtype.kind == "V":  # bfloat16: nan_to_num leaves non-numpy floats alone
+            return xp.nan_to_num(x.astype(xp.float32), nan=self.nan, posinf=pos,
+                                 neginf=neg).astype(x.dtype)
+        return xp.nan_to_num(x, nan=self.nan, posinf=pos, neginf=neg)
 
     def backward(self, g):
         (x,) = self.saved_tensors

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._array_flags import writeable
 from .._tensor import Tensor, _wrap_dim
-from ._prep import as_tensor_arg, cast, check_same_device, unbroadcast
+from ._prep import as_tensor_arg, cast, check_same_device, checked_int_scalar, unbroadcast
 from .inplace import commit_inplace, needs_graph
 from .op import Op, xp_of
 
@@ -100,14 +100,20 @@ def _check_bounds(idx, shape):
 
 class Getitem(Op):
     _name = "index"
+    advanced = False  # an advanced (tensor/mask) index: the result is a contiguous copy
 
     def forward(self, x):
         self.in_shape = x.shape
         self.in_dtype = x.dtype
         try:
-            return x[self.index]
+            r = x[self.index]
         except IndexError as e:
             raise IndexError(f"index: {e} (tensor of shape {list(x.shape)})") from None
+        if self.advanced and not r.flags.c_contiguous:
+            # numpy may lay an advanced-index result out transposed (``x[:, i, i]``);
+            # PyTorch's is contiguous, so that ``.view`` works on it
+            r = xp_of(r).ascontiguousarray(r)
+        return r
 
     def backward(self, g):
         zeros = g.new_zeros(self.in_shape)
@@ -165,7 +171,7 @@ def getitem(x: Tensor, idx) -> Tensor:
         split = _split_ints(index, x._data.ndim)
         if split is not None:
             return getitem(getitem(x, split[0]), split[1])
-    r = Getitem.apply(x, index=index)
+    r = Getitem.apply(x, index=index, advanced=not basic)
     if basic:
         from .shape import mark_view
 
@@ -262,7 +268,10 @@ def setitem(x: Tensor, idx, value) -> None:
             value = value._data
         elif not isinstance(value, (int, float, bool, complex)):
             value = as_tensor_arg(value, x)._data
-        _assign(x._data, index, value)
+        try:
+            _assign(x._data, index, value)
+        except OverflowError:  # -1 for uint8 wraps to 255; 300 raises RuntimeError
+            _assign(x._data, index, checked_int_scalar(value, x._data.dtype))
         x._bump()
         return
     v = _value_tensor(value, x)
@@ -304,13 +313,19 @@ def _check_index_tensor(index: Tensor, op: str) -> None:
 
 class Gather(Op):
     _name = "gather"
+    wrap = False  # whether negative indices count from the end
 
     def forward(self, x, idx):
         self.in_shape = x.shape
         xp = xp_of(x)
-        if idx.size and (idx.min() < -x.shape[self.dim] or idx.max() >= x.shape[self.dim]):
-            raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension "
-                               f"{self.dim} with size {x.shape[self.dim]}")
+        n = x.shape[self.dim]
+        if idx.size:  # as PyTorch, a negative index is out of bounds (except for
+            lo, hi = int(idx.min()), int(idx.max())  # take_along_dim, which wraps it)
+            if lo < (-n if self.wrap else 0) or hi >= n:
+                raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for "
+                                   f"dimension {self.dim} with size {n}")
+            if lo < 0:  # (for backward's scatter too)
+                idx = xp.where(idx < 0, idx + n, idx)
         sl = tuple(slice(0, idx.shape[d]) if d != self.dim else slice(None)
                    for d in range(x.ndim))
         self.idx = idx
@@ -329,7 +344,30 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     if index.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
                            "tensor")
+    _check_index_shape(input, d, index, None, "gather")
     return Gather.apply(input, index, dim=d)
+
+
+def _check_index_shape(input: Tensor, d: int, index: Tensor, src, op: str) -> None:
+    """PyTorch's gather/scatter shape rule: ``index`` is no larger than ``input`` in every
+    dim but ``d``, and (scatter) no larger than a tensor ``src`` in every dim."""
+    ishape, xshape = list(index.shape), list(input.shape)
+    if index.ndim != input.ndim:
+        return
+    too_big = any(i > n for k, (i, n) in enumerate(zip(ishape, xshape)) if k != d)
+    if op == "gather":
+        if too_big:
+            k = next(k for k, (i, n) in enumerate(zip(ishape, xshape)) if k != d and i > n)
+            raise RuntimeError(f"Size does not match at dimension {k} expected index {ishape} "
+                               f"to be no larger than self {xshape} apart from dimension {d}")
+        return
+    src_small = isinstance(src, Tensor) and src.ndim == index.ndim and \
+        any(i > n for i, n in zip(ishape, src.shape))
+    if too_big or src_small:
+        tail = (f" and to be no larger size than src {list(src.shape)}"
+                if isinstance(src, Tensor) else "")
+        raise RuntimeError(f"Expected index {ishape} to be no larger than self {xshape} apart "
+                           f"from dimension {d}{tail}")
 
 
 class Scatter(Op):
@@ -388,9 +426,10 @@ def _put_along(xp, out, idx, src, dim, reduce):
     if idx.size == 0:
         return
     idx = xp.asarray(idx)  # a host index into a CUDA tensor
-    if idx.min() < -out.shape[dim] or idx.max() >= out.shape[dim]:
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {dim} with "
-                           f"size {out.shape[dim]}")
+    lo, hi, n = int(idx.min()), int(idx.max()), out.shape[dim]
+    if lo < 0 or hi >= n:  # as PyTorch, a negative index is out of bounds
+        raise RuntimeError(f"index {hi if hi >= n else lo} is out of bounds for dimension {dim} "
+                           f"with size {n}")
     if xp.ndim(src) == 0:
         src = xp.broadcast_to(src, idx.shape)
     else:
@@ -436,6 +475,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src=None, *, value=None,
     d = _wrap_dim(dim, input.ndim)
     if src is None:
         src = value
+    _check_index_shape(input, d, index, src, "scatter")
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
@@ -454,6 +494,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """Out-of-place scatter that adds ``src`` into ``input`` at ``index`` along ``dim``."""
     _check_index_tensor(index, "scatter_add")
     d = _wrap_dim(dim, input.ndim)
+    _check_index_shape(input, d, index, src, "scatter_add")
     return ScatterAdd.apply(input, index, src, dim=d)
 
 
@@ -562,7 +603,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim=None) -> Tensor:
     b = list(np.broadcast_shapes(tuple(shape_x), tuple(shape_i)))
     bx, bi = list(b), list(b)
     bx[d], bi[d] = input.shape[d], indices.shape[d]
-    return gather(input.expand(bx), d, indices.expand(bi).long())
+    return Gather.apply(input.expand(bx), indices.expand(bi).long(), dim=d, wrap=True)
 
 
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
@@ -922,6 +963,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     if index.ndim != input.ndim and input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as self "
                            "tensor")
+    _check_index_shape(input, d, index, src, "scatter_reduce")
     return ScatterReduce.apply(input, index, src, dim=d, reduce=reduce,
                                include_self=include_self)
 

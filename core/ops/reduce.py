@@ -90,9 +90,12 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=N
     """Sum over ``dim`` (all dims when None); integer inputs sum to int64."""
     if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
         dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
-    if dtype is not None:
-        input = cast(input, _dtype.to_dtype(dtype))
-    return Sum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+    if dtype is None:
+        return Sum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+    dtype = _dtype.to_dtype(dtype)
+    input = cast(input, dtype)
+    r = Sum.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+    return r if r.dtype is dtype else cast(r, dtype)  # an integer sum stays in ``dtype``
 
 
 class NanSum(Op):
@@ -196,9 +199,12 @@ def prod(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=
     """Product over ``dim`` (a single dim, or all when None)."""
     if axis is not None or keepdims is not None:  # numpy's names, as PyTorch accepts
         dim, keepdim = _numpy_names(dim, keepdim, axis, keepdims)
-    if dtype is not None:
-        input = cast(input, _dtype.to_dtype(dtype))
-    return Prod.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+    if dtype is None:
+        return Prod.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+    dtype = _dtype.to_dtype(dtype)
+    input = cast(input, dtype)
+    r = Prod.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim)
+    return r if r.dtype is dtype else cast(r, dtype)  # an integer product stays in ``dtype``
 
 
 def _empty_reduction(x, dims, keepdim: bool, name: str, dtype):
@@ -266,6 +272,9 @@ class ArgReduce(Op):
         xp = xp_of(x)
         f = xp.argmax if self.is_max else xp.argmin
         if self.dim is None:
+            if x.size == 0:
+                raise IndexError(f"{'argmax' if self.is_max else 'argmin'}(): Expected "
+                                 "reduction dim to be specified for input.numel() == 0.")
             r = f(x.reshape(-1))
             if self.keepdim:
                 r = xp.asarray(r).reshape((1,) * x.ndim)
@@ -396,7 +405,8 @@ class Var(Op):
         if x.dtype.kind == "c":
             sq = (dev * dev.conj()).real
         else:
-            sq = xp.multiply(dev, dev, out=dev)
+            # (a 0-dim x gives a numpy scalar ``dev``, which can't be an ``out``)
+            sq = xp.multiply(dev, dev, out=dev) if dev.ndim else dev * dev
         s = sq.sum(axis=ax, keepdims=self.keepdim)
         denom = n - self.correction
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -649,9 +659,12 @@ class Cumsum(Op):
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``."""
-    if dtype is not None:
-        input = cast(input, _dtype.to_dtype(dtype))
-    return Cumsum.apply(input, dim=_wrap_dim(dim, input.ndim))
+    if dtype is None:
+        return Cumsum.apply(input, dim=_wrap_dim(dim, input.ndim))
+    dtype = _dtype.to_dtype(dtype)
+    input = cast(input, dtype)
+    r = Cumsum.apply(input, dim=_wrap_dim(dim, input.ndim))
+    return r if r.dtype is dtype else cast(r, dtype)  # an integer cumsum stays in ``dtype``
 
 
 class AllAny(Op):
@@ -864,10 +877,10 @@ def aminmax(input: Tensor, *, dim=None, keepdim: bool = False):
     """(min, max) over ``dim`` (all elements when None)."""
     from ..return_types import aminmax as _rt
 
-    if input.numel() == 0:
-        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
-                           "operation has no identity.")
     if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as "
+                               "the operation has no identity.")
         if keepdim:
             shape = (1,) * input.ndim
             return _rt((amin(input).reshape(shape), amax(input).reshape(shape)))

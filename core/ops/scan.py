@@ -79,8 +79,11 @@ def _cumprod_grad_quadratic(x: Tensor, g: Tensor, d: int) -> Tensor:
 def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Cumulative product along ``dim`` (integer inputs accumulate in int64)."""
     if dtype is not None:
-        input = cast(input, _dtype.to_dtype(dtype))
+        dtype = _dtype.to_dtype(dtype)
+        input = cast(input, dtype)
     r = Cumprod.apply(input, dim=_wrap_dim(dim, input.ndim))
+    if dtype is not None and r.dtype is not dtype:  # an integer product stays in ``dtype``
+        r = cast(r, dtype)
     return _out(r, out)
 
 

@@ -370,8 +370,9 @@ def _unique(input: Tensor, return_inverse: bool, return_counts: bool, dim):
     xp = xp_of(x)
     inv = cnt = None
     if dim is None:
+        # each NaN is its own value, as in PyTorch (numpy collapses them by default)
         r = xp.unique(x.reshape(-1), return_inverse=return_inverse,
-                      return_counts=return_counts)
+                      return_counts=return_counts, equal_nan=False)
         if not isinstance(r, tuple):
             r = (r,)
         vals = r[0]
