@@ -87,7 +87,7 @@ def _cached_lower(t, target):
 def lower(op: str, *args):
     """``args`` with the floating tensors (not float64) of an enabled device type cast to the
     autocast dtype when ``op`` is on that device type's lower-precision list."""
-    dev = _device_type(args)
+    dev = _device_type(args) if state.on else None
     if dev is None or not state.enabled.get(dev) or op not in LOWER[dev]:
         return args
     target = state.dtype[dev]
@@ -98,7 +98,7 @@ def lower(op: str, *args):
 def fp32(op: str, *args):
     """``args`` with half-precision floating tensors of an enabled device type widened to
     float32 when ``op`` is on that device type's float32 list."""
-    dev = _device_type(args)
+    dev = _device_type(args) if state.on else None
     if dev is None or not state.enabled.get(dev) or op not in FP32[dev]:
         return args
     return tuple(a.to(_dtype.float32) if _eligible(a, dev) and a.dtype != _dtype.float32
@@ -115,9 +115,22 @@ def clear_cache() -> None:
     state.cache.clear()
 
 
+def _run_excluded(fn, args, kwargs):
+    """``fn(*args, **kwargs)`` with autocast off: as PyTorch's autocast wrappers exclude the
+    autocast dispatch key, the ops an autocast op calls inside are not cast again (so an op
+    that widens its half inputs, such as ``scaled_dot_product_attention``, is not re-entered
+    with them lowered)."""
+    state.on = False
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        state.refresh()
+
+
 def fp32_op(name: str):
     """Decorates a functional op on the float32 lists: inside an autocast region its
-    half-precision tensor arguments are widened to float32 first."""
+    half-precision tensor arguments are widened to float32 first, and the op's body runs
+    with autocast excluded."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -126,6 +139,7 @@ def fp32_op(name: str):
                 args = fp32(name, *args)
                 if kwargs:
                     kwargs = dict(zip(kwargs, fp32(name, *kwargs.values())))
+                return _run_excluded(fn, args, kwargs)
             return fn(*args, **kwargs)
 
         return run
@@ -135,7 +149,8 @@ def fp32_op(name: str):
 
 def lower_op(name: str):
     """Decorates a functional op on the lower-precision lists: inside an autocast region its
-    floating tensor arguments are cast to the autocast dtype first."""
+    floating tensor arguments are cast to the autocast dtype first, and the op's body runs
+    with autocast excluded."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -144,6 +159,7 @@ def lower_op(name: str):
                 args = lower(name, *args)
                 if kwargs:
                     kwargs = dict(zip(kwargs, lower(name, *kwargs.values())))
+                return _run_excluded(fn, args, kwargs)
             return fn(*args, **kwargs)
 
         return run

@@ -49,7 +49,9 @@ def reset() -> None:
 
 def list_backends(exclude_tags=("debug", "experimental")) -> list:
     """The backend names ``compile`` accepts (all run the model as it is)."""
-    return ["inductor"]
+    from ._dynamo import list_backends as names
+
+    return names(exclude_tags)
 
 
 def cudagraph_mark_step_begin() -> None:

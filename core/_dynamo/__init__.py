@@ -12,7 +12,6 @@ from ..compiler import (
     assume_constant_result,
     disable,
     is_compiling,
-    list_backends,
     reset,
 )
 from . import config, exc
@@ -20,7 +19,42 @@ from . import config, exc
 __all__ = ["allow_in_graph", "assume_constant_result", "disable", "is_compiling", "reset",
            "list_backends", "mark_dynamic", "maybe_mark_dynamic", "mark_static",
            "mark_static_address", "optimize", "run", "config", "exc", "graph_break",
-           "is_dynamo_supported"]
+           "is_dynamo_supported", "register_backend"]
+
+# the backend names PyTorch registers, with their tags (``list_backends`` leaves out the
+# debug and experimental ones by default); ember runs the model as it is whichever is named
+_BACKENDS = {
+    "aot_eager": ("debug",), "aot_eager_decomp_partition": ("debug",),
+    "aot_eager_decomp_partition_crossref": ("debug",),
+    "aot_eager_decomp_partition_with_mode": ("debug",),
+    "aot_eager_default_partitioner": ("debug",), "aot_ts": ("experimental",),
+    "cudagraphs": (), "eager": ("debug",), "eager_debug": ("debug",),
+    "eager_noexcept": ("debug",), "inductor": (), "invoke_subgraph": ("experimental",),
+    "openxla": (), "openxla_eval": ("experimental",), "pre_dispatch_eager": ("debug",),
+    "ts": ("experimental",), "tvm": (),
+}
+
+
+def list_backends(exclude_tags=("debug", "experimental")) -> list:
+    """The backend names ``compile`` accepts (PyTorch's, plus those registered with
+    ``register_backend``), leaving out those tagged with ``exclude_tags``; all run the model
+    as it is."""
+    skip = set(exclude_tags or ())
+    return sorted(n for n, tags in _BACKENDS.items() if not skip.intersection(tags))
+
+
+def _check_backend(name: str) -> None:
+    if name not in _BACKENDS:
+        raise exc.InvalidBackend(name=name)
+
+
+def register_backend(compiler_fn=None, name: str | None = None, tags=()):
+    """Registers a backend name so ``compile(backend=name)`` accepts it (usable as a
+    decorator); returns ``compiler_fn``. ember never calls it."""
+    if compiler_fn is None:
+        return lambda fn: register_backend(fn, name=name, tags=tags)
+    _BACKENDS[name or compiler_fn.__name__] = tuple(tags)
+    return compiler_fn
 
 
 def mark_dynamic(t, index, *, min=None, max=None, specialize_on=None) -> None:  # noqa: A002

@@ -18,10 +18,28 @@ class _MatmulFlags:
     """``ember.backends.cuda.matmul``: ``allow_tf32`` and the reduced-precision flags."""
 
     def __init__(self):
-        self.allow_tf32 = False
+        self._precision = "none"  # PyTorch's fp32_precision: "none" until a flag is set
         self.allow_fp16_reduced_precision_reduction = True
         self.allow_bf16_reduced_precision_reduction = True
-        self.fp32_precision = "none"
+
+    @property
+    def allow_tf32(self) -> bool:
+        """Whether float32 matmuls may use TF32 (stored; CuPy's defaults decide)."""
+        return self._precision == "tf32"
+
+    @allow_tf32.setter
+    def allow_tf32(self, value: bool) -> None:
+        self._precision = "tf32" if value else "ieee"
+
+    @property
+    def fp32_precision(self) -> str:
+        """PyTorch's newer spelling of ``allow_tf32``: ``"none"`` until set, then
+        ``"tf32"`` or ``"ieee"``; each of the two spellings sets the other."""
+        return self._precision
+
+    @fp32_precision.setter
+    def fp32_precision(self, value: str) -> None:
+        self._precision = value
 
 
 matmul = _MatmulFlags()

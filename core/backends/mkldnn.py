@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import types
 
 enabled = True
 deterministic = False
 allow_tf32 = False
+fp32_precision = "none"
+# ``mkldnn.matmul/conv/rnn.fp32_precision`` (PyTorch's per-op precision API)
+matmul = types.SimpleNamespace(fp32_precision="none")
+conv = types.SimpleNamespace(fp32_precision="none")
+rnn = types.SimpleNamespace(fp32_precision="none")
 
 
 def is_available() -> bool:

@@ -28,10 +28,38 @@ class ExportedProgram:
         """The replaying module (``module()``)."""
         return self._traced
 
+    @property
     def state_dict(self) -> dict:
-        """The program's parameters and buffers, under the model's ``state_dict`` keys."""
-        sd = getattr(self._traced, "state_dict", None)
-        return sd() if sd is not None else {}
+        """The program's parameters and persistent buffers, under the model's
+        ``state_dict`` keys: a dict attribute, as ``ExportedProgram.state_dict`` is in
+        PyTorch (not a method)."""
+        return dict(self._traced.state_dict(keep_vars=True))
+
+    @property
+    def constants(self) -> dict:
+        """Tensor constants lifted out of the graph: none in ember (constants stay in the
+        recorded graph)."""
+        return {}
+
+    tensor_constants = constants
+
+    def named_parameters(self):
+        """``(name, parameter)`` pairs of the program's parameters."""
+        yield from self._traced.named_parameters()
+
+    def parameters(self):
+        """The program's parameters."""
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self):
+        """``(name, buffer)`` pairs of the program's buffers."""
+        yield from self._traced.named_buffers()
+
+    def buffers(self):
+        """The program's buffers."""
+        for _, b in self.named_buffers():
+            yield b
 
     def run_decompositions(self, decomp_table=None, **kwargs):
         """The program itself: ember's graph is already made of its primitive ops."""
@@ -47,11 +75,20 @@ class ExportedProgram:
 
 def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict: bool = False,
            preserve_module_call_signature=()) -> ExportedProgram:
-    """Records ``mod(*args)`` as an ``ExportedProgram`` (``torch.export.export``)."""
+    """Records ``mod(*args)`` as an ``ExportedProgram`` (``torch.export.export``).
+
+    ``dynamic_shapes`` may only mark dimensions static (``None``, ``Dim.STATIC``): a
+    dynamic dimension raises ``NotImplementedError``, since the program keeps the example's
+    shapes."""
+    from ..nn.modules.module import Module
+
+    if not isinstance(mod, Module):
+        raise ValueError(f"Expected `mod` to be an instance of `torch.nn.Module`, got "
+                         f"{type(mod)}.")
     if kwargs:
         raise NotImplementedError("ember.export.export: keyword example inputs are not "
                                   "supported; pass them positionally")
-    if dynamic_shapes is not None:
+    if not _all_static(dynamic_shapes):
         raise NotImplementedError("ember.export.export: dynamic_shapes is not supported; an "
                                   "ember program keeps the example's shapes (export once per "
                                   "shape)")
@@ -76,9 +113,36 @@ def load(f, *, extra_files=None, expected_opset_version=None) -> ExportedProgram
     return ExportedProgram(jit.load(f))
 
 
+def _all_static(spec) -> bool:
+    """Whether a ``dynamic_shapes`` spec marks no dimension dynamic."""
+    if spec is None or spec is Dim.STATIC:
+        return True
+    if isinstance(spec, dict):
+        return all(_all_static(v) for v in spec.values())
+    if isinstance(spec, (list, tuple)):
+        return all(_all_static(v) for v in spec)
+    return False
+
+
+class _DimHint:
+    """``Dim.AUTO``, ``Dim.DYNAMIC`` and ``Dim.STATIC``: how ``export`` should treat a
+    dimension without naming it."""
+
+    def __init__(self, kind: str):
+        self.type = kind
+
+    def __repr__(self) -> str:
+        return f"DimHint({self.type})"
+
+
 class Dim:
     """``torch.export.Dim`` names a dynamic dimension; ember's programs keep static shapes,
-    so passing one to ``export`` raises."""
+    so passing one (or ``Dim.AUTO``/``Dim.DYNAMIC``) to ``export`` raises; ``Dim.STATIC``
+    is accepted."""
+
+    AUTO = _DimHint("AUTO")
+    DYNAMIC = _DimHint("DYNAMIC")
+    STATIC = _DimHint("STATIC")
 
     def __init__(self, name: str, *, min: int | None = None, max: int | None = None):
         self.__name__ = name

@@ -25,14 +25,17 @@ from ._script import (
     export,
     fork,
     freeze,
+    fuser,
     ignore,
     interface,
     is_scripting,
     isinstance,
     onednn_fusion_enabled,
     optimize_for_inference,
+    optimized_execution,
     script,
     script_if_tracing,
+    set_fusion_strategy,
     unused,
     wait,
 )
@@ -50,7 +53,8 @@ __all__ = ["trace", "trace_module", "script", "save", "load", "ignore", "unused"
            "ScriptModule", "ScriptFunction", "TracedModule", "RecursiveScriptModule",
            "TracerWarning", "TracingError", "script_if_tracing", "interface", "isinstance",
            "optimize_for_inference", "freeze", "enable_onednn_fusion",
-           "onednn_fusion_enabled", "CompilationUnit", "Attribute"]
+           "onednn_fusion_enabled", "CompilationUnit", "Attribute", "optimized_execution",
+           "fuser", "set_fusion_strategy"]
 
 
 class CompilationUnit:

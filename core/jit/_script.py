@@ -7,11 +7,13 @@ docs/compatibility.md). ``fork`` runs its function at once and returns a finishe
 
 from __future__ import annotations
 
+import contextlib
 from typing import Final  # noqa: F401 - re-exported as ember.jit.Final
 
 __all__ = ["script", "ignore", "unused", "export", "is_scripting", "annotate", "Final",
            "fork", "wait", "Future", "script_if_tracing", "interface", "isinstance",
-           "optimize_for_inference", "freeze", "enable_onednn_fusion", "onednn_fusion_enabled"]
+           "optimize_for_inference", "freeze", "enable_onednn_fusion", "onednn_fusion_enabled",
+           "optimized_execution", "fuser", "set_fusion_strategy"]
 
 _builtin_isinstance = isinstance
 
@@ -116,3 +118,25 @@ def enable_onednn_fusion(enabled: bool) -> None:
 def onednn_fusion_enabled() -> bool:
     """False: ember has no fuser."""
     return False
+
+
+@contextlib.contextmanager
+def optimized_execution(should_optimize: bool):
+    """A context manager with no effect: ember has no TorchScript executor to tune."""
+    yield
+
+
+@contextlib.contextmanager
+def fuser(name: str):
+    """A context manager with no effect: ember has no fuser to choose."""
+    yield
+
+
+_FUSION_STRATEGY = [[("STATIC", 2), ("DYNAMIC", 10)]]
+
+
+def set_fusion_strategy(strategy: list) -> list:
+    """Stores the fusion strategy (no effect: ember has no fuser) and returns the previous
+    one, as PyTorch does."""
+    prev, _FUSION_STRATEGY[0] = _FUSION_STRATEGY[0], list(strategy)
+    return prev

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import enum
 
-from ._export import DEFAULT_OPSET, OnnxExporterError, export, is_in_onnx_export
+from ._export import DEFAULT_OPSET, OnnxExporterError, ONNXProgram, export, is_in_onnx_export
 
-__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "TrainingMode",
+__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "ONNXProgram", "TrainingMode",
            "OperatorExportTypes", "DEFAULT_OPSET"]
 
 

@@ -16,7 +16,7 @@ import os
 from . import _ops_more, _ops_nn, _ops_rnn, _ops_tensor  # noqa: F401 - op mappings
 from ._context import MAPPINGS, ExportContext
 
-__all__ = ["export", "OnnxExporterError", "is_in_onnx_export", "DEFAULT_OPSET"]
+__all__ = ["export", "OnnxExporterError", "is_in_onnx_export", "DEFAULT_OPSET", "ONNXProgram"]
 
 DEFAULT_OPSET = 17
 _IR_FOR_OPSET = {13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 18: 8, 19: 9, 20: 9, 21: 10}
@@ -44,17 +44,22 @@ def _require_onnx():
 
 def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_names=None,
            opset_version=None, dynamic_axes=None, export_params: bool = True,
-           do_constant_folding: bool = True, verbose=False, dynamo: bool = False,
-           training=None, keep_initializers_as_inputs=None, **ignored):
+           do_constant_folding: bool = True, verbose=False, dynamo: bool = True,
+           dynamic_shapes=None, training=None, keep_initializers_as_inputs=None, **ignored):
     """Exports ``model`` (a module or function) run on ``args`` to the ONNX file ``f`` (a
-    path or a binary file object), as ``torch.onnx.export`` does with its TorchScript
-    exporter (``dynamo`` is accepted and ignored).
+    path or a binary file object), with ember's tracer whichever exporter ``dynamo``
+    names. As in PyTorch, ``dynamo=True`` (the default) returns an ``ONNXProgram`` (and
+    ``f`` may then be left out: ``program.save(path)`` writes it), ``dynamo=False``
+    returns None.
 
     The model is traced (control flow frozen at the example's path) in eval mode.
     ``dynamic_axes`` maps input/output names to the axes (a list, or a dict axis -> name)
     that may change size; reshapes and expands keep the dims they pass through so that a
-    different batch size still runs. ``export_params=False`` makes the parameters graph
-    inputs instead of initializers. Default opset: 17 (13 to 21 are accepted).
+    different batch size still runs. ``dynamic_shapes`` (``torch.export``'s form: per
+    positional input, by position or by ``forward``'s parameter name, a dict or list of
+    ``Dim``/name/``None`` per axis) is turned into ``dynamic_axes`` of those inputs.
+    ``export_params=False`` makes the parameters graph inputs instead of initializers.
+    Default opset: 17 (13 to 21 are accepted).
     """
     onnx = _require_onnx()
     from ..jit._tracer import trace_graph
@@ -64,9 +69,14 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     if opset not in _IR_FOR_OPSET:
         raise OnnxExporterError(f"ember.onnx.export supports opset versions 13 to 21, got "
                                 f"{opset}")
-    if f is None:
+    if f is None and not dynamo:
         raise ValueError("ember.onnx.export needs a destination f (a path or a file)")
     args, kwargs = _split_args(args, kwargs)
+    if dynamic_shapes is not None:
+        if dynamic_axes:
+            raise OnnxExporterError("ember.onnx.export: give dynamic_shapes or dynamic_axes, "
+                                    "not both")
+        dynamic_axes = _axes_from_shapes(model, args, dynamic_shapes, input_names)
     modes = [(m, m.training) for m in model.modules()] if isinstance(model, Module) else []
     from ..autograd.grad_mode import no_grad
 
@@ -86,6 +96,12 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     if verbose:
         print(onnx.helper.printable_graph(model_proto.graph))
     onnx.checker.check_model(model_proto)
+    if f is not None:
+        _write(model_proto, f)
+    return ONNXProgram(model_proto) if dynamo else None
+
+
+def _write(model_proto, f) -> None:
     data = model_proto.SerializeToString()
     if isinstance(f, (str, os.PathLike)):
         from ..serialization._atomic import atomic_open
@@ -94,7 +110,96 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
             fh.write(data)
     else:
         f.write(data)
-    return None
+
+
+class ONNXProgram:
+    """What ``export(..., dynamo=True)`` returns: the exported ``model_proto``, ``save``
+    to write it, and calling it to run it with onnxruntime (a list of tensors)."""
+
+    def __init__(self, model_proto):
+        self.model_proto = model_proto
+        self._session = None
+
+    def save(self, destination, *, include_initializers: bool = True,
+             keep_initializers_as_inputs: bool = False, external_data=None) -> None:
+        """Writes the model to ``destination`` (a path or a binary file object)."""
+        proto = self.model_proto
+        if not include_initializers:
+            proto = type(proto)()
+            proto.CopyFrom(self.model_proto)
+            del proto.graph.initializer[:]
+        _write(proto, destination)
+
+    def optimize(self) -> None:
+        """A no-op: ember folds constants while exporting."""
+
+    def initialize_inference_session(self, initializer=None) -> None:
+        """Creates the onnxruntime session that calls use."""
+        import onnxruntime
+
+        if initializer is not None:
+            self._session = initializer(self.model_proto.SerializeToString())
+        else:
+            self._session = onnxruntime.InferenceSession(
+                self.model_proto.SerializeToString(), providers=["CPUExecutionProvider"])
+
+    def release(self) -> None:
+        """Drops the onnxruntime session."""
+        self._session = None
+
+    def __call__(self, *args, **kwargs) -> list:
+        """Runs the model on ``args`` (tensors, flattened in order) with onnxruntime."""
+        import numpy as np
+
+        from .._tensor import Tensor
+        from ..jit._tracer import flatten
+
+        if self._session is None:
+            self.initialize_inference_session()
+        leaves, _ = flatten(args, "inputs")
+        feed = {i.name: np.asarray(t.detach().cpu().numpy())
+                for i, t in zip(self._session.get_inputs(), leaves)}
+        return [Tensor._make(np.ascontiguousarray(o)) for o in self._session.run(None, feed)]
+
+    def __repr__(self) -> str:
+        return f"ONNXProgram(model_proto=<{len(self.model_proto.graph.node)} nodes>)"
+
+
+def _axes_from_shapes(model, args, dynamic_shapes, input_names) -> dict:
+    """``dynamic_axes`` (by input name) from a ``dynamic_shapes`` spec over the positional
+    tensor inputs ``args``."""
+    import inspect
+
+    from .._tensor import Tensor
+
+    if not all(isinstance(a, Tensor) for a in args):
+        raise OnnxExporterError("ember.onnx.export: dynamic_shapes is supported for tensor "
+                                "arguments only; use dynamic_axes with input_names")
+    if isinstance(dynamic_shapes, dict):
+        try:
+            params = [p for p in inspect.signature(
+                model.forward if hasattr(model, "forward") else model).parameters]
+        except (TypeError, ValueError):
+            params = []
+        unknown = set(dynamic_shapes) - set(params[:len(args)])
+        if unknown:
+            raise OnnxExporterError(f"ember.onnx.export: dynamic_shapes names {sorted(unknown)}"
+                                    f", which are not among the inputs {params[:len(args)]}")
+        specs = [dynamic_shapes.get(p) for p in params[:len(args)]]
+    else:
+        specs = list(dynamic_shapes)
+    axes = {}
+    for i, spec in enumerate(specs):
+        name = input_names[i] if input_names and i < len(input_names) else f"input_{i}"
+        items = spec.items() if isinstance(spec, dict) else enumerate(spec or ())
+        dims = {}
+        for axis, dim in items:
+            if dim is None or getattr(dim, "type", None) == "STATIC":
+                continue
+            dims[int(axis)] = dim if isinstance(dim, str) else getattr(dim, "__name__", None)
+        if dims:
+            axes[name] = dims
+    return axes
 
 
 def _split_args(args, kwargs):
@@ -238,7 +343,36 @@ def _build(onnx, graph, opset, input_names, output_names, dynamic_axes, export_p
     g = helper.make_graph(ctx.nodes, "main_graph", inputs, outputs, ctx.initializers)
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="ember", ir_version=_IR_FOR_OPSET[opset])
+    if dynamic_axes:
+        _infer_output_shapes(onnx, model, [n for n in out_names if n not in dynamic_axes])
     return model
+
+
+def _infer_output_shapes(onnx, model, names) -> None:
+    """Replaces the traced shapes of the outputs ``names`` (those ``dynamic_axes`` does not
+    name) with ONNX shape inference's, as PyTorch's exporter does: an output computed from
+    a dynamic input axis gets that axis' symbolic name instead of the example's size. Dims
+    inference cannot tell are left unnamed."""
+    if not names:
+        return
+    by_name = {o.name: o for o in model.graph.output}
+    ranks = {}
+    for n in names:
+        ranks[n] = len(by_name[n].type.tensor_type.shape.dim)
+        by_name[n].type.tensor_type.ClearField("shape")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+        got = {o.name: o for o in inferred.graph.output}
+    except Exception:  # noqa: BLE001 - keep the rank only
+        got = {}
+    for n in names:
+        tt = by_name[n].type.tensor_type
+        src = got.get(n)
+        if src is not None and src.type.tensor_type.HasField("shape"):
+            tt.shape.CopyFrom(src.type.tensor_type.shape)
+        else:
+            for _ in range(ranks[n]):
+                tt.shape.dim.add()
 
 
 def _name_outputs(ctx, graph, out_names) -> None:

@@ -96,14 +96,15 @@ def _always_record(step: int) -> ProfilerAction:
 
 
 def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None,
-                              use_gzip: bool = False):
+                              use_gzip: bool = False, use_python_export: bool = False):
     """An ``on_trace_ready`` handler writing each trace as Chrome-trace JSON into
-    ``dir_name`` (``<worker>.<time_ms>.pt.trace.json``, as PyTorch names them)."""
+    ``dir_name`` (``<worker>.<time_ns>.pt.trace.json``, as PyTorch names them: nanoseconds,
+    so that traces saved in quick succession get files of their own)."""
 
     def handler_fn(prof) -> None:
         os.makedirs(dir_name, exist_ok=True)
         name = worker_name or f"{socket.gethostname()}_{os.getpid()}"
-        path = os.path.join(dir_name, f"{name}.{int(time.time() * 1000)}.pt.trace.json")
+        path = os.path.join(dir_name, f"{name}.{time.time_ns()}.pt.trace.json")
         if use_gzip:
             import gzip
             import shutil
@@ -200,7 +201,7 @@ class profile:
         """Events averaged per name (and input shapes when asked)."""
         return self._done().key_averages(group_by_input_shape, group_by_stack_n)
 
-    def export_chrome_trace(self, path: str) -> None:
+    def export_chrome_trace(self, path: str, use_python_export: bool = False) -> None:
         """Writes the last span as a Chrome trace (chrome://tracing, Perfetto)."""
         self._done().export_chrome_trace(path)
 

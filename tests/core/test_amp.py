@@ -247,3 +247,24 @@ def test_autocast_float16_on_the_test_device(device):
             sc.update()
         assert es.get_scale() == ts.get_scale(), step
         np.testing.assert_allclose(to_numpy(ew), tw.detach().numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_cpu_autocast_scaled_dot_product_attention_matches_torch(dtype):
+    # the op widens half inputs to float32 inside; autocast must not lower them again
+    # (it recursed without end before autocast was excluded inside autocast ops)
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((2, 3, 5, 8)).astype(np.float32) for _ in range(3))
+    mask = rng.standard_normal((5, 5)).astype(np.float32)
+    got = {}
+    for m in (torch, ember):
+        with m.autocast("cpu", dtype=getattr(m, dtype)):
+            out = m.nn.functional.scaled_dot_product_attention(
+                m.tensor(q), m.tensor(k), m.tensor(v), attn_mask=m.tensor(mask))
+            causal = m.nn.functional.scaled_dot_product_attention(
+                m.tensor(q), m.tensor(k), m.tensor(v), is_causal=True)
+        got[m.__name__] = (out, causal)
+    for t, e in zip(got["torch"], got["ember"]):
+        assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1] == dtype
+        np.testing.assert_allclose(to_numpy(e.float()), t.float().numpy(), rtol=2e-2,
+                                   atol=2e-2)

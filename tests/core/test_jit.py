@@ -209,3 +209,16 @@ def test_traced_module_can_be_traced_and_exported_again():
     t2 = ember.jit.trace(t1, ember.randn(2, 3))
     x = ember.randn(2, 3)
     _close(t2(x), m(x))
+
+
+def test_executor_switches_are_accepted_as_in_torch():
+    import torch
+
+    for lib in (torch, ember):
+        with lib.jit.optimized_execution(False):
+            pass
+        with lib.jit.fuser("fuser1"):
+            pass
+        prev = lib.jit.set_fusion_strategy([("STATIC", 1)])
+        assert prev == [("STATIC", 2), ("DYNAMIC", 10)]
+        assert lib.jit.set_fusion_strategy(prev) == [("STATIC", 1)]

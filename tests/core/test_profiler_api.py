@@ -104,3 +104,24 @@ def test_ops_wait_for_the_gpu_only_when_cuda_activity_is_profiled(monkeypatch):
     assert fake.syncs == 3
     x - 1  # no profiler: no synchronisation
     assert fake.syncs == 3
+
+
+def test_tensorboard_handler_keeps_every_trace(tmp_path):
+    # with active=1 every step (and the exit) saves a trace; two saves within the same
+    # millisecond must not overwrite each other (PyTorch names files by nanoseconds)
+    out = {}
+    for lib in (torch, ember):
+        d = tmp_path / lib.__name__
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with lib.profiler.profile(
+                    schedule=lib.profiler.schedule(wait=0, warmup=0, active=1),
+                    on_trace_ready=lib.profiler.tensorboard_trace_handler(
+                        str(d), worker_name="w", use_python_export=False)) as prof:
+                for _ in range(2):
+                    lib.ones(4).sum()
+                    prof.step()
+        names = os.listdir(d)
+        assert all(n.startswith("w.") and n.endswith(".pt.trace.json") for n in names)
+        out[lib.__name__] = len(names)
+    assert out["ember"] == out["torch"] == 3

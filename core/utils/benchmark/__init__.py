@@ -2,6 +2,6 @@
 ``torch.utils.benchmark`` (Python statements timed with ``timeit``; no Callgrind)."""
 
 from ._compare import Compare
-from ._timer import Language, Measurement, Timer
+from ._timer import Language, Measurement, TaskSpec, Timer
 
-__all__ = ["Timer", "Measurement", "Compare", "Language"]
+__all__ = ["Timer", "Measurement", "Compare", "Language", "TaskSpec"]
