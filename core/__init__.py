@@ -115,6 +115,7 @@ from .autograd import (  # noqa: E402
 )
 
 strided = "torch.strided"
+sparse_coo = "torch.sparse_coo"  # the layout of ember.sparse.SparseTensor
 from ._memory_format import (  # noqa: E402
     channels_last,
     channels_last_3d,

@@ -7,6 +7,11 @@ dense ops don't accept it (convert with ``to_dense()``); it offers the COO API
 ``ember.sparse.mm``/``ember.spmm`` (sparse @ dense, on ``scipy.sparse`` on the CPU and
 ``cupyx.scipy.sparse`` on CUDA) and ``ember.sparse.sum``.
 
+It is also the layout of the weight gradient of ``nn.Embedding(sparse=True)`` and
+``nn.EmbeddingBag(sparse=True)``: the autograd engine accumulates such gradients (sparse +
+sparse concatenates the entries, a dense term makes the sum dense), and ``add``/``add_``,
+``mul_``, ``zero_`` serve the optimizers that take them (SGD, Adagrad, SparseAdam).
+
 Gradients flow to ``values`` (and to the dense operand of ``mm``): ``values`` is an
 ordinary tensor in the graph. The gradient of a sparse leaf created with
 ``requires_grad=True`` is read from ``S.grad``, a coalesced SparseTensor, as in PyTorch.
@@ -191,6 +196,66 @@ class SparseTensor:
         return SparseTensor(self._idx.flip(0), self._values_t,
                             (self._size[1], self._size[0]), False)
 
+    # -- arithmetic (what accumulated gradients and the optimizers need) ------------------
+    def _check_same_size(self, other: SparseTensor) -> None:
+        if tuple(self._size) != tuple(other._size):
+            raise RuntimeError(f"add: expected sizes of 'self' and 'other' to match, but "
+                               f"{list(self._size)} != {list(other._size)}")
+
+    def add(self, other, *, alpha=1) -> SparseTensor:
+        """``self + alpha * other`` for a sparse ``other``: the coordinates and values are
+        concatenated (the result is uncoalesced); differentiable in both values."""
+        if not isinstance(other, SparseTensor):
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
+                               "instead.")
+        self._check_same_size(other)
+        v = other._values_t if alpha == 1 else other._values_t * alpha
+        if other._nnz() == 0:
+            return SparseTensor(self._idx, self._values_t, self._size, self._coalesced)
+        if self._nnz() == 0:
+            return SparseTensor(other._idx, v, self._size, other._coalesced)
+        return SparseTensor(_cat([self._idx, other._idx], 1), _cat([self._values_t, v], 0),
+                            self._size, False)
+
+    __add__ = add
+
+    def add_(self, other, *, alpha=1) -> SparseTensor:
+        """In place ``self += alpha * other`` for a sparse ``other`` (coordinates and values
+        concatenated). When the entries come to outnumber the positions of the sparse
+        dims, the result is coalesced, so that repeated accumulation (a momentum buffer,
+        many backward passes) stays bounded by the dense size."""
+        r = self.add(other, alpha=alpha)
+        nnz = r._nnz()
+        if nnz > 1 and nnz > Size(self._size[:self.sparse_dim()]).numel():
+            r = r.coalesce()
+        self._idx, self._values_t, self._coalesced = r._idx, r._values_t, r._coalesced
+        return self
+
+    def mul_(self, other) -> SparseTensor:
+        """In place multiplication of the values by a scalar (or a 0-dim tensor)."""
+        self._values_t.mul_(other)
+        return self
+
+    def neg(self) -> SparseTensor:
+        return self * -1
+
+    def zero_(self) -> SparseTensor:
+        """Drops every entry, in place: the tensor keeps its size and holds nnz = 0."""
+        v = self._values_t
+        self._idx = self._idx.new_zeros((self._idx.shape[0], 0))
+        self._values_t = v.new_zeros((0,) + tuple(v.shape[1:]))
+        self._coalesced = True
+        return self
+
+    def detach_(self) -> SparseTensor:
+        self._values_t = self._values_t.detach()
+        return self
+
+    def _where(self) -> tuple:
+        """The coordinates as a tuple of index tensors, one per sparse dim."""
+        idx = self._idx
+        return tuple(idx[d] for d in range(idx.shape[0]))
+
     # -- ops -------------------------------------------------------------------------------
     def mm(self, other):
         return mm(self, other)
@@ -218,6 +283,38 @@ class SparseTensor:
         body = (f"indices={self._idx!r},\n       values={self._values_t!r},\n       "
                 f"size={tuple(self._size)}, nnz={self._nnz()}, layout={sparse_coo}")
         return f"tensor({body})"
+
+
+def _cat(tensors, dim: int) -> Tensor:
+    from .ops.shape import cat
+
+    return cat(tensors, dim)
+
+
+def add_dense(dense: Tensor, sparse: SparseTensor, alpha=1) -> Tensor:
+    """``dense + alpha * sparse`` as a new dense tensor (differentiable in both)."""
+    if tuple(dense.shape) != tuple(sparse._size):
+        raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has "
+                           f"size {list(dense.shape)} while other has size "
+                           f"{list(sparse._size)}")
+    v = sparse._values_t if alpha == 1 else sparse._values_t * alpha
+    if v.dtype != dense.dtype:
+        v = v.to(dense.dtype)
+    return IndexPut.apply(dense, v, index=tuple(sparse._idx._data), accumulate=True)
+
+
+def add_dense_(dense: Tensor, sparse: SparseTensor, alpha=1) -> Tensor:
+    """In place ``dense += alpha * sparse`` (duplicate coordinates accumulate)."""
+    if tuple(dense.shape) != tuple(sparse._size):
+        raise RuntimeError(f"add_: expected 'self' and 'other' to have same size, but self has "
+                           f"size {list(dense.shape)} while other has size "
+                           f"{list(sparse._size)}")
+    if sparse._nnz() == 0:
+        return dense
+    v = sparse._values_t if alpha == 1 else sparse._values_t * alpha
+    if v.dtype != dense.dtype:
+        v = v.to(dense.dtype)
+    return dense.index_put_(sparse._where(), v, accumulate=True)
 
 
 def is_sparse(x) -> bool:
@@ -398,3 +495,13 @@ def sum(input, dim=None, dtype=None):
         return v.sum(0)
     idx = Tensor._make(input._idx._data[keep])
     return SparseTensor(idx, v, new_size, False).coalesce()
+
+
+def _register() -> None:
+    # the autograd engine recognises sparse gradients by this class (see graph._NoSparse)
+    from .autograd import graph
+
+    graph._SparseTensor = SparseTensor
+
+
+_register()

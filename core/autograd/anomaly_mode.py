@@ -118,7 +118,7 @@ def check_backward_output(node, grads) -> None:
     for i, g in enumerate(grads):
         if g is None:
             continue
-        data = g._data
+        data = g._values()._data if getattr(g, "is_sparse", False) else g._data
         if data.dtype.kind not in "fc":
             continue
         from ..ops.op import xp_of

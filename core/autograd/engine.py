@@ -193,8 +193,22 @@ def _add(buffers: dict, shared: dict, node, nr: int, g, is_shared: bool) -> None
         buf[nr] = g
         if is_shared:
             shared[id(g)] = g
-    else:
+    elif type(old) is type(g):
         buf[nr] = old + g  # a fresh tensor
+    else:
+        buf[nr] = _mixed_sum(old, g)
+
+
+def _mixed_sum(a, b):
+    """``a + b`` for gradients of different types: a sparse COO gradient (from
+    ``nn.Embedding(sparse=True)``) and a dense one sum to a dense tensor, as in PyTorch."""
+    from ..sparse import SparseTensor, add_dense
+
+    if type(a) is SparseTensor:
+        return add_dense(b, a)
+    if type(b) is SparseTensor:
+        return add_dense(a, b)
+    return a + b
 
 
 def _mark_shared(shared: dict, grads, out_grads) -> None:

@@ -244,24 +244,83 @@ class AccumulateGrad(Node):
             self._run_post_acc_hooks(t)
 
     def _accumulate(self, t, grad, create_graph: bool, shared: bool) -> None:
-        if t.grad is None:
+        # a sparse COO gradient (nn.Embedding(sparse=True)) has no ``_base``/``_data``: the
+        # AttributeError sends it to _accumulate_sparse, at no cost to dense gradients
+        old_grad = t.grad
+        if old_grad is None:
             if not create_graph:
-                is_view = grad._base is not None  # detach() drops _base: ask first
+                try:
+                    is_view = grad._base is not None  # detach() drops _base: ask first
+                except AttributeError:
+                    if type(grad) is not _SparseTensor:
+                        raise
+                    _accumulate_sparse(t, grad, create_graph, shared)
+                    return
                 grad = grad.detach()
                 if shared or is_view or not writeable(grad._data):
                     grad = grad.clone()
             t.grad = grad
         elif create_graph:
-            t.grad = t.grad + grad
+            if type(grad) is _SparseTensor or type(old_grad) is _SparseTensor:
+                _accumulate_sparse(t, grad, create_graph, shared)
+            else:
+                t.grad = old_grad + grad
         else:
-            old = t.grad._data
-            new = grad._data
+            try:
+                old = old_grad._data
+                new = grad._data
+            except AttributeError:
+                if type(grad) is not _SparseTensor and type(old_grad) is not _SparseTensor:
+                    raise
+                _accumulate_sparse(t, grad, create_graph, shared)
+                return
             if old.shape == new.shape and old.dtype == new.dtype and writeable(old) \
                     and type(old) is type(new):
                 old += new
-                t.grad._vc[0] += 1
+                old_grad._vc[0] += 1
             else:
-                t.grad = (t.grad + grad).detach()
+                t.grad = (old_grad + grad).detach()
+
+
+class _NoSparse:
+    """Stands for ``ember.sparse.SparseTensor`` until that module is imported (no sparse
+    tensor can exist before); ``ember.sparse`` replaces it with the real class."""
+
+
+_SparseTensor: type = _NoSparse
+
+
+def _accumulate_sparse(t, grad, create_graph: bool, shared: bool) -> None:
+    """``AccumulateGrad`` when the incoming gradient or ``t.grad`` is a sparse COO tensor
+    (``nn.Embedding(sparse=True)``), as PyTorch: sparse + sparse stays sparse (entries
+    concatenated, in place on ``t.grad``), and a dense term makes the sum dense."""
+    from ..sparse import add_dense, add_dense_
+
+    old = t.grad
+    new_sparse = type(grad) is _SparseTensor
+    if old is None:
+        if create_graph:
+            t.grad = grad
+            return
+        v = grad._values_t
+        own = not shared and v._base is None and writeable(v._data)
+        v = v.detach() if own else v.detach().clone()
+        t.grad = _SparseTensor(grad._idx, v, grad._size, grad._coalesced)
+        return
+    old_sparse = type(old) is _SparseTensor
+    if create_graph:
+        if old_sparse and new_sparse:
+            t.grad = old.add(grad)
+        else:
+            t.grad = add_dense(grad, old) if old_sparse else add_dense(old, grad)
+    elif old_sparse and new_sparse:
+        old.add_(grad.detach())
+    elif old_sparse:  # a dense gradient arrives: the sum is a new dense tensor
+        t.grad = add_dense(grad.detach(), old)
+    elif writeable(old._data) and old.grad_fn is None and not old.requires_grad:
+        add_dense_(old, grad.detach())
+    else:
+        t.grad = add_dense(old.detach(), grad.detach())
 
 
 # -- saved tensors hooks -------------------------------------------------------------------

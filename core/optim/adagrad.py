@@ -7,7 +7,6 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .optimizer import (
     Optimizer,
-    _check_dense,
     _check_flags,
     _check_lr,
     _closure_loss,
@@ -32,6 +31,9 @@ class Adagrad(Optimizer):
             if lambda != 0:  g = g + lambda * theta
             s = s + g^2
             theta = theta - gamma_t * g / (sqrt(s) + eps)
+
+    With a sparse COO gradient (``nn.Embedding(sparse=True)``) only the rows it holds are
+    updated, as in PyTorch; ``weight_decay`` with a sparse gradient raises.
 
     State per parameter: ``step`` and ``sum`` (s). As in PyTorch, the state is created
     when the optimizer is, not at the first step.
@@ -98,7 +100,6 @@ class Adagrad(Optimizer):
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    _check_dense(p, "Adagrad")
                     state = self._init_state(p)
                     params.append(p)
                     grads.append(p.grad)
@@ -123,9 +124,21 @@ def adagrad(params: list[Tensor], grads: list[Tensor], state_sums: list[Tensor],
         step_t += 1
         step = step_t.item()
         grad = grad.neg() if maximize else grad
+        sparse = getattr(grad, "is_sparse", False)
         if weight_decay != 0:
+            if sparse:
+                raise RuntimeError("weight_decay option is not compatible with sparse "
+                                   "gradients")
             grad = grad.add(param, alpha=weight_decay)
         clr = lr / (1 + (step - 1) * lr_decay)
+        if sparse:
+            grad = grad.coalesce()  # the update is non-linear: the indices must be unique
+            where = grad._where()
+            values = grad._values()
+            state_sum.index_put_(where, values.pow(2), accumulate=True)
+            std_values = state_sum[where].sqrt_().add_(eps)
+            param.index_put_(where, values.div(std_values).mul_(-clr), accumulate=True)
+            continue
         param, grad, state_sum = _view_as_real(param), _view_as_real(grad), \
             _view_as_real(state_sum)
         state_sum.addcmul_(grad, grad, value=1)

@@ -105,7 +105,7 @@ class Adam(Optimizer):
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    _check_dense(p, "Adam")
+                    _check_dense(p, "Adam", ", please consider SparseAdam instead")
                     state = self.state[p]
                     if len(state) == 0:
                         state["step"] = _step_tensor()

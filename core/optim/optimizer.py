@@ -413,9 +413,9 @@ def _closure_loss(closure):
         return closure()
 
 
-def _check_dense(p: Tensor, name: str) -> None:
+def _check_dense(p: Tensor, name: str, hint: str = "") -> None:
     if getattr(p.grad, "is_sparse", False):
-        raise RuntimeError(f"{name} does not support sparse gradients")
+        raise RuntimeError(f"{name} does not support sparse gradients{hint}")
 
 
 def _view_as_real(t: Tensor) -> Tensor:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _check_dense, _check_flags, _check_lr, _closure_loss, _scalar
+from ..sparse import SparseTensor, add_dense_
+from .optimizer import Optimizer, _check_flags, _check_lr, _closure_loss, _scalar
 
 __all__ = ["SGD", "sgd"]
 
@@ -23,6 +24,10 @@ class SGD(Optimizer):
                 b = mu * b + (1 - tau) * g     otherwise
                 g = g + mu * b if nesterov else b
             theta = theta - gamma * g
+
+    Sparse COO gradients (``nn.Embedding(sparse=True)``) are supported as in PyTorch: the
+    update, and the momentum buffer (then sparse too), touch only the rows they hold;
+    ``weight_decay`` with a sparse gradient raises.
 
     The momentum buffer ``b`` is kept in ``state[p]['momentum_buffer']`` (only when
     ``momentum != 0``). As in PyTorch (and unlike Sutskever et al.), the learning rate
@@ -78,7 +83,6 @@ class SGD(Optimizer):
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    _check_dense(p, "SGD")
                     params.append(p)
                     grads.append(p.grad)
                     if group["momentum"] != 0:
@@ -105,13 +109,21 @@ def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list
     for i, param in enumerate(params):
         grad = d_p_list[i].neg() if maximize else d_p_list[i]
         if weight_decay != 0:
-            grad = grad.add(param, alpha=weight_decay)
+            grad = grad.add(param, alpha=weight_decay)  # raises for a sparse grad, as torch
         if momentum != 0:
             buf = momentum_buffer_list[i]
             if buf is None:
                 buf = grad.detach().clone()
                 momentum_buffer_list[i] = buf
             else:
-                buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                _add_(buf.mul_(momentum), grad, 1 - dampening)
             grad = grad.add(buf, alpha=momentum) if nesterov else buf
-        param.add_(grad, alpha=-lr)
+        _add_(param, grad, -lr)
+
+
+def _add_(dst, src, alpha) -> None:
+    """``dst.add_(src, alpha=alpha)``, also for a sparse ``src`` into a dense ``dst``."""
+    if type(src) is SparseTensor and type(dst) is not SparseTensor:
+        add_dense_(dst, src, alpha)
+    else:
+        dst.add_(src, alpha=alpha)

@@ -24,8 +24,8 @@ class SparseAdam(Optimizer):
     their ``.grad`` must be a sparse COO tensor (``ember.sparse_coo_tensor``); a dense
     gradient raises, as in PyTorch.
 
-    Departure from PyTorch: ember's ``nn.Embedding(sparse=True)`` produces dense
-    gradients (docs/compatibility.md), so it pairs with ``Adam``, not ``SparseAdam``.
+    ``nn.Embedding(sparse=True)`` and ``nn.EmbeddingBag(sparse=True)`` give their weight
+    such gradients, so ``SparseAdam(embedding.parameters())`` works as in PyTorch.
 
     State per parameter, with PyTorch's keys: ``step`` (a Python int, as PyTorch keeps it
     here), ``exp_avg`` and ``exp_avg_sq``.

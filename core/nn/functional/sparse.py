@@ -43,11 +43,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` at the integer indices ``input``; the ``padding_idx`` row gets no
-    gradient; with ``max_norm`` the used rows are renormalised in place first."""
+    gradient; with ``max_norm`` the used rows are renormalised in place first. With
+    ``sparse=True`` the gradient of a leaf ``weight`` is a sparse COO tensor (uncoalesced:
+    one entry per lookup, padding lookups left out), as in PyTorch."""
     padding_idx = _padding_idx(padding_idx, weight.shape[0])
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return _E.embedding(input, weight, padding_idx, scale_grad_by_freq)
+    return _E.embedding(input, weight, padding_idx, scale_grad_by_freq, bool(sparse))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
@@ -56,7 +58,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> Tensor:
     """Sums, averages or takes the max of bags of embeddings: rows of 2-D ``input``, or
-    slices of 1-D ``input`` starting at ``offsets``. Empty bags give zeros."""
+    slices of 1-D ``input`` starting at ``offsets``. Empty bags give zeros. With
+    ``sparse=True`` (modes sum and mean) the gradient of a leaf ``weight`` is a sparse COO
+    tensor with one entry per looked-up index (padding left out), as in PyTorch."""
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
     if per_sample_weights is not None and mode != "sum":
@@ -94,13 +98,19 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
                          f"{input.ndim}")
+    if mode == "max":
+        if scale_grad_by_freq:
+            raise ValueError("max mode does not support scaling the gradient by the frequency")
+        if sparse:
+            raise ValueError("max mode does not support sparse weights")
     if padding_idx is not None:
         mask = mask & (mat != padding_idx)
     mat = xp.where(mask, mat, 0)
     emb_in = Tensor._make(mat)
     if max_norm is not None:
         _renorm_(weight, Tensor._make(mat[mask]), max_norm, norm_type)
-    emb = _E.embedding(emb_in, weight, None, scale_grad_by_freq)  # (B, Lmax, D)
+    emb = _E.embedding(emb_in, weight, None, scale_grad_by_freq, bool(sparse),
+                       mask if sparse else None)  # (B, Lmax, D)
     m = Tensor._make(mask[..., None])
     if mode == "max":
         out = emb.masked_fill(~m, float("-inf")).amax(1)

@@ -31,7 +31,11 @@ class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, initialised
     from N(0, 1) (the ``padding_idx`` row zeroed and never updated).
 
-    Departure from PyTorch: ``sparse=True`` is accepted but the weight gradient is dense.
+    With ``sparse=True`` the weight's gradient is a sparse COO tensor (one uncoalesced
+    entry per lookup, padding lookups left out), as in PyTorch, for use with
+    ``optim.SparseAdam``, ``SGD`` or ``Adagrad``. Departure from PyTorch: when the weight
+    handed to ``F.embedding(..., sparse=True)`` is not a leaf (``F.embedding(x, w * 2)``)
+    the gradient flowing back is dense.
     """
 
     __constants__ = ["num_embeddings", "embedding_dim", "padding_idx", "max_norm",
@@ -104,7 +108,10 @@ class Embedding(Module):
 
 
 class EmbeddingBag(Module):
-    """Sums, averages or maxes bags of embeddings without materialising each one."""
+    """Sums, averages or maxes bags of embeddings without materialising each one.
+
+    With ``sparse=True`` (modes ``sum`` and ``mean``; ``max`` raises, as in PyTorch) the
+    weight's gradient is a sparse COO tensor, one entry per looked-up index."""
 
     __constants__ = ["num_embeddings", "embedding_dim", "max_norm", "norm_type",
                      "scale_grad_by_freq", "mode", "sparse", "include_last_offset",

@@ -24,10 +24,22 @@ def _grads(parameters) -> list:
     return [p.grad for p in _tensors(parameters) if p.grad is not None]
 
 
+def _no_sparse(tensors, op: str) -> None:
+    """PyTorch has no sparse kernel behind gradient clipping: a sparse COO gradient
+    (``nn.Embedding(sparse=True)``) raises ``NotImplementedError`` there, and so here."""
+    for t in tensors:
+        if getattr(t, "is_sparse", False):
+            backend = "SparseCUDA" if t.is_cuda else "SparseCPU"
+            raise NotImplementedError(f"Could not run 'aten::{op}' with arguments from the "
+                                      f"'{backend}' backend: gradient clipping does not "
+                                      "support sparse gradients.")
+
+
 def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0,
                    error_if_nonfinite: bool = False, foreach=None) -> Tensor:
     """The ``norm_type``-norm of all ``tensors`` together, as if concatenated."""
     tensors = _tensors(tensors)
+    _no_sparse(tensors, "linalg_vector_norm")
     norm_type = float(norm_type)
     if not tensors:
         from ..._creation import tensor
@@ -104,6 +116,8 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0,
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamps every gradient of ``parameters`` in place to ``[-clip_value, clip_value]``."""
     clip_value = float(clip_value)
+    grads = _grads(parameters)
+    _no_sparse(grads, "clamp_min_")
     with no_grad():
-        for g in _grads(parameters):
+        for g in grads:
             g.clamp_(-clip_value, clip_value)
