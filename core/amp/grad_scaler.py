@@ -106,7 +106,8 @@ class GradScaler:
                     continue
                 if g.dtype == _dtype.float16:
                     raise ValueError("Attempting to unscale FP16 gradients.")
-                data = g._data
+                # a sparse COO gradient (Embedding(sparse=True)) scales its values
+                data = g._data if hasattr(g, "_data") else g._values_t._data
                 data *= data.dtype.type(inv_scale)
                 if not found:
                     found = not bool(xp_of(data).isfinite(data).all())

@@ -394,3 +394,32 @@ def test_sparse_adam_with_embedding_float32_smoke():
     changed = (emb.weight.detach() != before).any(1).numpy()
     assert set(np.nonzero(changed)[0]) == {0, 1, 4, 9}
     assert emb.weight.dtype == ember.float32
+
+
+# -- mixed precision -------------------------------------------------------------------------
+@pytest.mark.parametrize("poison", [False, True])
+def test_grad_scaler_unscales_sparse_grads_like_torch(poison):
+    """GradScaler('cpu') with SparseAdam: the sparse gradient is unscaled in place, an inf in
+    it skips the step and backs the scale off, as torch's scaler does."""
+    tm, em = _pair(dtype="float32", sparse=True)
+    pairs = ((torch, tm, torch.optim.SparseAdam(tm.parameters()),
+              torch.amp.GradScaler("cpu", init_scale=1024.0)),
+             (ember, em, ember.optim.SparseAdam(em.parameters()),
+              ember.amp.GradScaler("cpu", init_scale=1024.0)))
+    idx = [[1, 4, 4], [0, 6, 1]]
+    for step in range(3):
+        for m, mod, opt, sc in pairs:
+            opt.zero_grad()
+            out = mod(m.tensor(idx))
+            loss = (out * out).sum()
+            if poison and step == 1:
+                loss = loss * float("inf")
+            sc.scale(loss).backward()
+            sc.unscale_(opt)
+        if not (poison and step == 1):
+            assert_sparse_equal(em.weight.grad, tm.weight.grad)
+        for _, _, opt, sc in pairs:
+            sc.step(opt)
+            sc.update()
+        np.testing.assert_allclose(_np(em.weight), _np(tm.weight), rtol=1e-5, atol=1e-6)
+        assert pairs[1][3].get_scale() == pairs[0][3].get_scale()
