@@ -15,7 +15,7 @@ import weakref
 
 from . import _dtype
 
-__all__ = ["state", "lower", "fp32", "lower_op", "fp32_op", "clear_cache"]
+__all__ = ["state", "lower", "fp32", "lower_op", "fp32_op", "autocast_excluded", "clear_cache"]
 
 # ops that run in the autocast dtype (bfloat16/float16)
 LOWER = {
@@ -125,6 +125,20 @@ def _run_excluded(fn, args, kwargs):
         return fn(*args, **kwargs)
     finally:
         state.refresh()
+
+
+def autocast_excluded(fn):
+    """Decorates a composite functional op on neither list (PyTorch runs it in its inputs'
+    dtype): inside an autocast region its body runs with autocast excluded, so the products
+    it is built from are not lowered (``F.interpolate`` of float32 input stays float32)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if state.on:
+            return _run_excluded(fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    return run
 
 
 def fp32_op(name: str):

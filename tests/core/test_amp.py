@@ -194,6 +194,25 @@ def test_cpu_autocast_dtypes_of_the_other_products_match_torch():
     assert got["ember"] == got["torch"]
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "linear-1d", "nearest"])
+def test_cpu_autocast_interpolate_keeps_the_input_dtype_like_torch(mode):
+    """interpolate is on neither autocast list: float32 input stays float32 and bfloat16
+    stays bfloat16 (ember builds it from products, which must not be lowered inside)."""
+    x = np.random.default_rng(1).standard_normal((1, 2, 5, 6)).astype(np.float32)
+    got = {}
+    for m in (torch, ember):
+        a = m.tensor(x[:, :, 0] if mode == "linear-1d" else x)
+        kw = {"mode": "linear" if mode == "linear-1d" else mode}
+        with m.autocast("cpu", dtype=m.bfloat16):
+            r32 = m.nn.functional.interpolate(a, scale_factor=2, **kw)
+            r16 = m.nn.functional.interpolate(a.bfloat16(), scale_factor=2, **kw)
+        got[m.__name__] = (r32, r16)
+    for e, t in zip(got["ember"], got["torch"]):
+        assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    np.testing.assert_allclose(got["ember"][0].numpy(), got["torch"][0].numpy(), rtol=1e-5,
+                               atol=1e-5)
+
+
 def test_warnings_of_wrapped_ops_point_at_the_callers_line():
     import inspect
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ... import _dtype
-from ..._autocast_state import fp32_op, lower_op
+from ..._autocast_state import autocast_excluded, fp32_op, lower_op
 from ..._tensor import Tensor
 from ...ops import padding as Pd
 from ...ops import reduce as R
@@ -204,6 +204,7 @@ def _interpolate_uint8(input: Tensor, out_sp, sfs, mode: str, align_corners: boo
     return Tensor._make(xp.ascontiguousarray(a))
 
 
+@autocast_excluded
 def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
