@@ -123,9 +123,21 @@ def test_max_length_default_and_streamer(pair):
 
     streamer = Collect()
     out = ours.generate(ids, eos_token_id=[], streamer=streamer)
-    assert out.shape == (1, 20)  # transformers' default max_length
+    assert out.shape == (1, 25)  # transformers' default: 20 new tokens
     assert streamer.calls[0] == ids.numpy()[0].tolist() and streamer.calls[-1] == "end"
     assert [c[0] for c in streamer.calls[1:-1]] == out.numpy()[0, 5:].tolist()
+
+
+@pytest.mark.parametrize("length", [5, 50])
+def test_default_length_is_twenty_new_tokens_within_the_positions(pair, length):
+    """Without max_length/max_new_tokens, transformers 5 adds 20 tokens, capped by the model's
+    positions (n_positions=64: a 50-token prompt gets 14)."""
+    ref, ours = pair
+    ids = random_batch(9, 1, length, EOS)
+    want = ref.generate(to_torch(ids), do_sample=False, pad_token_id=0).numpy()
+    got = ours.generate(to_ember(ids), pad_token_id=0).numpy()
+    assert got.shape == want.shape == (1, min(length + 20, CONFIG["n_positions"]))
+    np.testing.assert_array_equal(got, want)
 
 
 def test_text_streamer_prints_words():

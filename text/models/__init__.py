@@ -22,6 +22,7 @@ from .bert import (
 from .cache import Cache, DynamicCache
 from .configuration import PretrainedConfig
 from .generation import (
+    GenerateBeamDecoderOnlyOutput,
     GenerationMixin,
     LogitsProcessor,
     LogitsProcessorList,

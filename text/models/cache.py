@@ -139,7 +139,8 @@ class DynamicCache(Cache):
         for layer in self.layers:
             if layer.keys is None:
                 continue
-            k, v = layer.filled()
+            # the whole buffer, spare capacity included: the next append needs no regrowth
+            k, v = layer.keys, layer.values
             layer.keys, layer.values = k.index_select(0, indices), v.index_select(0, indices)
 
     def reorder_cache(self, beam_idx: Tensor) -> None:

@@ -1,11 +1,12 @@
 """Text generation for decoder models: ``GenerationMixin.generate``, the logits processors
 it applies, and streamers that print tokens as they come.
 
-``generate`` follows transformers: greedy decoding or sampling (temperature, top-k, top-p),
-repetition penalty, end-of-sequence handling with padding of finished rows, several
-sequences per prompt, and left-padded batches (the attention mask hides the padding and the
-position ids count real tokens only). The prompt is run once; each new token then costs one
-model step over the key/value cache (:class:`~ember.text.models.cache.DynamicCache`).
+``generate`` follows transformers: greedy decoding, sampling (temperature, top-k, top-p) or
+beam search (:mod:`~ember.text.models.beam_search`), repetition penalty, end-of-sequence
+handling with padding of finished rows, several sequences per prompt, and left-padded batches
+(the attention mask hides the padding and the position ids count real tokens only). The
+prompt is run once; each new token then costs one model step over the key/value cache
+(:class:`~ember.text.models.cache.DynamicCache`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import ember
 import ember.nn.functional as F
 from ember import Tensor
 
+from .beam_search import GenerateBeamDecoderOnlyOutput, beam_search
 from .cache import DynamicCache
 from .outputs import ModelOutput
 
@@ -26,7 +28,8 @@ __all__ = ["GenerationMixin", "LogitsProcessor", "LogitsProcessorList",
            "RepetitionPenaltyLogitsProcessor", "NoRepeatNGramLogitsProcessor",
            "NoBadWordsLogitsProcessor", "MinLengthLogitsProcessor",
            "MinNewTokensLengthLogitsProcessor", "TemperatureLogitsWarper", "TopKLogitsWarper",
-           "TopPLogitsWarper", "BaseStreamer", "TextStreamer", "GenerateDecoderOnlyOutput"]
+           "TopPLogitsWarper", "BaseStreamer", "TextStreamer", "GenerateDecoderOnlyOutput",
+           "GenerateBeamDecoderOnlyOutput"]
 
 
 class LogitsProcessor:
@@ -360,7 +363,8 @@ class GenerationMixin:
                  logits_processor: LogitsProcessorList | None = None,
                  generator: ember.Generator | None = None, min_length: int | None = None,
                  min_new_tokens: int | None = None, no_repeat_ngram_size: int | None = None,
-                 bad_words_ids: list[list[int]] | None = None, num_beams: int = 1):
+                 bad_words_ids: list[list[int]] | None = None, num_beams: int = 1,
+                 length_penalty: float = 1.0, early_stopping: bool | str = False):
         """Continue each row of ``input_ids`` (B, T) and return the sequences
         (B * num_return_sequences, T + new), as transformers' ``generate``.
 
@@ -368,8 +372,9 @@ class GenerationMixin:
             input_ids: the prompts; left-pad a batch of different lengths.
             attention_mask: (B, T), 0 on padding. Default: ``input_ids != pad_token_id``
                 when the pad id occurs and differs from the end-of-sequence id, else ones.
-            max_new_tokens: tokens to add (default: up to ``max_length``, itself 20 by
-                default, counting the prompt).
+            max_new_tokens: tokens to add (default: up to ``max_length``, counting the
+                prompt; without either, 20 new tokens within the model's positions, as
+                transformers 5).
             do_sample: sample from the processed distribution instead of taking the argmax.
             temperature, top_k, top_p: the sampling warpers (top_k=50 by default, as in
                 transformers; 0 or None disables it).
@@ -377,7 +382,8 @@ class GenerationMixin:
             eos_token_id: an id or list of ids ending a sequence (default: the config's);
                 rows that ended are continued with ``pad_token_id``.
             pad_token_id: default: the config's, else the end-of-sequence id.
-            num_return_sequences: sequences per prompt (needs ``do_sample`` to differ).
+            num_return_sequences: sequences per prompt (needs ``do_sample`` or beam search;
+                at most ``num_beams`` with beam search).
             streamer: gets the prompt and then every new token (``put``), then ``end()``.
             return_dict_in_generate, output_scores, output_logits: return a
                 :class:`GenerateDecoderOnlyOutput` with the per-step scores/logits.
@@ -386,11 +392,32 @@ class GenerationMixin:
                 included) or the continuation has that many tokens.
             no_repeat_ngram_size: no n-gram of this size occurs twice (prompt included).
             bad_words_ids: token sequences never to generate.
-            num_beams: only 1; beam search is not implemented.
+            num_beams: > 1 runs beam search (see :mod:`~ember.text.models.beam_search`); with
+                ``return_dict_in_generate`` it returns a
+                :class:`~ember.text.models.beam_search.GenerateBeamDecoderOnlyOutput`.
+                Beam sampling (``do_sample=True``) is not implemented.
+            length_penalty: beam search divides a finished hypothesis' summed log-probability
+                by its number of new tokens to this power (> 0 favours longer ones).
+            early_stopping: beam search stops a prompt as soon as it has ``num_beams``
+                finished hypotheses (True), when a heuristic says none can improve (False),
+                or only when none can improve by the exact bound (``"never"``).
         """
-        if num_beams != 1:
-            raise NotImplementedError(f"generate(num_beams={num_beams}): ember implements "
-                                      "greedy decoding and sampling, not beam search")
+        if not isinstance(num_beams, int) or num_beams < 1:
+            raise ValueError(f"`num_beams` has to be a strictly positive integer, but is "
+                             f"{num_beams}")
+        if num_beams > 1:
+            if do_sample:
+                raise NotImplementedError(f"generate(num_beams={num_beams}, do_sample=True): "
+                                          "ember implements beam search, not beam sampling")
+            if streamer is not None:
+                raise ValueError("`streamer` cannot be used with beam search (yet!). Make "
+                                 "sure that `num_beams` is set to 1.")
+            if num_return_sequences > num_beams:
+                raise ValueError(f"`num_return_sequences` ({num_return_sequences}) has to be "
+                                 f"smaller or equal to `num_beams` ({num_beams}).")
+            if early_stopping not in (True, False, "never"):
+                raise ValueError(f"`early_stopping` has to be True, False or 'never', but is "
+                                 f"{early_stopping!r}")
         cfg = self.config
         if input_ids.ndim == 1:
             input_ids = input_ids[None]
@@ -400,13 +427,35 @@ class GenerationMixin:
             pad_token_id = cfg.pad_token_id if cfg.pad_token_id is not None else \
                 (eos[0] if eos else None)
         if max_new_tokens is None:
-            max_new_tokens = max(0, (max_length if max_length is not None else 20) - t)
+            if max_length is None:  # transformers' default: 20 new tokens, within the positions
+                limit = getattr(cfg, "max_position_embeddings", None) or \
+                    getattr(cfg, "n_positions", None)
+                max_length = t + 20 if limit is None else min(t + 20, limit)
+            max_new_tokens = max(0, max_length - t)
         if attention_mask is None:
             if (pad_token_id is not None and pad_token_id not in eos
                     and bool((input_ids == pad_token_id).any())):
                 attention_mask = (input_ids != pad_token_id).long()
             else:
                 attention_mask = ember.ones(b, t, dtype=ember.long, device=input_ids.device)
+        if num_beams > 1:
+            input_ids = _repeat_rows(input_ids, num_beams)
+            attention_mask = _repeat_rows(attention_mask, num_beams)
+            pad_lengths = (attention_mask != 0).long().argmax(dim=1)
+            procs = self._logits_processors(False, temperature, top_k, top_p,
+                                            repetition_penalty, pad_lengths,
+                                            no_repeat_ngram_size, bad_words_ids, eos,
+                                            min_length, min_new_tokens, t)
+            if logits_processor is not None:
+                procs = LogitsProcessorList(list(logits_processor) + list(procs))
+            return beam_search(self, input_ids, attention_mask, num_beams=num_beams,
+                               max_new_tokens=max_new_tokens, eos=eos,
+                               pad_token_id=pad_token_id, length_penalty=length_penalty,
+                               early_stopping=early_stopping,
+                               num_return_sequences=num_return_sequences,
+                               logits_processor=procs, use_cache=use_cache,
+                               return_dict_in_generate=return_dict_in_generate,
+                               output_scores=output_scores, output_logits=output_logits)
         if num_return_sequences > 1:
             if not do_sample:
                 raise ValueError("Greedy methods without beam search do not support "
