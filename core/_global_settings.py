@@ -8,6 +8,8 @@ back without changing results.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .autograd.anomaly_mode import _Anomaly, is_anomaly_check_nan_enabled, is_anomaly_enabled
@@ -27,10 +29,11 @@ _DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
 
 def set_float32_matmul_precision(precision: str) -> None:
     """Records ``"highest"``, ``"high"`` or ``"medium"`` (ember always multiplies float32 in
-    float32, which every level permits)."""
-    if precision not in ("highest", "high", "medium"):
-        raise RuntimeError(f"Invalid precision: {precision!r}; expected one of 'highest', "
-                           f"'high', 'medium'")
+    float32, which every level permits); another value warns and changes nothing."""
+    if precision not in ("highest", "high", "medium"):  # PyTorch warns and ignores it
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+        return
     _STATE["precision"] = precision
 
 
