@@ -2,70 +2,38 @@
 ``torchvision.ops.ps_roi_align``.
 
 The sampling is RoI Align's with ``aligned=True`` (a -0.5 pixel shift and no minimum RoI
-size), so the same sparse matrix ``A`` (see :mod:`.roi_align`) gives every bin's average for
-every channel; bin (i, j) of output channel c then keeps input channel
-``(c * PH + i) * PW + j``. The backward scatters the gradient into those channels and applies
-``A``'s transpose.
+size), so the sparse matrix of :func:`.roi_align.roi_align_matrix` gives every bin's average;
+bin (i, j) of output channel c reads input channel ``(c * PH + i) * PW + j`` only, which
+:mod:`._position_sensitive` turns into one sparse product over exactly those values.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from ember import Tensor, nn
-from ember.ops.op import Op
 
+from ._position_sensitive import ps_roi_apply
 from ._utils import pair, rois_array, xp_of
 from .roi_align import roi_align_matrix
 
 __all__ = ["ps_roi_align", "PSRoIAlign"]
 
 
-def _channel_index(xp, c_out, ph, pw):
-    """(C_out, PH, PW) input channel of each output channel and bin."""
-    c = xp.arange(c_out)[:, None, None]
-    i = xp.arange(ph)[None, :, None]
-    j = xp.arange(pw)[None, None, :]
-    return (c * ph + i) * pw + j
-
-
-class PSRoIAlignOp(Op):
-    _name = "ps_roi_align"
-
-    def forward(self, x):
-        xp = xp_of(x)
-        n, c, h, w = x.shape
-        k = self.k
-        ph, pw = self.out_hw
-        x2 = xp.ascontiguousarray(xp.moveaxis(x, 1, -1).reshape(-1, c))
-        y = xp.asarray(self.mat @ x2).reshape(k, ph, pw, c)  # every bin, every channel
-        ch = _channel_index(xp, c // (ph * pw), ph, pw)  # (C_out, PH, PW)
-        bins_i = xp.arange(ph)[None, :, None]
-        bins_j = xp.arange(pw)[None, None, :]
-        out = y[:, bins_i, bins_j, ch]  # (K, C_out, PH, PW)
-        return xp.ascontiguousarray(out).astype(x.dtype, copy=False)
-
-    def backward(self, g):
-        return PSRoIAlignBackward.apply(g, mat=self.mat, in_shape=self.in_shape,
-                                        out_hw=self.out_hw, k=self.k)
-
-
-class PSRoIAlignBackward(Op):
-    _name = "ps_roi_align_backward"
-
-    def forward(self, g):
-        xp = xp_of(g)
-        n, c, h, w = self.in_shape
-        ph, pw = self.out_hw
-        full = xp.zeros((self.k, ph, pw, c), dtype=g.dtype)
-        ch = _channel_index(xp, c // (ph * pw), ph, pw)
-        bins_i = xp.arange(ph)[None, :, None]
-        bins_j = xp.arange(pw)[None, None, :]
-        full[:, bins_i, bins_j, ch] = g
-        gx = xp.asarray(self.mat.T @ full.reshape(-1, c)).reshape(n, h, w, c)
-        return xp.ascontiguousarray(xp.moveaxis(gx, -1, 1)).astype(g.dtype, copy=False)
-
-    def backward(self, gg):
-        return PSRoIAlignOp.apply(gg, mat=self.mat, in_shape=self.in_shape, out_hw=self.out_hw,
-                                  k=self.k)
+def _empty_grid(rois, output_size, spatial_scale: float, sampling_ratio: int):
+    """(K,) bool: RoIs whose adaptive sampling grid has no point (torchvision divides their
+    zero sum by a zero count: NaN)."""
+    xp = xp_of(rois)
+    if sampling_ratio > 0 or rois.shape[0] == 0:
+        return None
+    dt = rois.dtype if rois.dtype.kind == "f" and rois.dtype.itemsize >= 4 else np.dtype("f4")
+    r = rois.astype(dt)
+    scale, half = dt.type(spatial_scale), dt.type(0.5)
+    roi_w = (r[:, 3] * scale - half) - (r[:, 1] * scale - half)
+    roi_h = (r[:, 4] * scale - half) - (r[:, 2] * scale - half)
+    gh = xp.ceil(roi_h / dt.type(output_size[0])).astype(np.int64)
+    gw = xp.ceil(roi_w / dt.type(output_size[1])).astype(np.int64)
+    empty = gh * gw == 0
+    return empty if bool(empty.any()) else None
 
 
 def ps_roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
@@ -89,6 +57,9 @@ def ps_roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
     Returns:
         Tensor[K, C / (output_size[0] * output_size[1]), output_size[0], output_size[1]]: The
         pooled RoIs
+
+    With ``sampling_ratio <= 0``, a RoI so thin that its adaptive grid has no sampling point
+    gives NaN, as torchvision's kernel (0 / 0). Differentiable in ``input``, to any order.
     """
     rois = rois_array(input, boxes, "ps_roi_align")
     ph, pw = pair(output_size, "ps_roi_align")
@@ -98,8 +69,13 @@ def ps_roi_align(input: Tensor, boxes, output_size, spatial_scale: float = 1.0,
                            f"* pooling width, got {c} channels and output_size {(ph, pw)}")
     mat = roi_align_matrix(rois, tuple(input.shape), (ph, pw), spatial_scale,
                            int(sampling_ratio), True)
-    return PSRoIAlignOp.apply(input, mat=mat, in_shape=tuple(input.shape), out_hw=(ph, pw),
-                              k=rois.shape[0])
+    out = ps_roi_apply(input, mat, (ph, pw))  # (K, C / (PH*PW), PH, PW)
+    empty = _empty_grid(rois, (ph, pw), spatial_scale, int(sampling_ratio))
+    if empty is not None:  # as torchvision: 0 / 0 for a RoI without sampling points
+        xp = xp_of(rois)
+        nan = xp.where(empty, np.nan, 0.0).astype(out._data.dtype).reshape(-1, 1, 1, 1)
+        out = out + Tensor._make(nan, False, None, 0)
+    return out
 
 
 class PSRoIAlign(nn.Module):
