@@ -64,6 +64,7 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = DEFAULT_PROTOCOL,
             _zip_format.write_zip(fileobj, pickled, collector.refs)
 
     if _is_path(f):
+        _check_save_path(f, legacy)
         with atomic_open(f) as fh:
             write(fh)
     elif hasattr(f, "write"):
@@ -73,10 +74,27 @@ def save(obj, f, pickle_module=None, pickle_protocol: int = DEFAULT_PROTOCOL,
                         f"got {type(f).__name__}")
 
 
+def _check_save_path(f, legacy: bool) -> None:
+    """Raises as ``torch.save`` does for a path that cannot be written, before a temporary
+    file is made (whose name would otherwise appear in the error)."""
+    import errno
+
+    path = os.fsdecode(f)
+    parent = os.path.dirname(path)
+    if parent and not os.path.isdir(parent):
+        if legacy:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+        raise RuntimeError(f"Parent directory {parent} does not exist.")
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+
+
 def _restore_device(location: str) -> _device.device:
     loc = str(location)
     if loc == "cpu":
         return _device.CPU
+    if loc == "meta":  # shapes and dtypes only, as torch.load(map_location='meta')
+        return _device.META
     if loc.startswith("cuda"):
         dev = _device.device(loc)
         if not _device.cuda_available():
@@ -129,7 +147,7 @@ def _corrupt_errors() -> tuple:
             OverflowError)
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = True,
          mmap: bool | None = None, **pickle_load_args):
     """Loads an object saved with ``ember.save`` or ``torch.save``, or a safetensors file.
 
@@ -139,17 +157,24 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     Args:
         f: a path or a binary file object.
         map_location: where storages go: None (where they were saved), ``'cpu'``,
-            ``'cuda'``, an ``ember.device``, a dict mapping saved locations to new ones, or
-            ``fn(storage, location)`` returning a storage (``storage.cuda(i)``...), a
-            location, or None.
+            ``'cuda'``, ``'meta'`` (shapes and dtypes only), an ``ember.device``, a dict
+            mapping saved locations to new ones, or ``fn(storage, location)`` returning a
+            storage (``storage.cuda(i)``...), a location, or None.
         weights_only: True (default) unpickles only tensors, containers, numbers,
             strings and the other allow-listed globals; any other global raises
             ``ember.serialization.UnpicklingError`` naming it, and no code from the file
             runs. False unpickles anything (only for files you trust); PyTorch classes then
-            map to their ember counterparts.
+            map to their ember counterparts. None means True, unless ``pickle_module`` is
+            given (as in ``torch.load``).
         mmap: map the storages of a zip checkpoint from the file (copy-on-write) instead
-            of reading them (``f`` must be a path).
+            of reading them (``f`` must be a path or a real file; an in-memory file
+            raises ValueError, as in PyTorch).
         pickle_load_args: only ``encoding`` (for Python 2 checkpoints; default 'utf-8').
+
+    Departures from PyTorch: pickles of any protocol are read (PyTorch's weights-only
+    loader refuses opcodes of protocols other than 2; the allow-list of globals is the
+    same); TorchScript archives (``torch.jit.save``) raise RuntimeError whatever
+    ``weights_only`` is (PyTorch hands them to ``torch.jit.load``).
 
     Raises:
         RuntimeError: the file is truncated, corrupted or not a checkpoint (the message
@@ -158,9 +183,16 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     """
     if pickle_module not in (None, pickle):
         raise ValueError("ember.load supports only the standard pickle module")
+    if weights_only is None:  # torch.load's default: weights only, unless pickle_module
+        weights_only = pickle_module is None
+    elif weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is "
+                           "specified")
     from ._pickle_allowlist import SafeUnpickler, TrustedUnpickler, UnpicklingError
     from ._storage import CheckpointError
 
+    if mmap and not _is_path(f) and not _has_fileno(f):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     name = _name_of(f)
     unknown = set(pickle_load_args) - {"encoding"}
     if unknown:
@@ -178,6 +210,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool = True,
     except _corrupt_errors() as e:
         raise RuntimeError(f"ember.load: {name}: the file is corrupted or not a checkpoint "
                            f"({type(e).__name__}: {e})") from e
+
+
+def _has_fileno(f) -> bool:
+    try:
+        f.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
 
 
 @contextlib.contextmanager

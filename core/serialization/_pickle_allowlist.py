@@ -6,8 +6,9 @@ opcodes that call or build objects (REDUCE, NEWOBJ, BUILD, INST, OBJ) accept onl
 allow-listed callables and plain containers. The allow-list holds what checkpoints of
 tensors, ``state_dict``\\ s and optimizer states need: ``collections.OrderedDict``, PyTorch's
 tensor rebuild functions and storage types, ``torch.Size``, ``torch.device``, torch
-dtypes, and a few builtins (``set``, ``frozenset``, ``complex``, ``bytearray``, ``slice``,
-``range``, ``_codecs.encode`` for bytes).
+dtypes, and a few builtins (``set``, ``complex``, ``bytearray``, ``_codecs.encode`` for
+bytes): never more than ``torch.load(weights_only=True)`` allows (no ``frozenset``,
+``slice`` or ``range``, which PyTorch refuses too).
 
 ``TrustedUnpickler`` (``weights_only=False``) unpickles anything (it runs the file's code:
 use it only on files you trust), mapping PyTorch classes to their ember counterparts.
@@ -73,21 +74,21 @@ def _allowed_globals() -> dict[str, object]:
         "torch._utils._rebuild_parameter_with_state": st.rebuild_parameter_with_state,
         "torch._utils._rebuild_device_tensor_from_cpu_tensor":
             st.rebuild_device_tensor_from_cpu_tensor,
+        "torch._utils._rebuild_meta_tensor_no_storage": st.rebuild_meta_tensor_no_storage,
         "torch._tensor._rebuild_from_type_v2": st.rebuild_from_type_v2,
         "torch.serialization._get_layout": st.get_layout,
         "_codecs.encode": _encode,
         "builtins.set": set,
-        "builtins.frozenset": frozenset,
         "builtins.complex": complex,
         "builtins.bytearray": bytearray,
-        "builtins.slice": slice,
-        "builtins.range": range,
     }
-    for kind in ("qtensor", "sparse_tensor", "nested_tensor", "meta_tensor_no_storage",
-                 "wrapper_subclass", "device_tensor_from_numpy"):
+    for kind in ("qtensor", "sparse_tensor", "nested_tensor", "wrapper_subclass",
+                 "device_tensor_from_numpy"):
         g[f"torch._utils._rebuild_{kind}"] = st.unsupported_rebuild(kind.replace("_", " "))
     for name, stype in st.storage_types().items():
         g[f"torch.{name}"] = stype
+        if name != "UntypedStorage":  # checkpoints of CUDA tensors saved before PyTorch 1.6
+            g[f"torch.cuda.{name}"] = stype
     g["torch.storage.UntypedStorage"] = g["torch.UntypedStorage"]
     g["torch.storage.TypedStorage"] = g["torch.UntypedStorage"]
     for torch_name, ember_name in st.TORCH_DTYPE_NAMES.items():
@@ -175,12 +176,29 @@ class SafeUnpickler(_P):
         if obj is None and module.split(".")[0] not in _BLOCKED_MODULES and not (
                 module == "builtins" and name in _BLOCKED_BUILTINS):
             obj = _user_globals.get(full)
+            if obj is None and module.split(".")[0] == "torch":
+                obj = self._allowed_ember_for_torch(module, name)
         if obj is None:
             raise UnpicklingError(
                 f"Weights only load failed: unsupported global {full} (GLOBAL {full} is not "
                 "on ember.load's allow-list, so it was not loaded and nothing it names was "
-                f"run). {UNSAFE_HINT}")
+                f"run). If you trust {full}, allow it with ember.serialization."
+                f"add_safe_globals([{full}]) or the ember.serialization.safe_globals"
+                f"([{full}]) context manager. {UNSAFE_HINT}")
         return obj
+
+    @staticmethod
+    def _allowed_ember_for_torch(module: str, name: str):
+        """The ember counterpart of a torch global in a file saved by PyTorch, if the user
+        allow-listed that counterpart (``safe_globals([torch.nn.Linear])`` under ember
+        names ``ember.nn.modules.linear.Linear``); else None."""
+        if not _user_globals:
+            return None
+        try:
+            obj = _ember_for_torch(module, name)
+        except pickle.UnpicklingError:
+            return None
+        return obj if any(obj is v for v in _user_globals.values()) else None
 
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or not pid or _ascii(pid[0]) != "storage":
@@ -231,7 +249,13 @@ class SafeUnpickler(_P):
         if isinstance(inst, Tensor) and not isinstance(state, (dict, tuple)):
             raise UnpicklingError("Weights only load failed: legacy Tensor.set_ state is "
                                   "not supported")
-        st.set_obj_state(inst, state)
+        setstate = None
+        if not isinstance(inst, _CONTAINERS + (Tensor,)):  # an allow-listed class
+            setstate = getattr(inst, "__setstate__", None)
+        if setstate is not None:
+            setstate(state)  # as pickle and torch.load do (numpy.dtype needs it)
+        else:
+            st.set_obj_state(inst, state)
 
     def load_append(self):
         self._check_target(list, "append to", depth=2)
@@ -269,6 +293,13 @@ class SafeUnpickler(_P):
 
     load_obj = load_inst
 
+    def load_frozenset(self):
+        if not any(v is frozenset for v in _user_globals.values()):
+            raise UnpicklingError("Weights only load failed: frozenset is not allowed (as in "
+                                  "torch.load) unless add_safe_globals([frozenset]) allows "
+                                  f"it. {UNSAFE_HINT}")
+        super().load_frozenset()
+
     def load_ext(self):
         raise UnpicklingError("Weights only load failed: extension codes are not allowed")
 
@@ -284,6 +315,7 @@ class SafeUnpickler(_P):
     dispatch[pickle.ADDITEMS[0]] = load_additems
     dispatch[pickle.INST[0]] = load_inst
     dispatch[pickle.OBJ[0]] = load_inst
+    dispatch[pickle.FROZENSET[0]] = load_frozenset
     for _op in (pickle.EXT1, pickle.EXT2, pickle.EXT4):
         dispatch[_op[0]] = load_ext
     del _op

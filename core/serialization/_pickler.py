@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from .. import _device, _dtype
+from .._meta import is_meta_array
 from .._tensor import Size, Tensor
 from ._storage import STORAGE_NAMES
 
@@ -47,6 +48,7 @@ class TorchGlobal:
 
 _V2 = TorchGlobal("torch._utils", "_rebuild_tensor_v2")
 _V3 = TorchGlobal("torch._utils", "_rebuild_tensor_v3")
+_META = TorchGlobal("torch._utils", "_rebuild_meta_tensor_no_storage")
 _PARAM = TorchGlobal("torch._utils", "_rebuild_parameter")
 _PARAM_STATE = TorchGlobal("torch._utils", "_rebuild_parameter_with_state")
 _FROM_TYPE = TorchGlobal("torch._tensor", "_rebuild_from_type_v2")
@@ -127,7 +129,13 @@ class StorageCollector:
 
     def _view_of(self, arr: np.ndarray, root: np.ndarray, dtype):
         item = arr.itemsize
-        if not root.flags.c_contiguous or root.nbytes % item:
+        if root.flags.c_contiguous:
+            flat = root.reshape(-1)
+        elif root.flags.f_contiguous:  # e.g. from_numpy of a Fortran-ordered array
+            flat = root.T.reshape(-1)
+        else:
+            return None
+        if root.nbytes % item:
             return None
         delta = _ptr(arr) - _ptr(root)
         if delta < 0 or delta % item:
@@ -148,8 +156,7 @@ class StorageCollector:
         key = (id(root), arr.dtype)
         ref = self._shared.get(key)
         if ref is None:
-            ref = self._new_ref(root.reshape(-1).view(np.uint8), dtype, root.nbytes // item,
-                                "cpu")
+            ref = self._new_ref(flat.view(np.uint8), dtype, root.nbytes // item, "cpu")
             self._shared[key] = ref
         return ref, delta // item, tuple(arr.shape), tuple(stride)
 
@@ -195,6 +202,8 @@ class CheckpointPickler(pickle._Pickler):
         super().save(obj, save_persistent_id)
 
     def _tensor_reduce(self, t: Tensor, requires_grad: bool):
+        if is_meta_array(t._data):  # no storage: shape, stride and dtype only, as torch
+            return _META, (t.dtype, Size(t.shape), tuple(t.stride()), requires_grad)
         ref, offset, size, stride = self.collector.for_tensor(t)
         hooks = collections.OrderedDict()
         if ref.stype is _UNTYPED:

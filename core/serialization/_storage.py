@@ -33,12 +33,14 @@ TORCH_DTYPE_NAMES = {
     "int8": "int8", "uint8": "uint8", "bool": "bool", "complex64": "complex64",
     "cfloat": "complex64", "complex128": "complex128", "cdouble": "complex128",
     "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+    "float8_e5m2": "float8_e5m2", "float8_e4m3fn": "float8_e4m3fn",
+    "float8_e5m2fnuz": "float8_e5m2fnuz", "float8_e4m3fnuz": "float8_e4m3fnuz",
+    "float8_e8m0fnu": "float8_e8m0fnu",
 }
 
 # torch dtypes a checkpoint may name that ember has no counterpart for.
 UNSUPPORTED_TORCH_DTYPES = (
-    "complex32", "chalf", "float8_e5m2", "float8_e4m3fn", "float8_e5m2fnuz",
-    "float8_e4m3fnuz", "float8_e8m0fnu", "float4_e2m1fn_x2", "qint8", "qint32", "quint8",
+    "complex32", "chalf", "float4_e2m1fn_x2", "qint8", "qint32", "quint8",
     "quint4x2", "quint2x4", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
     *(f"uint{i}" for i in range(1, 8)), *(f"int{i}" for i in range(1, 8)),
 )
@@ -246,6 +248,11 @@ class LoadContext:
             dev = storage.device
             if dev is None or dev.type == "cpu":
                 continue
+            if dev.type == "meta":
+                from .._meta import to_meta
+
+                t._data = to_meta(t._data)
+                continue
             t._data = _to_cuda_view(storage, dev, moved, np_dtype, offset, size, stride,
                                     metadata)
 
@@ -373,8 +380,25 @@ def rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
     return data
 
 
+def rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
+    """``torch._utils._rebuild_meta_tensor_no_storage``: a tensor on the meta device (a
+    shape and a dtype, no data)."""
+    from .._meta import meta_array
+
+    if isinstance(dtype, UnsupportedDtype) or not isinstance(dtype, _dtype.dtype):
+        raise CheckpointError(f"tensor dtype {dtype!r} is not supported by ember")
+    size = _ints(size, "size")
+    if any(n < 0 for n in size):
+        raise CheckpointError(f"negative meta tensor size {size}")
+    t = Tensor._make(meta_array(size, dtype.np))
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
 _REBUILDERS = (rebuild_tensor, rebuild_tensor_v2, rebuild_tensor_v3, rebuild_parameter,
-               rebuild_parameter_with_state, rebuild_device_tensor_from_cpu_tensor)
+               rebuild_parameter_with_state, rebuild_device_tensor_from_cpu_tensor,
+               rebuild_meta_tensor_no_storage)
 
 
 def rebuild_from_type_v2(func, new_type, args, state):

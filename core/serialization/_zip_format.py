@@ -63,16 +63,22 @@ def write_storage(zf: zipfile.ZipFile, ref) -> None:
     _record(zf, f"data/{ref.key}", ref.array)
 
 
+_TORCHSCRIPT = ("this is a TorchScript archive (torch.jit.save), which ember.load does not "
+                "read (torch.load hands it to torch.jit.load); save the model's state_dict "
+                "with torch.save instead")
+
+
 def _prefix(zf: zipfile.ZipFile) -> str:
     names = zf.namelist()
     tops = [n[:-len("data.pkl")] for n in names
             if n.endswith("/data.pkl") and n.count("/") == 1]
     if not tops:
         if any(n.endswith("constants.pkl") for n in names):
-            raise CheckpointError("this is a TorchScript archive (torch.jit.save), which "
-                                  "ember.load does not read")
+            raise CheckpointError(_TORCHSCRIPT)
         raise CheckpointError("zip archive without a data.pkl record: not a PyTorch "
                               "checkpoint")
+    if tops[0] + "constants.pkl" in zf.NameToInfo:  # PyTorch's own TorchScript test
+        raise CheckpointError(_TORCHSCRIPT)
     return tops[0]
 
 

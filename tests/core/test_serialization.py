@@ -200,9 +200,10 @@ def test_parameter_with_attributes_from_torch(tmp_path):
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])
 def test_plain_containers_at_every_protocol(protocol):
-    obj = {"s": {1, 2}, "f": frozenset([3]), "l": [1, [2, 3]],
+    # frozenset, range and slice are refused, as torch.load(weights_only=True) does
+    obj = {"s": {1, 2}, "l": [1, [2, 3]],
            "o": collections.OrderedDict(a=1), "c": collections.Counter("aab"), "t": (1, 2),
-           "b": b"xy", "ba": bytearray(b"z"), "x": 1 + 2j, "r": range(3), "sl": slice(1, 2)}
+           "b": b"xy", "ba": bytearray(b"z"), "x": 1 + 2j}
     buf = io.BytesIO()
     ember.save(obj, buf, pickle_protocol=protocol)
     assert ember.load(io.BytesIO(buf.getvalue())) == obj
