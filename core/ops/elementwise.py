@@ -240,6 +240,8 @@ def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
     ``add(input, alpha, other)`` order is accepted with its warning)."""
     if deprecated:
         alpha, other = _deprecated_scalar_first("add", other, deprecated, "alpha")
+    if getattr(other, "is_sparse", False) and isinstance(input, Tensor):
+        return _out(_add_sparse(input, other, alpha), out)
     if alpha != 1:
         _check_alpha(input, other, alpha)
         if _low_result(input, other, "add"):  # as PyTorch: alpha in the half type, the
@@ -249,6 +251,15 @@ def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = binary_operands(input, other, "add")
     return _out(Add.apply(a, b), out)
+
+
+def _add_sparse(dense: Tensor, sparse, alpha) -> Tensor:
+    """``dense + alpha * sparse`` for a sparse COO ``sparse``: a new dense tensor in the
+    promoted dtype, as PyTorch (``eye(n) + adjacency`` in its GCN example)."""
+    from ..sparse import add_dense
+
+    dt = _dtype.promote_types(dense.dtype, sparse.dtype)
+    return add_dense(dense if dense.dtype == dt else dense.to(dt), sparse, alpha)
 
 
 def _low_result(input, other, op: str) -> bool:
@@ -284,6 +295,8 @@ def sub(input, other, *deprecated, alpha=1, out=None) -> Tensor:
     """``input - alpha * other`` (the deprecated ``sub(input, alpha, other)`` is accepted)."""
     if deprecated:
         alpha, other = _deprecated_scalar_first("sub", other, deprecated, "alpha")
+    if getattr(other, "is_sparse", False) and isinstance(input, Tensor):
+        return _out(_add_sparse(input, other, -alpha), out)
     if alpha != 1:
         _check_alpha(input, other, alpha)
         if _low_result(input, other, "sub"):  # as add
@@ -630,7 +643,8 @@ def _sigmoid(x):
     xp = _np(x)
     if x.dtype.kind == "f":
         # 1 / (1 + exp(-x)) in place: exp overflows to inf only where the result is 0
-        r = xp.negative(x)
+        # (into an array: numpy's ufuncs return a scalar for a 0-d one)
+        r = xp.negative(x, out=xp.empty_like(x))
         if xp is np:
             with np.errstate(over="ignore"):
                 xp.exp(r, out=r)

@@ -111,6 +111,8 @@ class CrossEntropy(Op):
             gd = g._data
             coef = gd / self.denom if self.reduction == "mean" else gd
             coef = xp.asarray(coef, dtype=x._data.dtype)
+            # ignored targets get an exact 0, also when coef is nan (0 / 0 in 'mean')
+            coef = xp.where(self.mask, coef, 0)
             p = self.p
             grad = p * (coef * a)[:, None]
             idx = self.tt[:, None]
@@ -122,10 +124,11 @@ class CrossEntropy(Op):
                     (1, c) + (1,) * (p.ndim - 2))
                 grad -= (coef * self.mask * (ls / c))[:, None].astype(p.dtype) * wb
             return Tensor._make(grad.astype(x._data.dtype, copy=False))
+        from .elementwise import where
         from .reduce import softmax
 
         p = softmax(x, 1)
-        coef = _coef(g, self)
+        coef = where(Tensor._make(self.mask), _coef(g, self), 0)
         dt = x._data.dtype
         grad = p * (coef * Tensor._make(a.astype(dt))).unsqueeze(1)
         b = (coef * Tensor._make((self.wt * (1 - ls)).astype(dt))).unsqueeze(1)
@@ -164,7 +167,7 @@ class NLLLoss(Op):
         xp = xp_of(x)
         tt, mask, wt = _targets(xp, self.target, self.ignore_index, x.shape[1], x.dtype,
                                 self.weight)
-        self.tt, self.wt = tt, wt
+        self.tt, self.mask, self.wt = tt, mask, wt
         self.shape = x.shape
         picked = xp.take_along_axis(x, tt[:, None], axis=1)[:, 0]
         loss = -(picked * wt)
@@ -177,7 +180,9 @@ class NLLLoss(Op):
         dt = g._data.dtype
         b = -(coef * Tensor._make(self.wt.astype(dt)))
         shape = self.shape
-        b = b.expand((shape[0],) + tuple(shape[2:])).unsqueeze(1)
+        b = b.expand((shape[0],) + tuple(shape[2:]))
+        # ignored targets get an exact 0, also when coef is nan (0 / 0 in 'mean')
+        b = b.masked_fill(Tensor._make(~self.mask), 0).unsqueeze(1)
         return g.new_zeros(shape).scatter(1, Tensor._make(self.tt[:, None]), b)
 
 
@@ -259,10 +264,12 @@ class CTCLoss(Op):
     def _extended(self, xp, lp):
         tgt, tl, blank = self.targets, self.target_lengths, self.blank
         n, s = tgt.shape
+        # every target empty: one (masked) label keeps the two-step shifts below in shape
+        s = max(s, 1)
         width = 2 * s + 1
         pos = xp.arange(width)
         ext = xp.full((n, width), blank, dtype=xp.int64)
-        if s:
+        if tgt.shape[1]:
             ext[:, 1::2] = tgt
         valid = pos[None, :] < (2 * tl + 1)[:, None]
         ext = xp.where(valid, ext, blank)
@@ -336,14 +343,17 @@ class CTCLoss(Op):
         if self.zero_infinity:
             keep = keep & ~xp.isinf(self.nll)[None, :]
             occ = xp.where(keep[:, :, None], occ, 0)  # no NaN from the infinite losses
+        else:  # an infinite loss has a NaN gradient in every class (as PyTorch)
+            occ = xp.where(xp.isinf(self.nll)[None, :, None], xp.nan, occ)
         return occ, keep[:, :, None]
 
     def backward(self, g):
+        from .elementwise import where
+
         (lp,) = self.saved_tensors
         occ, keep = self._occupation(lp._data)
-        dt = lp._data.dtype
-        mask = Tensor._make(keep.astype(dt))
-        return (lp.exp() - Tensor._make(occ)) * mask * g.reshape(1, -1, 1)
+        grad = (lp.exp() - Tensor._make(occ)) * g.reshape(1, -1, 1)
+        return where(Tensor._make(keep), grad, 0)
 
     def _release(self) -> None:
         super()._release()

@@ -27,7 +27,8 @@ class ConstantPad(Op):
         xc = x[tuple(crop)]
         shape = xc.shape[:lead] + tuple(n + max(lo, 0) + max(hi, 0) for n, (lo, hi) in
                                         zip(xc.shape[lead:], self.pads))
-        if any(s < 0 for s in shape):
+        if any(n - max(-lo, 0) - max(-hi, 0) < 0 for n, (lo, hi) in
+               zip(x.shape[lead:], self.pads)):  # cropping more than there is
             raise RuntimeError(f"The input size {tuple(x.shape[lead:])}, plus negative padding "
                                f"{self.pads} resulted in a negative output size, which is "
                                "invalid. Check dimension of your input.")
@@ -59,7 +60,10 @@ def _index_map(n: int, lo: int, hi: int, mode: str):
     if mode == "replicate":
         return np.clip(p, 0, n - 1)
     if mode == "circular":
-        return np.mod(p, n)
+        # as PyTorch: negative amounts crop first, then the cropped part wraps around
+        start = max(-lo, 0)
+        m = n - start - max(-hi, 0)
+        return np.mod(np.arange(-max(lo, 0), m + max(hi, 0)), max(m, 1)) + start
     raise ValueError(f"Unrecognised padding mode {mode}")
 
 
@@ -78,6 +82,11 @@ def index_pad(input: Tensor, pads, mode: str) -> Tensor:
                                f"{dim} of input {list(input.shape)}")
         if mode == "circular" and (lo > n or hi > n):
             raise RuntimeError("Padding value causes wrapping around more than once.")
+        if mode == "circular" and n + lo + hi < 0:
+            raise RuntimeError("Negative padding value is resulting in an empty dimension.")
+        if mode != "circular" and n + lo + hi < 1:
+            raise RuntimeError(f"input (dim {dim}: {n}) is too small. Calculated output size: "
+                               f"{n + lo + hi}")
         idx = _index_map(n, lo, hi, mode)
         out = out.index_select(dim, Tensor._make(xp_of(input._data).asarray(idx)))
     return out

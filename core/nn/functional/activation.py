@@ -83,6 +83,8 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
           training: bool = False, inplace: bool = False) -> Tensor:
     """Randomized leaky ReLU: in training, each negative element gets a slope drawn from
     U(lower, upper); in evaluation the slope is ``(lower + upper) / 2``."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if not training:
         return A.leaky_relu(input, (lower + upper) / 2, inplace)
     from ... import _random

@@ -191,8 +191,17 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
         raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
                                   f"{input.ndim}D)")
     x = input.unsqueeze(0) if unbatched else input
-    pads = tuple((p, p) for p in _pair(padding))
-    out = C.unfold(x, _pair(kernel_size), _pair(dilation), pads, _pair(stride))
+    k, d, p, s = _pair(kernel_size), _pair(dilation), _pair(padding), _pair(stride)
+    if min(k + d + s) > 0:
+        blocks = tuple((n + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1
+                       for i, n in enumerate(x.shape[2:]))
+        if min(blocks) < 1:
+            raise RuntimeError(f"Given input with spatial size {tuple(x.shape[2:])}, "
+                               f"kernel_size={k}, dilation={d}, padding={p}, calculated shape "
+                               f"of the array of sliding blocks as {blocks}, but its "
+                               "components must be at least one.")
+    pads = tuple((v, v) for v in p)
+    out = C.unfold(x, k, d, pads, s)
     return out.squeeze(0) if unbatched else out
 
 

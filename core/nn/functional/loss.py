@@ -316,6 +316,12 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         raise RuntimeError(f"cosine_embedding_loss : All input tensors should have same "
                            f"dimension but got sizes: input1: {input1.shape}, input2: "
                            f"{input2.shape}")
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.ndim != target.ndim + 1:
+        raise RuntimeError(f"{target.ndim}D target tensor expects {target.ndim + 1}D input "
+                           f"tensors, but found inputs with sizes {list(input1.shape)} and "
+                           f"{list(input2.shape)}.")
     d = input1.ndim - 1
     eps = 1e-12
     prod = (input1 * input2).sum(d)
@@ -426,13 +432,12 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average=None, red
     xp = _xp(t)
     c = x.shape[1]
     valid = xp.cumprod(t >= 0, axis=1).astype(bool)  # before the first -1
-    is_target = xp.zeros(t.shape, dtype=bool)
-    rows = xp.broadcast_to(xp.arange(t.shape[0])[:, None], t.shape)
-    is_target[rows[valid], t[valid]] = True
-    tmask = Tensor._make(is_target.astype(x._data.dtype))
+    # how often each class is listed as a target: a repeated entry counts every time
+    counts = ((t[:, :, None] == xp.arange(c)) & valid[:, :, None]).sum(1)
+    dt = x._data.dtype
     # margins[n, j, i] = 1 - (x[n, j] - x[n, i]) for target j and non-target i
     m = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)
-    w = tmask.unsqueeze(2) * (1 - tmask).unsqueeze(1)
+    w = Tensor._make((counts[:, :, None] * (counts == 0)[:, None, :]).astype(dt))
     loss = (m * w).sum((1, 2)) / c
     if input.ndim < 2:
         loss = loss.reshape(())

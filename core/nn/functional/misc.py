@@ -246,6 +246,13 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         from .pooling import _adaptive_avg
 
         return _adaptive_avg(nd, input, out_sp, "adaptive_avg_pool")
+    in_sp = tuple(input.shape[2:])
+    if min(in_sp + out_sp) <= 0:
+        names = "DHW"[3 - nd:]
+        raise RuntimeError("Input and output sizes should be greater than 0, but got input ("
+                           + ", ".join(f"{a}: {v}" for a, v in zip(names, in_sp)) +
+                           ") and output (" +
+                           ", ".join(f"{a}: {v}" for a, v in zip(names, out_sp)) + ")")
     x = input
     for i in range(nd):
         n_in, n_out = input.shape[2 + i], out_sp[i]

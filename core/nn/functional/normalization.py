@@ -3,6 +3,8 @@ instance_norm, local_response_norm, rms_norm, normalize."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import _dtype
@@ -123,6 +125,10 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {input.shape} and num_groups="
                            f"{num_groups}")
+    size = [n * c // num_groups, num_groups, *input.shape[2:]]
+    if math.prod(size) // num_groups == 1:  # (also in eval mode, as PyTorch)
+        raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                         f"size {size}")
     return _opmath.in_float32(  # (float16/bfloat16: in float32, rounded once)
         lambda x, w, b: _affine(N.layer_norm(x.reshape(n, num_groups, -1), 1, None, None,
                                              eps).reshape(x.shape), w, b),

@@ -3,6 +3,8 @@ average/max pooling, max unpooling and power-average (LP) pooling."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..._tensor import Tensor
@@ -93,6 +95,11 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
     s = _ntuple(nd)(stride) if stride is not None and stride != [] and stride != () else k
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
+    if nd == 3 and any(n < kd for n, kd in zip(x.shape[2:], k)):
+        # PyTorch's 3-D check, on the input before padding
+        t, h, w = x.shape[2:]
+        raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size "
+                           f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
     out = P.avg_pool(x, k, s, _ntuple(nd)(padding), ceil_mode, count_include_pad,
                      divisor_override)
     return out.squeeze(0) if unbatched else out
@@ -119,9 +126,16 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      divisor_override, "avg_pool3d")
 
 
-def _adaptive_sizes(x: Tensor, nd: int, output_size):
+def _adaptive_sizes(x: Tensor, nd: int, output_size, name: str):
     out = _ntuple(nd)(output_size)
+    if len(out) != nd:
+        raise RuntimeError(f"{name}: output_size must be {nd}")
     return tuple(x.shape[-nd + i] if o is None else int(o) for i, o in enumerate(out))
+
+
+def _empty_pool(x: Tensor, sizes) -> Tensor:
+    """The empty output of pooling ``x`` to ``sizes`` (which hold a 0), in the graph."""
+    return x.flatten(2)[:, :, :0].reshape(tuple(x.shape[:2]) + tuple(sizes))
 
 
 def _avg_matrix(n: int, out: int, like: Tensor) -> Tensor:
@@ -134,12 +148,14 @@ def _avg_matrix(n: int, out: int, like: Tensor) -> Tensor:
 
 def _adaptive_avg(nd, input, output_size, name):
     x, unbatched = _batched(input, nd, name)
-    sizes = _adaptive_sizes(x, nd, output_size)
+    sizes = _adaptive_sizes(x, nd, output_size, name)
     in_sp = tuple(x.shape[2:])
     if any(n == 0 for n in in_sp):
         raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch "
                            "dimensions")
-    if all(o == 1 for o in sizes):
+    if 0 in sizes:
+        out = _empty_pool(x, sizes)
+    elif all(o == 1 for o in sizes):
         out = x.mean(dim=tuple(range(2, x.ndim)), keepdim=True)
     elif all(n % o == 0 for n, o in zip(in_sp, sizes)):
         k = tuple(n // o for n, o in zip(in_sp, sizes))
@@ -175,9 +191,12 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
 
 def _adaptive_max(nd, input, output_size, name):
     x, unbatched = _batched(input, nd, name)
-    sizes = _adaptive_sizes(x, nd, output_size)
+    sizes = _adaptive_sizes(x, nd, output_size, name)
     in_sp = tuple(x.shape[2:])
-    if all(n % o == 0 for n, o in zip(in_sp, sizes)):
+    if 0 in sizes:
+        out = _empty_pool(x, sizes)
+        idx = Tensor._make(_xp(x).zeros(tuple(out.shape), dtype=np.int64))
+    elif all(n % o == 0 for n, o in zip(in_sp, sizes)):
         k = tuple(n // o for n, o in zip(in_sp, sizes))
         out, idx = P.max_pool(x, k, k, (0,) * nd, (1,) * nd, False, True)
     else:
@@ -293,6 +312,9 @@ def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     for v in out_sp:
         total *= v
     flat_idx = idx.reshape(n, c, -1)
+    if total == 0:  # an empty output: nothing to scatter (nor to check, as PyTorch)
+        out = x.reshape(n, c, -1)[:, :, :0].reshape((n, c) + tuple(out_sp))
+        return out.squeeze(0) if unbatched else out
     if flat_idx.numel() and (int(flat_idx.max().item()) >= total or
                              int(flat_idx.min().item()) < 0):
         raise RuntimeError(f"Found an invalid max index: {int(flat_idx.max().item())} (output "
@@ -383,8 +405,10 @@ def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, _ran
     x = input.unsqueeze(0) if input.ndim == nd + 1 else input
     n, c = x.shape[:2]
     in_sp = tuple(x.shape[2:])
+    # PyTorch's 3-D check is strict: a window must leave at least one step of slack
+    slack = 1 if nd == 3 else 0
     for d in range(nd):
-        if out_sp[d] + k[d] - 1 > in_sp[d]:
+        if out_sp[d] + k[d] - 1 + slack > in_sp[d]:
             raise RuntimeError(f"{name}(): pool size {k[d]} too large relative to input size "
                                f"{in_sp[d]} and output size {out_sp[d]} at dim {d}")
     if _random_samples is None:
@@ -407,7 +431,8 @@ def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, _ran
     full = tuple([n, c] + [v for pair in zip(out_sp, k) for v in pair])
     flat = xp.broadcast_to(flat, full)
     perm = [0, 1] + [2 + 2 * i for i in range(nd)] + [3 + 2 * i for i in range(nd)]
-    cand = xp.ascontiguousarray(flat.transpose(perm)).reshape((n, c) + out_sp + (-1,))
+    cand = xp.ascontiguousarray(flat.transpose(perm)).reshape((n, c) + out_sp +
+                                                              (math.prod(k),))
     xf = x._data.reshape(n, c, -1)
     vals = xp.take_along_axis(xf, cand.reshape(n, c, -1), axis=2).reshape(cand.shape)
     pick = vals.argmax(axis=-1)[..., None]
