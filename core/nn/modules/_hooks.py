@@ -184,6 +184,7 @@ class BackwardHook:
 _global_forward_pre_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks: OrderedDict = OrderedDict()
 _global_forward_hooks_always_called: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict = OrderedDict()
 _global_backward_hooks: OrderedDict = OrderedDict()
 _global_backward_pre_hooks: OrderedDict = OrderedDict()
 _global_buffer_registration_hooks: OrderedDict = OrderedDict()
@@ -202,9 +203,15 @@ def register_module_forward_pre_hook(hook) -> RemovableHandle:
     return _global_hook(_global_forward_pre_hooks, hook)
 
 
-def register_module_forward_hook(hook, *, always_call: bool = False) -> RemovableHandle:
-    """Registers ``hook(module, args, output)`` to run after the forward of every module."""
-    h = _global_hook(_global_forward_hooks, hook)
+def register_module_forward_hook(hook, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Registers ``hook(module, args, output)`` (or ``hook(module, args, kwargs, output)``
+    with ``with_kwargs``) to run after the forward of every module."""
+    h = RemovableHandle(_global_forward_hooks, extra_dict=[_global_forward_hooks_with_kwargs,
+                                                         _global_forward_hooks_always_called])
+    _global_forward_hooks[h.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[h.id] = True
     if always_call:
         _global_forward_hooks_always_called[h.id] = True
     return h
@@ -274,7 +281,8 @@ class _ModuleHooks:
                 if hook_id in _global_forward_hooks_always_called or \
                         hook_id in self._forward_hooks_always_called:
                     called_always.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in self._forward_hooks_with_kwargs or \
+                        hook_id in _global_forward_hooks_with_kwargs:
                     r = hook(self, args, kwargs, result)
                 else:
                     r = hook(self, args, result)
@@ -290,7 +298,8 @@ class _ModuleHooks:
                         hook_id in self._forward_hooks_always_called) and \
                         hook_id not in called_always:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in self._forward_hooks_with_kwargs or \
+                                hook_id in _global_forward_hooks_with_kwargs:
                             hook(self, args, kwargs, result)
                         else:
                             hook(self, args, result)
@@ -351,8 +360,15 @@ class _ModuleHooks:
         return h
 
     def register_backward_hook(self, hook) -> RemovableHandle:
-        """Deprecated in PyTorch; in ember the same as ``register_full_backward_hook``."""
-        return self.register_full_backward_hook(hook)
+        """Deprecated in PyTorch; in ember run as a full backward hook. As in PyTorch, a
+        module can't have both kinds."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self._is_full_backward_hook = False
+        h = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[h.id] = hook
+        return h
 
     def _register_state_dict_hook(self, hook) -> RemovableHandle:
         """``hook(module, state_dict, prefix, local_metadata)`` runs after this module's

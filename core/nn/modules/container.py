@@ -331,12 +331,14 @@ class ModuleDict(Module):
                 self[m[0]] = m[1]
 
 
-def _param_line(k, p) -> str:
+def _param_line(k, p, by_type_name: bool = False) -> str:
     if isinstance(p, Tensor):
         size = "x".join(str(s) for s in p.size())
         dev = f" ({p.device})" if p.device.type == "cuda" else ""
         kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
-        return f"  ({k}): {kind} containing: [{p.dtype} of size {size}{dev}]"
+        # ParameterDict names the tensor type ('torch.FloatTensor'), ParameterList the dtype
+        what = p.type() if by_type_name else p.dtype
+        return f"  ({k}): {kind} containing: [{what} of size {size}{dev}]"
     return f"  ({k}): Object of type: {type(p).__name__}"
 
 
@@ -523,7 +525,7 @@ class ParameterDict(Module):
                 self[p[0]] = p[1]
 
     def extra_repr(self) -> str:
-        return "\n".join(_param_line(k, p) for k, p in self.items())
+        return "\n".join(_param_line(k, p, True) for k, p in self.items())
 
     def __call__(self, input):
         raise RuntimeError("ParameterDict should not be called.")

@@ -10,9 +10,10 @@ keys match PyTorch's and its checkpoints load as they are.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict, namedtuple
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ... import _device, _dtype
 from ..._tensor import Tensor
@@ -23,6 +24,8 @@ from ._hooks import (
     _global_backward_pre_hooks,
     _global_buffer_registration_hooks,
     _global_forward_hooks,
+    _global_forward_hooks_always_called,  # noqa: F401 - in PyTorch's module too
+    _global_forward_hooks_with_kwargs,  # noqa: F401
     _global_forward_pre_hooks,
     _global_module_registration_hooks,
     _global_parameter_registration_hooks,
@@ -81,6 +84,7 @@ class Module(_ModuleHooks):
     """
 
     dump_patches: bool = False
+    T_destination = TypeVar("T_destination", bound=dict[str, Any])
     _version: int = 1
     training: bool
     call_super_init: bool = False
@@ -159,7 +163,7 @@ class Module(_ModuleHooks):
             self._parameters[name] = None
             return
         if not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter "
                             f"'{name}' (torch.nn.Parameter or None required)")
         if param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
@@ -305,6 +309,10 @@ class Module(_ModuleHooks):
                 if value is not None:
                     raise TypeError(f"cannot assign '{_typename(value)}' as child module "
                                     f"'{name}' (torch.nn.Module or None expected)")
+                for hook in _global_module_registration_hooks.values():
+                    out = hook(self, name, value)
+                    if out is not None:
+                        value = out
                 modules[name] = value
             else:
                 buffers = d.get("_buffers")
@@ -360,6 +368,8 @@ class Module(_ModuleHooks):
         return self._call_with_hooks(forward_call, args, kwargs)
 
     __call__ = _call_impl
+    _wrapped_call_impl = _call_impl  # the name PyTorch's __call__ has (libraries patch it)
+    _compiled_call_impl = None
 
     # -- state dict --------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
@@ -433,8 +443,8 @@ class Module(_ModuleHooks):
                 inp = inp[0]
             if not lazy and tuple(inp.shape) != tuple(param.shape):
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape "
-                                  f"{inp.shape} from checkpoint, the shape in current model is "
-                                  f"{param.shape}.")
+                                  f"{_size_str(inp.shape)} from checkpoint, the shape in "
+                                  f"current model is {_size_str(param.shape)}.")
                 continue
             try:
                 with no_grad():
@@ -447,15 +457,16 @@ class Module(_ModuleHooks):
                         else:
                             self._buffers[name] = inp
                     elif lazy:
-                        param.materialize(inp.shape, dtype=inp.dtype)
-                        param.copy_(inp)
+                        if not is_lazy(inp):  # uninitialized into uninitialized: nothing to do
+                            param.materialize(inp.shape, dtype=inp.dtype)
+                            param.copy_(inp)
                     else:
                         param.copy_(inp)
             except Exception as ex:  # noqa: BLE001 - reported with the key
                 error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
-                                  f"in the model are {param.size()} and whose dimensions in the "
-                                  f"checkpoint are {inp.size()}, an exception occurred : "
-                                  f"{ex.args}.")
+                                  f"in the model are {_size_str(param.size())} and whose "
+                                  f"dimensions in the checkpoint are {_size_str(inp.size())}, an "
+                                  f"exception occurred : {ex.args}.")
         extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
         if type(self).set_extra_state is not Module.set_extra_state:
             if extra_key in state_dict:
@@ -646,6 +657,9 @@ class Module(_ModuleHooks):
             with no_grad():
                 new = fn(param)
             if new is not param:
+                if param.requires_grad and not (new.is_floating_point() or new.is_complex()):
+                    raise RuntimeError("data set to a tensor that requires gradients must be "
+                                       "floating point or complex dtype")
                 param._data = new._data
             if param.grad is not None:
                 with no_grad():
@@ -694,6 +708,13 @@ class Module(_ModuleHooks):
             if not (dtype.is_floating_point or dtype.is_complex):
                 raise TypeError("nn.Module.to only accepts floating point or complex dtypes, "
                                 f"but got desired dtype={dtype}")
+            if dtype.is_complex:
+                warnings.warn("Complex modules are a new feature under active development whose "
+                              "design may change, and some modules might not work as expected "
+                              "when using complex tensors as parameters or buffers. Please file "
+                              "an issue at https://github.com/pytorch/pytorch/issues/new?"
+                              "template=bug-report.yml if a complex module does not work as "
+                              "expected.", stacklevel=2)
         dev = _device.to_device(device) if device is not None else None
 
         def convert(t):
@@ -718,8 +739,9 @@ class Module(_ModuleHooks):
         return self._apply(lambda t: t.to("cpu"))
 
     def type(self, dst_type) -> Module:
-        """Casts every parameter and buffer to ``dst_type``."""
-        return self._apply(lambda t: t.to(_dtype.to_dtype(dst_type)))
+        """Casts every parameter and buffer to ``dst_type`` (a dtype or a type name such as
+        ``'torch.DoubleTensor'``), as ``Tensor.type``."""
+        return self._apply(lambda t: t.type(dst_type))
 
     def _float_cast(self, d):
         return self._apply(lambda t: t.to(d) if t.is_floating_point() else t)
@@ -784,9 +806,13 @@ class Module(_ModuleHooks):
 
 def _typename(v) -> str:
     if isinstance(v, Tensor):
-        return "torch.FloatTensor" if v.dtype is _dtype.float32 else type(v).__name__
+        return v.type()  # 'torch.DoubleTensor', as torch.typename
     return type(v).__module__ + "." + type(v).__name__ if type(v).__module__ != "builtins" \
         else type(v).__name__
+
+
+def _size_str(shape) -> str:
+    return f"torch.Size({list(shape)})"  # the text of PyTorch's messages
 
 
 def _as_tensor(x) -> Tensor:
