@@ -188,6 +188,6 @@ def generate(graph, root_module: str = "self", fn_name: str = "forward") -> Pyth
         body.append("    " + line)
     if not body:
         body.append("    pass")
-    head = "".join(f'\nember.fx._symbolic_trace.wrap("{name}")' for name in w.wrapped)
-    src = f"{head}\n\n\ndef {fn_name}({', '.join(params)}):\n" + "\n".join(body) + "\n    "
+    wraps = "\n".join(f'ember.fx._symbolic_trace.wrap("{name}")' for name in w.wrapped)
+    src = f"\n{wraps}\n\ndef {fn_name}({', '.join(params)}):\n" + "\n".join(body) + "\n    "
     return PythonCode(src, w.globals, lineno_map)
