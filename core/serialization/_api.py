@@ -7,6 +7,7 @@ import functools
 import io
 import os
 import pickle
+import warnings
 
 from .. import _device
 
@@ -147,7 +148,27 @@ def _corrupt_errors() -> tuple:
             OverflowError)
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = True,
+def _forced_weights_only(weights_only: bool, not_set: bool) -> bool:
+    """``weights_only`` after PyTorch's environment overrides: TORCH_FORCE_WEIGHTS_ONLY_LOAD
+    forces it on; TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD turns it off where the caller left it
+    unset."""
+    truthy = ("1", "y", "yes", "true")
+    force_on = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    force_off = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in truthy
+    if force_on and force_off:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or "
+                           "`TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should be set, but both were set.")
+    if force_on:
+        return True
+    if force_off and not_set:
+        warnings.warn("Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD detected, since "
+                      "the `weights_only` argument was not explicitly passed to `torch.load`, "
+                      "forcing weights_only=False.", UserWarning, stacklevel=3)
+        return False
+    return weights_only
+
+
+def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None = None,
          mmap: bool | None = None, **pickle_load_args):
     """Loads an object saved with ``ember.save`` or ``torch.save``, or a safetensors file.
 
@@ -164,8 +185,11 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
             strings and the other allow-listed globals; any other global raises
             ``ember.serialization.UnpicklingError`` naming it, and no code from the file
             runs. False unpickles anything (only for files you trust); PyTorch classes then
-            map to their ember counterparts. None means True, unless ``pickle_module`` is
-            given (as in ``torch.load``).
+            map to their ember counterparts. None (not given) means True, unless
+            ``pickle_module`` is given (as in ``torch.load``). As there, the environment
+            variable ``TORCH_FORCE_WEIGHTS_ONLY_LOAD=1`` forces True, and
+            ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` makes an unset ``weights_only`` False
+            (with a warning).
         mmap: map the storages of a zip checkpoint from the file (copy-on-write) instead
             of reading them (``f`` must be a path or a real file; an in-memory file
             raises ValueError, as in PyTorch).
@@ -183,11 +207,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
     """
     if pickle_module not in (None, pickle):
         raise ValueError("ember.load supports only the standard pickle module")
-    if weights_only is None:  # torch.load's default: weights only, unless pickle_module
+    not_set = weights_only is None
+    if not_set:  # torch.load's default: weights only, unless pickle_module
         weights_only = pickle_module is None
     elif weights_only and pickle_module is not None:
         raise RuntimeError("Can not safely load weights when explicit pickle_module is "
                            "specified")
+    weights_only = _forced_weights_only(weights_only, not_set)
     from ._pickle_allowlist import SafeUnpickler, TrustedUnpickler, UnpicklingError
     from ._storage import CheckpointError
 

@@ -253,3 +253,39 @@ def test_weights_only_none_means_true():
     for load in (torch.load, ember.load):
         with pytest.raises(RuntimeError, match="explicit pickle_module"):
             load(io.BytesIO(data), weights_only=True, pickle_module=pickle)
+
+
+# -- environment overrides -------------------------------------------------------------
+class _Custom:
+    """A class no allow-list holds (pickled by reference to this module)."""
+
+    def __init__(self, v=3):
+        self.v = v
+
+
+@pytest.mark.parametrize("env,explicit,outcome", [
+    ({"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}, None, "loads"),
+    ({"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "true"}, True, "refused"),
+    ({"TORCH_FORCE_WEIGHTS_ONLY_LOAD": "yes"}, False, "refused"),
+    ({"TORCH_FORCE_WEIGHTS_ONLY_LOAD": "1", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}, None,
+     "both"),
+    ({}, None, "refused"),
+])
+def test_weights_only_environment_overrides_like_torch(monkeypatch, env, explicit, outcome):
+    for k in ("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    data = _torch_bytes({"obj": _Custom()})
+    kw = {} if explicit is None else {"weights_only": explicit}
+    for lib, refusal in ((torch, Exception), (ember, UnpicklingError)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if outcome == "loads":
+                assert lib.load(io.BytesIO(data), **kw)["obj"].v == 3
+            elif outcome == "both":
+                with pytest.raises(RuntimeError, match="Only one of"):
+                    lib.load(io.BytesIO(data), **kw)
+            else:
+                with pytest.raises(refusal):
+                    lib.load(io.BytesIO(data), **kw)
