@@ -1,4 +1,4 @@
 """ember.audio"""
 
-from . import datasets, functional, models, transforms  # noqa: F401
+from . import compliance, datasets, functional, models, transforms  # noqa: F401
 from ._backend import AudioMetaData, info, list_audio_backends, load, save  # noqa: F401

@@ -19,10 +19,13 @@ from .augment import (
                       SpeedPerturbation,
                       TimeMasking,
 )
+from .cmn import SlidingWindowCmn
+from .loudness import Loudness
 from .spectral import (
                       LFCC,
                       MFCC,
                       GriffinLim,
+                      InverseMelScale,
                       InverseSpectrogram,
                       MelScale,
                       MelSpectrogram,
@@ -32,7 +35,8 @@ from .spectral import (
 )
 
 __all__ = ["AddNoise", "AmplitudeToDB", "ComputeDeltas", "Convolve", "Deemphasis", "Fade",
-           "FFTConvolve", "FrequencyMasking", "GriffinLim", "InverseSpectrogram", "LFCC",
-           "MFCC", "MelScale", "MelSpectrogram", "MuLawDecoding", "MuLawEncoding",
-           "Preemphasis", "Resample", "SpecAugment", "SpectralCentroid", "Spectrogram",
-           "Speed", "SpeedPerturbation", "TimeMasking", "TimeStretch", "Vol"]
+           "FFTConvolve", "FrequencyMasking", "GriffinLim", "InverseMelScale",
+           "InverseSpectrogram", "LFCC", "Loudness", "MFCC", "MelScale", "MelSpectrogram",
+           "MuLawDecoding", "MuLawEncoding", "Preemphasis", "Resample", "SlidingWindowCmn",
+           "SpecAugment", "SpectralCentroid", "Spectrogram", "Speed", "SpeedPerturbation",
+           "TimeMasking", "TimeStretch", "Vol"]

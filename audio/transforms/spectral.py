@@ -1,5 +1,6 @@
 """Module versions of the STFT-based ``torchaudio.transforms``: ``Spectrogram``,
-``InverseSpectrogram``, ``GriffinLim``, ``MelScale``, ``MelSpectrogram``, ``MFCC``,
+``InverseSpectrogram``, ``GriffinLim``, ``MelScale``, ``InverseMelScale``, ``MelSpectrogram``,
+``MFCC``,
 ``LFCC``, ``SpectralCentroid`` and ``TimeStretch``.
 
 Each module stores its configuration and calls into ``ember.audio.functional``. Windows,
@@ -21,7 +22,8 @@ from ember import Tensor, nn
 from .. import functional as F
 from .amplitude import AmplitudeToDB
 
-__all__ = ["Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "MelSpectrogram",
+__all__ = ["Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "InverseMelScale",
+           "MelSpectrogram",
            "MFCC", "LFCC", "SpectralCentroid", "TimeStretch"]
 
 _LOG_OFFSET = 1e-6
@@ -142,6 +144,59 @@ class MelScale(nn.Module):
     def forward(self, specgram: Tensor) -> Tensor:
         """Mel-scaled version of ``specgram``."""
         return _apply_on_freq(specgram, self.fb)
+
+
+_LSTSQ_DRIVERS = ["gels", "gelsy", "gelsd", "gelss"]
+
+
+class InverseMelScale(nn.Module):
+    """Estimate a linear-frequency spectrogram from a mel spectrogram:
+    (..., n_mels, time) -> (..., n_stft, time).
+
+    It minimizes the euclidean norm between the input mel spectrogram and the product of the
+    estimated spectrogram with the filter banks (``ember.linalg.lstsq``, the minimum-norm
+    solution where the system is underdetermined), clamped at zero. The buffer ``fb`` is
+    (n_stft, n_mels), as in ``MelScale``.
+
+    Args:
+        n_stft: number of bins in the STFT (``n_fft // 2 + 1``).
+        n_mels: number of mel filter banks.
+        sample_rate: sample rate of the audio signal.
+        f_min, f_max: frequency range (``f_max`` defaults to ``sample_rate // 2``).
+        norm: ``"slaney"`` divides the triangular mel weights by the width of the mel band.
+        mel_scale: ``"htk"`` or ``"slaney"``.
+        driver: LAPACK driver name of ``lstsq``: ``"gels"``, ``"gelsy"``, ``"gelsd"`` or
+            ``"gelss"`` (CUDA supports ``"gels"`` only).
+    """
+
+    def __init__(self, n_stft: int, n_mels: int = 128, sample_rate: int = 16000,
+                 f_min: float = 0.0, f_max: float | None = None, norm: str | None = None,
+                 mel_scale: str = "htk", driver: str = "gels") -> None:
+        super().__init__()
+        self.n_stft, self.n_mels, self.sample_rate = n_stft, n_mels, sample_rate
+        self.f_max = f_max or float(sample_rate // 2)
+        self.f_min, self.norm, self.mel_scale, self.driver = f_min, norm, mel_scale, driver
+        if f_min > self.f_max:
+            raise ValueError(f"Require f_min: {f_min} <= f_max: {self.f_max}")
+        if driver not in _LSTSQ_DRIVERS:
+            raise ValueError(f"driver must be one of {_LSTSQ_DRIVERS}. Found {driver}.")
+        bank = F.melscale_fbanks(n_stft, f_min, self.f_max, n_mels, sample_rate, norm,
+                                 mel_scale)
+        self.register_buffer("fb", bank)
+
+    def forward(self, melspec: Tensor) -> Tensor:
+        """Linear-scale spectrogram (..., n_stft, time) of ``melspec`` (..., n_mels, time)."""
+        shape = tuple(melspec.shape)
+        if melspec.dim() < 2:
+            raise ValueError("InverseMelScale: expected an input of dimension "
+                             f"(..., n_mels, time), got shape {shape}")
+        n_mels, time = shape[-2:]
+        if self.n_mels != n_mels:
+            raise ValueError(f"Expected an input with {self.n_mels} mel bins. Found: {n_mels}")
+        flat = melspec.reshape(-1, n_mels, time)  # (B, n_mels, time)
+        solution = ember.linalg.lstsq(self.fb.transpose(-1, -2).unsqueeze(0), flat,
+                                      driver=self.driver).solution  # (B, n_stft, time)
+        return ember.relu(solution).reshape(shape[:-2] + (self.fb.shape[0], time))
 
 
 class MelSpectrogram(_Framed):
