@@ -21,7 +21,8 @@ TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
     TESTS=(tests/core tests/nn tests/optim tests/vision/test_ops_boxes.py tests/vision/test_ops_roi.py
            tests/vision/test_ops_deform_conv.py tests/vision/test_ops_ps_roi.py
-           tests/vision/test_ops_drop_block.py tests/audio/test_wav2vec2.py)
+           tests/vision/test_ops_drop_block.py tests/audio/test_wav2vec2.py
+           tests/audio/test_kaldi_compliance.py tests/audio/test_functional_more.py)
 fi
 export PYTHONUNBUFFERED=1
 PY=${PYTHON:-python3}
