@@ -161,8 +161,9 @@ def test_plain_tensor_output_and_single_prompt(pair):
 def test_bad_beam_arguments(pair):
     _, ours = pair
     ids = to_ember(random_batch(1, 1, 3, EOS))
-    with pytest.raises(NotImplementedError, match="beam sampling"):
-        ours.generate(ids, max_new_tokens=2, num_beams=2, do_sample=True)
+    with pytest.raises(ValueError, match="num_return_sequences"):
+        ours.generate(ids, max_new_tokens=2, num_beams=2, do_sample=True,
+                      num_return_sequences=3)
     with pytest.raises(ValueError, match="num_return_sequences"):
         ours.generate(ids, max_new_tokens=2, num_beams=2, num_return_sequences=3)
     with pytest.raises(ValueError, match="streamer"):

@@ -85,8 +85,21 @@ def test_processors_match_transformers(transformers, name, args):
     np.testing.assert_array_equal(ours.numpy(), ref.numpy())
 
 
-def test_beam_sampling_is_refused_clearly(pair):
+def test_beam_sampling_applies_the_constraints(pair):
+    """Beam sampling (once refused) runs the constraint processors with the warpers: banned
+    words and repeated bigrams never appear, whatever is drawn."""
+    import ember
+
     _, ours = pair
-    with pytest.raises(NotImplementedError, match="beam"):
-        ours.generate(to_ember(random_batch(1, 1, 3, EOS)), max_new_tokens=2, num_beams=2,
-                      do_sample=True)
+    ids, mask = _prompts()
+    out = ours.generate(to_ember(ids), attention_mask=to_ember(mask), max_new_tokens=10,
+                        num_beams=3, do_sample=True, temperature=1.5, top_k=0,
+                        bad_words_ids=[[30], [31]], no_repeat_ngram_size=2, pad_token_id=EOS,
+                        num_return_sequences=2, generator=ember.Generator().manual_seed(0))
+    new = out.numpy()[:, 7:]
+    assert out.shape[0] == 6 and new.shape[1] > 0
+    assert not np.isin(new, [30, 31]).any()
+    for row in out.numpy():
+        bigrams = [tuple(row[i:i + 2]) for i in range(len(row) - 1)
+                   if row[i] != EOS and row[i + 1] != EOS]
+        assert len(bigrams) == len(set(bigrams))

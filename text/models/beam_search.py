@@ -21,6 +21,12 @@ with ``early_stopping=False`` the running score is divided by the current new le
 new length. Generation ends when no prompt can improve, when (``early_stopping=True``)
 every prompt is full, or when every candidate has ended.
 
+Beam sampling (``do_sample=True``) differs in one point, as in transformers: the ``K``
+candidates are drawn without replacement from the softmax of the candidate scores over all
+``num_beams * V`` continuations of a prompt (the sampling warpers, temperature, top-k and
+top-p, being among the processors applied to the log-probabilities), then sorted by score;
+everything else is the same.
+
 Everything is vectorized over prompts and beams; the only loop is over generation steps.
 """
 
@@ -36,7 +42,8 @@ from ember import Tensor
 from .cache import DynamicCache
 from .outputs import ModelOutput
 
-__all__ = ["GenerateBeamDecoderOnlyOutput", "beam_search"]
+__all__ = ["GenerateBeamDecoderOnlyOutput", "beam_search", "candidate_scores",
+           "candidate_distribution", "select_candidates"]
 
 _NEG = -1.0e9  # the score that keeps a slot or a candidate out of every selection
 
@@ -82,12 +89,41 @@ def _positions(mask: Tensor) -> Tensor:
     return pos.masked_fill(mask == 0, 1)
 
 
+def candidate_scores(log_probs: Tensor, running_scores: Tensor) -> Tensor:
+    """The score of every continuation of every beam: the processed log-probabilities
+    ``log_probs`` (B * num_beams, V) plus each beam's running score (B, num_beams), as
+    (B, num_beams * V) with candidate ``beam * V + token``."""
+    batch, nb = running_scores.shape
+    vocab = log_probs.shape[-1]
+    total = log_probs.reshape(batch, nb, vocab) + running_scores[:, :, None]
+    return total.reshape(batch, nb * vocab)
+
+
+def candidate_distribution(scores: Tensor) -> Tensor:
+    """Beam sampling's distribution over the candidates of each prompt: the softmax of their
+    scores (B, num_beams * V) (:func:`candidate_scores`) over all beams together."""
+    return F.softmax(scores, dim=-1)
+
+
+def select_candidates(scores: Tensor, keep: int, do_sample: bool = False,
+                      generator=None) -> tuple[Tensor, Tensor]:
+    """``keep`` candidates per row of ``scores`` (B, N): the highest, or with ``do_sample``
+    ``keep`` draws without replacement from :func:`candidate_distribution`. Returns their
+    scores and flat indices, both (B, keep), highest score first."""
+    if not do_sample:
+        return scores.topk(keep, dim=-1)
+    picked = ember.multinomial(candidate_distribution(scores), keep, generator=generator)
+    picked_scores = scores.gather(1, picked)
+    picked_scores, order = picked_scores.sort(dim=-1, descending=True)
+    return picked_scores, picked.gather(1, order)
+
+
 def beam_search(model, input_ids: Tensor, attention_mask: Tensor, *, num_beams: int,
                 max_new_tokens: int, eos: list[int], pad_token_id: int | None,
                 length_penalty: float = 1.0, early_stopping: bool | str = False,
                 num_return_sequences: int = 1, logits_processor=None, use_cache: bool = True,
                 return_dict_in_generate: bool = False, output_scores: bool = False,
-                output_logits: bool = False):
+                output_logits: bool = False, do_sample: bool = False, generator=None):
     """Beam search over ``input_ids`` (B * num_beams, T), each prompt already repeated
     ``num_beams`` times in consecutive rows, as transformers' ``_beam_search``.
 
@@ -107,6 +143,9 @@ def beam_search(model, input_ids: Tensor, attention_mask: Tensor, *, num_beams: 
             whole sequence each step.
         return_dict_in_generate, output_scores, output_logits: return a
             :class:`GenerateBeamDecoderOnlyOutput`.
+        do_sample: beam sampling: draw the candidates of each step (see
+            :func:`select_candidates`) instead of taking the best ones.
+        generator: the random generator of beam sampling.
 
     Returns:
         (B * num_return_sequences, T + new) token ids, or the output object.
@@ -161,9 +200,10 @@ def beam_search(model, input_ids: Tensor, attention_mask: Tensor, *, num_beams: 
             if output_scores:
                 scores_out.append(log_probs)
 
-            # the best `keep` continuations over all beams of each prompt
-            total = (log_probs.reshape(batch, nb, vocab) + running_scores[:, :, None])
-            top_scores, top_flat = total.reshape(batch, nb * vocab).topk(keep, dim=-1)
+            # the best (or, sampling, `keep` drawn) continuations over all beams of each prompt
+            total = candidate_scores(log_probs, running_scores)
+            top_scores, top_flat = select_candidates(total, keep, do_sample=do_sample,
+                                                     generator=generator)
             top_beam = top_flat // vocab
             top_tok = top_flat % vocab
             top_seq = _gather_beams(running_seq, top_beam)

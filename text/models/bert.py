@@ -319,15 +319,16 @@ class BertPredictionHeadTransform(nn.Module):
 
 
 class BertLMPredictionHead(nn.Module):
-    """Transform, then the vocabulary projection ``decoder`` (tied to the word embeddings)
-    whose bias is this module's ``bias``."""
+    """Transform, then the vocabulary projection ``decoder``. With
+    ``config.tie_word_embeddings`` (the default) the model ties the decoder's weight to the
+    word embeddings and its bias to this module's ``bias``; otherwise the decoder keeps a
+    weight and a bias of its own (and ``bias`` is unused), as in transformers 5."""
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.transform = BertPredictionHeadTransform(config)
-        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
         self.bias = nn.Parameter(ember.zeros(config.vocab_size))
-        self.decoder.bias = self.bias
 
     def forward(self, hidden_states: Tensor) -> Tensor:
         return self.decoder(self.transform(hidden_states))
@@ -384,8 +385,8 @@ _MODEL_ARGS = ("attention_mask", "token_type_ids", "position_ids", "head_mask",
 class BertForMaskedLM(BertPreTrainedModel):
     """BERT with the masked-language-modelling head ``cls.predictions``."""
 
-    _tied_weights = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"}
-    _shared_weights = {"cls.predictions.decoder.bias": "cls.predictions.bias"}
+    _tied_weights = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+                     "cls.predictions.decoder.bias": "cls.predictions.bias"}
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)
@@ -444,7 +445,6 @@ class BertForPreTraining(BertPreTrainedModel):
     original bert-base checkpoints."""
 
     _tied_weights = BertForMaskedLM._tied_weights
-    _shared_weights = BertForMaskedLM._shared_weights
 
     def __init__(self, config: BertConfig) -> None:
         super().__init__(config)

@@ -1,12 +1,12 @@
 """Text generation for decoder models: ``GenerationMixin.generate``, the logits processors
 it applies, and streamers that print tokens as they come.
 
-``generate`` follows transformers: greedy decoding, sampling (temperature, top-k, top-p) or
-beam search (:mod:`~ember.text.models.beam_search`), repetition penalty, end-of-sequence
-handling with padding of finished rows, several sequences per prompt, and left-padded batches
-(the attention mask hides the padding and the position ids count real tokens only). The
-prompt is run once; each new token then costs one model step over the key/value cache
-(:class:`~ember.text.models.cache.DynamicCache`).
+``generate`` follows transformers: greedy decoding, sampling (temperature, top-k, top-p),
+beam search or beam sampling (:mod:`~ember.text.models.beam_search`), repetition penalty,
+end-of-sequence handling with padding of finished rows, several sequences per prompt, and
+left-padded batches (the attention mask hides the padding and the position ids count real
+tokens only). The prompt is run once; each new token then costs one model step over the
+key/value cache (:class:`~ember.text.models.cache.DynamicCache`).
 """
 
 from __future__ import annotations
@@ -330,8 +330,10 @@ class GenerationMixin:
                            bad_words_ids: list[list[int]] | None = None,
                            eos: list[int] | None = None, min_length: int | None = None,
                            min_new_tokens: int | None = None,
-                           prompt_length: int = 0) -> LogitsProcessorList:
-        """The processors ``generate`` applies, in transformers' order."""
+                           prompt_length: int = 0,
+                           min_tokens_to_keep: int = 1) -> LogitsProcessorList:
+        """The processors ``generate`` applies, in transformers' order (the top-k and top-p
+        warpers keep at least ``min_tokens_to_keep`` tokens)."""
         procs = LogitsProcessorList()
         if repetition_penalty is not None and repetition_penalty != 1.0:
             procs.append(RepetitionPenaltyLogitsProcessor(repetition_penalty, padding_lengths))
@@ -347,9 +349,9 @@ class GenerationMixin:
             if temperature is not None and temperature != 1.0:
                 procs.append(TemperatureLogitsWarper(temperature))
             if top_k is not None and top_k != 0:
-                procs.append(TopKLogitsWarper(top_k))
+                procs.append(TopKLogitsWarper(top_k, min_tokens_to_keep=min_tokens_to_keep))
             if top_p is not None and top_p < 1.0:
-                procs.append(TopPLogitsWarper(top_p))
+                procs.append(TopPLogitsWarper(top_p, min_tokens_to_keep=min_tokens_to_keep))
         return procs
 
     def generate(self, input_ids: Tensor, attention_mask: Tensor | None = None,
@@ -395,7 +397,10 @@ class GenerationMixin:
             num_beams: > 1 runs beam search (see :mod:`~ember.text.models.beam_search`); with
                 ``return_dict_in_generate`` it returns a
                 :class:`~ember.text.models.beam_search.GenerateBeamDecoderOnlyOutput`.
-                Beam sampling (``do_sample=True``) is not implemented.
+                With ``do_sample=True`` it runs beam sampling: each step draws the
+                candidates from the warped distribution over all beams (the top-k and top-p
+                warpers then keep at least one token more than there are end-of-sequence
+                ids, as transformers).
             length_penalty: beam search divides a finished hypothesis' summed log-probability
                 by its number of new tokens to this power (> 0 favours longer ones).
             early_stopping: beam search stops a prompt as soon as it has ``num_beams``
@@ -406,9 +411,6 @@ class GenerationMixin:
             raise ValueError(f"`num_beams` has to be a strictly positive integer, but is "
                              f"{num_beams}")
         if num_beams > 1:
-            if do_sample:
-                raise NotImplementedError(f"generate(num_beams={num_beams}, do_sample=True): "
-                                          "ember implements beam search, not beam sampling")
             if streamer is not None:
                 raise ValueError("`streamer` cannot be used with beam search (yet!). Make "
                                  "sure that `num_beams` is set to 1.")
@@ -442,10 +444,13 @@ class GenerationMixin:
             input_ids = _repeat_rows(input_ids, num_beams)
             attention_mask = _repeat_rows(attention_mask, num_beams)
             pad_lengths = (attention_mask != 0).long().argmax(dim=1)
-            procs = self._logits_processors(False, temperature, top_k, top_p,
+            # beam sampling's warpers keep a token besides every end-of-sequence id, so
+            # that each beam has a continuation that goes on (as transformers)
+            procs = self._logits_processors(do_sample, temperature, top_k, top_p,
                                             repetition_penalty, pad_lengths,
                                             no_repeat_ngram_size, bad_words_ids, eos,
-                                            min_length, min_new_tokens, t)
+                                            min_length, min_new_tokens, t,
+                                            min_tokens_to_keep=len(eos) + 1)
             if logits_processor is not None:
                 procs = LogitsProcessorList(list(logits_processor) + list(procs))
             return beam_search(self, input_ids, attention_mask, num_beams=num_beams,
@@ -455,7 +460,8 @@ class GenerationMixin:
                                num_return_sequences=num_return_sequences,
                                logits_processor=procs, use_cache=use_cache,
                                return_dict_in_generate=return_dict_in_generate,
-                               output_scores=output_scores, output_logits=output_logits)
+                               output_scores=output_scores, output_logits=output_logits,
+                               do_sample=do_sample, generator=generator)
         if num_return_sequences > 1:
             if not do_sample:
                 raise ValueError("Greedy methods without beam search do not support "

@@ -9,7 +9,11 @@ sharded with a ``*.index.json``. Checkpoints are accepted the way the publishers
 * BERT's legacy LayerNorm names ``gamma``/``beta``;
 * GPT-2's causal-mask buffers ``attn.bias``/``attn.masked_bias`` (dropped: ember builds
   the mask on the fly);
-* a missing output embedding (``lm_head.weight``), tied to the input embedding.
+* tied weights as transformers 5 loads them: a pair tied by the config (the output
+  embedding and the input embedding, BERT's decoder bias and its head's bias) takes the
+  value of whichever of its two keys the checkpoint holds; a checkpoint holding both keys
+  with equal values (transformers 4 wrote both) keeps them tied, one holding different
+  values unties them (and saving then writes both).
 
 Parameters the checkpoint lacks (a new classification head) are initialised as the model's
 ``_init_weights`` says and listed in a warning, as transformers does.
@@ -94,7 +98,7 @@ class PreTrainedModel(nn.Module):
     base_model_prefix: ClassVar[str] = ""
     # {parameter path: parameter path it is tied to} when config.tie_word_embeddings
     _tied_weights: ClassVar[dict[str, str]] = {}
-    # {parameter path: parameter path} always shared (BERT's decoder bias)
+    # {parameter path: parameter path} always shared, whatever the config
     _shared_weights: ClassVar[dict[str, str]] = {}
     # checkpoint keys that are dropped silently (buffers ember builds itself)
     _keys_to_ignore_on_load_unexpected: ClassVar[tuple[str, ...]] = ()
@@ -134,16 +138,23 @@ class PreTrainedModel(nn.Module):
     def get_output_embeddings(self) -> nn.Module | None:
         return None
 
-    def tie_weights(self) -> None:
-        """Share the input embedding matrix with the output projection (and any other pairs
-        named in ``_tied_weights``) when ``config.tie_word_embeddings``."""
+    def _tied_pairs(self) -> dict[str, str]:
+        """``{target: source}``: the parameters this model's config ties."""
         pairs = dict(self._shared_weights)
         if getattr(self.config, "tie_word_embeddings", True):
             pairs.update(self._tied_weights)
+        return pairs
+
+    def _tie(self, pairs: dict[str, str]) -> None:
         for target, source in pairs.items():
             src_mod, src_name = _resolve(self, source)
             dst_mod, dst_name = _resolve(self, target)
             setattr(dst_mod, dst_name, getattr(src_mod, src_name))
+
+    def tie_weights(self) -> None:
+        """Share the input embedding matrix with the output projection (and any other pairs
+        named in ``_tied_weights``) when ``config.tie_word_embeddings``."""
+        self._tie(self._tied_pairs())
 
     @property
     def base_model(self) -> nn.Module:
@@ -222,18 +233,32 @@ class PreTrainedModel(nn.Module):
         mismatched_names = [k for k, _, _ in mismatched]
         for k in mismatched_names:
             del state[k]
+        tied = self._tied_pairs()
+        # as transformers 5: a tied pair whose two keys both come, with different values,
+        # is untied (the target gets a parameter of its own); the other pairs are shared
+        # while loading, so that either key fills both
+        untied = [t for t, src in tied.items()
+                  if t in state and src in state and not _same_values(state[t], state[src])]
+        for target in untied:
+            del tied[target]
+            mod, name = _resolve(self, target)
+            old = getattr(mod, name)
+            setattr(mod, name, nn.Parameter(old.detach().clone(),
+                                            requires_grad=old.requires_grad))
+        self._tie(tied)
         result = self.load_state_dict(state, strict=False)
-        tied = dict(self._shared_weights)
-        if getattr(self.config, "tie_word_embeddings", True):
-            tied.update(self._tied_weights)
         not_loaded = set(result.missing_keys) | set(mismatched_names)
-        # a tied weight counts as missing when what it is tied to is missing too
+        partners: dict[str, set[str]] = {}
+        for target, source in tied.items():
+            partners.setdefault(target, set()).add(source)
+            partners.setdefault(source, set()).add(target)
+        # a tied weight is missing only when every key it is tied to is missing too
         missing = [k for k in result.missing_keys
-                   if k not in mismatched_names and (k not in tied or tied[k] in not_loaded)]
+                   if k not in mismatched_names and partners.get(k, set()) <= not_loaded]
         unexpected = list(result.unexpected_keys)
-        if missing or mismatched:  # tied weights get their values from tie_weights below
+        if missing or mismatched:  # a tied target shares its source's (new) values
             self._init_missing([k for k in missing if k not in tied] + mismatched_names)
-        self.tie_weights()
+        self._tie(tied)
         if unexpected:
             warnings.warn(f"Some weights of the checkpoint were not used when initializing "
                           f"{type(self).__name__}: {unexpected}", stacklevel=3)
@@ -247,11 +272,23 @@ class PreTrainedModel(nn.Module):
                 "mismatched_keys": mismatched}
 
     def _init_missing(self, keys: list[str]) -> None:
-        owners = {k.rsplit(".", 1)[0] if "." in k else "" for k in keys}
+        """Initialise the parameters ``keys`` with ``_init_weights`` of their modules, keeping
+        the values the checkpoint gave their siblings."""
+        owners: dict[str, set[str]] = {}
+        for k in keys:
+            owner, _, leaf = k.rpartition(".")
+            owners.setdefault(owner, set()).add(leaf)
         with ember.no_grad():
             for name, module in self.named_modules():
-                if name in owners:
-                    self._init_weights(module)
+                if name not in owners:
+                    continue
+                own = list(module.named_parameters(recurse=False)) + \
+                    list(module.named_buffers(recurse=False))
+                kept = [(t, t.detach().clone()) for leaf, t in own
+                        if leaf not in owners[name] and t is not None]
+                self._init_weights(module)
+                for t, value in kept:
+                    t.copy_(value)
 
     def _convert_checkpoint(self, state: dict) -> dict:
         """Rename a publisher's checkpoint keys to this model's ``state_dict`` keys."""
@@ -312,6 +349,13 @@ class PreTrainedModel(nn.Module):
             stale = os.path.join(save_directory, SAFE_WEIGHTS_NAME)
         if os.path.exists(stale):  # the folder must not hold two versions of the weights
             os.remove(stale)
+
+
+def _same_values(a, b) -> bool:
+    """Whether two checkpoint tensors hold the same shape and values."""
+    a = a.detach().cpu().numpy() if hasattr(a, "detach") else a
+    b = b.detach().cpu().numpy() if hasattr(b, "detach") else b
+    return a.shape == b.shape and bool((a == b).all())
 
 
 def _resolve(root: nn.Module, dotted: str) -> tuple[nn.Module, str]:
