@@ -19,56 +19,21 @@ import itertools
 import ember
 import numpy as np
 import pytest
-from ember.text import models as M
+from beam_helpers import EOS, TOL, VOCAB, finite, model_pair, prompts
 from ember.text.models import beam_search as BS
 from ember.text.models import generation as G
-from text_helpers import copy_weights, left_padded_mask, random_batch, to_ember, to_torch
+from text_helpers import to_ember, to_torch
 
 torch = pytest.importorskip("torch")
 
-VOCAB, EOS = 99, 98
-CONFIG = dict(vocab_size=VOCAB, n_embd=32, n_layer=2, n_head=4, n_positions=64,
-              bos_token_id=EOS, eos_token_id=EOS)
-PROMPT = 7
-TOL = dict(rtol=1e-5, atol=1e-5)
-
-
-def _pair(transformers, eos_boost: float = 0.0):
-    """A random transformers GPT-2 and its ember copy; ``eos_boost`` > 0 makes the
-    end-of-sequence id likely (hypotheses then finish early)."""
-    torch.manual_seed(0)
-    ref = transformers.GPT2LMHeadModel(transformers.GPT2Config(**CONFIG)).eval()
-    if eos_boost:
-        with torch.no_grad():
-            u = torch.randn(CONFIG["n_embd"])
-            u /= u.norm()
-            ref.transformer.ln_f.bias.copy_(u)
-            ref.transformer.wte.weight[EOS] += eos_boost * u
-    ours = M.GPT2LMHeadModel(M.GPT2Config(**CONFIG)).eval()
-    copy_weights(ref, ours)
-    return ref, ours
-
-
 @pytest.fixture(scope="module")
 def pair(transformers):
-    return _pair(transformers)
+    return model_pair(transformers)
 
 
 @pytest.fixture(scope="module")
 def eos_pair(transformers):
-    return _pair(transformers, eos_boost=0.3)
-
-
-def _prompts(pad: int = EOS):
-    ids = random_batch(5, 3, PROMPT, EOS - 1)
-    mask = left_padded_mask([PROMPT, 4, 2], PROMPT)
-    ids[mask == 0] = pad
-    return ids, mask
-
-
-def _finite(x):
-    x = x.detach().numpy() if hasattr(x, "detach") else x.numpy()
-    return np.where(np.isinf(x), np.sign(x) * 1e30, x)
+    return model_pair(transformers, eos_boost=0.3)
 
 
 class _FixedDraws:
@@ -119,7 +84,7 @@ def _fixed_draws(monkeypatch):
 ])
 def test_follows_transformers_draw_for_draw(request, monkeypatch, model, kwargs):
     ref, ours = request.getfixturevalue(model)
-    ids, mask = _prompts()
+    ids, mask = prompts()
     kwargs = dict(pad_token_id=EOS, **kwargs) if "pad_token_id" not in kwargs else kwargs
     theirs_draw, ours_draw = _fixed_draws(monkeypatch)
     with torch.no_grad():
@@ -137,7 +102,7 @@ def test_follows_transformers_draw_for_draw(request, monkeypatch, model, kwargs)
     np.testing.assert_allclose(o.sequences_scores.numpy(), r.sequences_scores.numpy(), **TOL)
     assert len(o.scores) == len(r.scores)
     for a, b in zip(o.scores, r.scores):
-        np.testing.assert_allclose(_finite(a), _finite(b), **TOL)
+        np.testing.assert_allclose(finite(a), finite(b), **TOL)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -178,8 +143,8 @@ def test_candidate_distribution_matches_transformers(transformers, pair, kwargs)
     e_logp = e_procs(to_ember(seqs), ember.log_softmax(to_ember(logits), dim=-1))
     e_total = BS.candidate_scores(e_logp, to_ember(running))
     e_probs = BS.candidate_distribution(e_total)
-    np.testing.assert_allclose(_finite(e_logp), _finite(t_logp), rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(_finite(e_total), _finite(t_total), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(finite(e_logp), finite(t_logp), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(finite(e_total), finite(t_total), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(e_probs.numpy(), t_probs.numpy(), rtol=1e-5, atol=1e-9)
     assert (e_probs.numpy() == 0).sum() == (t_probs.numpy() == 0).sum()
 
@@ -189,7 +154,7 @@ def test_top_k_one_leaves_nothing_to_chance(pair):
     the 4 drawn candidates are all there are, so beam sampling equals beam search with a
     top-2 filter, and transformers' beam sampling, whatever the random state."""
     ref, ours = pair
-    ids, mask = _prompts()
+    ids, mask = prompts()
     kw = dict(num_beams=2, max_new_tokens=8, pad_token_id=EOS, num_return_sequences=2)
     outs = []
     for seed in (0, 1, 2):
@@ -214,7 +179,7 @@ def test_top_k_one_leaves_nothing_to_chance(pair):
 
 def test_reproducible_with_seed_and_generator(pair):
     _, ours = pair
-    ids, mask = _prompts()
+    ids, mask = prompts()
     kw = dict(attention_mask=to_ember(mask), num_beams=3, max_new_tokens=8, do_sample=True,
               top_k=0, temperature=1.5, pad_token_id=EOS, num_return_sequences=2)
 
@@ -286,7 +251,7 @@ def test_drawn_candidates_follow_the_distribution():
 
 def test_beam_sampling_cache_equals_no_cache(eos_pair):
     _, ours = eos_pair
-    ids, mask = _prompts(pad=0)
+    ids, mask = prompts(pad=0)
     kw = dict(attention_mask=to_ember(mask), num_beams=3, max_new_tokens=8, pad_token_id=0,
               do_sample=True, temperature=1.2, num_return_sequences=2)
     a = ours.generate(to_ember(ids), generator=ember.Generator().manual_seed(4), **kw)
