@@ -8,11 +8,9 @@ tools/fixtures/audio_dsp_golden.py recorded from torchaudio 2.11 (tests/audio/go
 from __future__ import annotations
 
 import sys
-import warnings
 from pathlib import Path
 
 import ember
-import ember.audio as eaudio
 import numpy as np
 import pytest
 
@@ -20,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "fixtures"))
 
 from audio_dsp_recipe import CASES, make_inputs, weights  # noqa: E402
+from golden_runner import run_case  # noqa: E402
 
 GOLDEN = np.load(Path(__file__).resolve().parent / "golden" / "dsp.npz")
 INPUTS = make_inputs()
@@ -44,18 +43,7 @@ def _to_np(t) -> np.ndarray:
 
 
 def _run(case, device="cpu"):
-    name, keys, fn, grad = case
-    tensors = []
-    for j, k in enumerate(keys):
-        t = ember.tensor(INPUTS[k], device=device)
-        if j in grad:
-            t.requires_grad_(True)
-        tensors.append(t)
-    ember.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fn(ember, eaudio, *tensors)
-    return tensors, (list(res) if isinstance(res, tuple) else [res])
+    return run_case(case, INPUTS, device, seed=0)
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import ember
-import ember.audio as eaudio
 import ember.audio.functional as F
 import ember.audio.transforms as T
 import numpy as np
@@ -32,6 +30,7 @@ from audio_kaldi_recipe import (  # noqa: E402
     make_inputs,
     weights,
 )
+from golden_runner import run_case  # noqa: E402
 from torch_compare import gradcheck  # noqa: E402
 
 # the golden comparisons run on EMBER_TEST_DEVICE (CUDA in a GPU run)
@@ -56,16 +55,8 @@ def _tol(ref: np.ndarray, grad: bool = False) -> tuple[float, float]:
 @pytest.mark.parametrize("case", MORE_CASES, ids=CASE_IDS)
 def test_matches_torchaudio(case):
     """Values, dtypes and shapes equal torchaudio's; so do the stored input gradients."""
-    name, keys, fn, grad = case
-    tensors = []
-    for j, k in enumerate(keys):
-        t = ember.tensor(INPUTS[k], device=DEVICE)
-        if j in grad:
-            t.requires_grad_(True)
-        tensors.append(t)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(ember, eaudio, *tensors)
+    name, _, _, grad = case
+    tensors, (out,) = run_case(case, INPUTS, DEVICE)
     ref = GOLDEN[f"{name}/out0"]
     got = out.detach().cpu().numpy()
     assert got.dtype == ref.dtype, f"{name}: dtype {got.dtype} != torchaudio {ref.dtype}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import ember
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT / "tools" / "fixtures"))
 sys.path.insert(0, str(ROOT / "tests" / "core"))
 
 from audio_kaldi_recipe import KALDI_CASES, make_inputs, weights  # noqa: E402
+from golden_runner import run_case  # noqa: E402
 from torch_compare import gradcheck  # noqa: E402
 
 # the golden comparisons run on EMBER_TEST_DEVICE (CUDA in a GPU run)
@@ -55,17 +55,7 @@ def _np(t) -> np.ndarray:
 
 
 def _run(case, device=DEVICE):
-    name, keys, fn, grad = case
-    tensors = []
-    for j, k in enumerate(keys):
-        t = ember.tensor(INPUTS[k], device=device)
-        if j in grad:
-            t.requires_grad_(True)
-        tensors.append(t)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        res = fn(ember, eaudio, *tensors)
-    return tensors, (list(res) if isinstance(res, tuple) else [res])
+    return run_case(case, INPUTS, device)
 
 
 @pytest.mark.parametrize("case", KALDI_CASES, ids=CASE_IDS)
