@@ -27,6 +27,7 @@ import itertools
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
+from . import _onednn
 from . import conv_shift as shift
 from ._lowp import float32_gemm
 from .op import Op, xp_of
@@ -420,8 +421,13 @@ class Convolution(Op):
             self.col = None
             sp = out_shape(x.shape[2:], w.shape[2:], self.stride, self.pads, self.dilation)
             return xp.zeros((n, o) + sp, dtype=xp.result_type(x.dtype, w.dtype))
-        plan = _shift_plan(x, w, self.stride, self.pads, self.dilation, self.groups)
         self.x_buf = self.x_col = None
+        y = _onednn.conv_forward(x, w, b, self.stride, self.pads, self.dilation, self.groups)
+        self.onednn = y is not None
+        if self.onednn:  # oneDNN's kernels (ops._onednn); its gradients are oneDNN's too
+            self.col = None
+            return y
+        plan = _shift_plan(x, w, self.stride, self.pads, self.dilation, self.groups)
         if plan is not None:  # shifted products over one packed buffer (ops.conv_shift)
             self.col = None
             buf = shift.pack(x, plan)
@@ -455,14 +461,14 @@ class Convolution(Op):
         x, w = self.saved_tensors
         nf = self.next_functions
         attrs = self._attrs()
-        plan = _shift_plan(x._data, w._data, self.stride, self.pads, self.dilation,
-                           self.groups)
+        plan = None if getattr(self, "onednn", False) else \
+            _shift_plan(x._data, w._data, self.stride, self.pads, self.dilation, self.groups)
         if plan is not None and type(gy._data) is type(x._data) and \
                 gy._data.dtype == x._data.dtype:
             return self._shift_backward(gy, x, w, plan, attrs)
         padded_rows = _row_width(tuple(w.shape[2:]), self.stride, self.pads, self.dilation,
                                  tuple(x.shape[2:])) is not None
-        attrs["g_rows"] = None if padded_rows else \
+        attrs["g_rows"] = None if padded_rows or getattr(self, "onednn", False) else \
             _to_rows(xp_of(gy._data), gy._data)  # shared by both products
         gx = gw = gb = None
         if nf[0][0] is not None:
@@ -549,6 +555,10 @@ class ConvInputGrad(Op):
         g_buf, self.g_buf = getattr(self, "g_buf", None), None
         if gy.size == 0:
             return xp.zeros(x_shape, dtype=xp.result_type(gy.dtype, w.dtype))
+        gx = _onednn.conv_backward_data(gy, w, x_shape, self.stride, self.pads, self.dilation,
+                                        g)
+        if gx is not None:
+            return gx
         tplan = _transposed_shift_plan(gy, w, x_shape, self.stride, self.pads,
                                        self.dilation, g)
         if tplan is not None:  # stride 1: the flipped kernel over shifted views of gy
@@ -691,6 +701,11 @@ class ConvWeightGrad(Op):
             self.col = self.g_rows = None
             return xp.zeros((o, c // g) + tuple(k), dtype=xp.result_type(x.dtype, gy.dtype))
         w_shape = (o, c // g) + tuple(k)
+        gw = _onednn.conv_backward_weights(x, gy, w_shape, self.stride, self.pads,
+                                           self.dilation, g)
+        if gw is not None:
+            self.col = self.g_rows = None
+            return gw
         plan = _shift_plan(x, gy, self.stride, self.pads, self.dilation, g, w_shape)
         if plan is not None and (plan.ho, plan.wo)[2 - len(k):] == tuple(gy.shape[2:]):
             self.col = self.g_rows = None

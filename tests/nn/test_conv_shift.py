@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from ember.ops import _blas
+from ember.ops import _blas, _onednn
 from ember.ops import conv_shift as shift
 from nn_compare import assert_close, em, randn, th
 
@@ -44,6 +44,12 @@ IDS = [str(i) for i in range(len(CASES))]
 
 def _conv(x_shape):
     return (F.conv1d, TF.conv1d) if len(x_shape) == 3 else (F.conv2d, TF.conv2d)
+
+
+@pytest.fixture(autouse=True)
+def numpy_convolutions(monkeypatch):
+    """These are tests of the numpy paths: oneDNN (``ops._onednn``) is off while they run."""
+    monkeypatch.setattr(_onednn, "_enabled", False)
 
 
 @pytest.fixture
