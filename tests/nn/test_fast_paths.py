@@ -50,9 +50,17 @@ def test_gelu_float32_against_torch_and_exact():
     x = _gelu_inputs()
     got = F.gelu(ember.from_numpy(x)).numpy()
     ref = TF.gelu(torch.from_numpy(x)).numpy()
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))  # gelu(-inf) = nan, as torch
-    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+    # torch's float32 gelu at +-inf and +-3e38 depends on the CPU: its AVX-512 kernel gives
+    # nan for +inf and overflows 3e38 to inf (AVX2 and float64: inf and 3e38); ember gives
+    # the exact values everywhere, so those inputs are checked on their own
+    fin = np.abs(x) < 1e38
+    assert got[x == np.float32(3e38)][0] == np.float32(3e38)
+    np.testing.assert_array_equal(np.isnan(got[fin]), np.isnan(ref[fin]))  # gelu(-inf) = nan
+    # (atol: torch's 0.5 x (1 + erf(x / sqrt 2)) cancels in the negative tail; its AVX-512
+    # kernel is off by up to 1.1e-6 near x = -3.4, where ember's stays within 2e-7 of exact)
+    np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-5, atol=2e-6)
     assert got[x == np.inf][0] == np.inf
+    assert TF.gelu(torch.from_numpy(x[~fin]).double()).numpy()[0] == np.inf
     x64 = x.astype(np.float64)
     with np.errstate(invalid="ignore"):
         exact = x64 * ndtr(x64)
@@ -70,6 +78,10 @@ def test_gelu_other_dtypes_against_torch(dtype):
     got = F.gelu(ember.from_numpy(x.float().numpy()).to(getattr(ember, str(dtype)[6:])))
     assert str(got.dtype)[6:] == str(ref.dtype)[6:]
     g, r = got.float().numpy(), ref.float().numpy()
+    xs = x.float().numpy()
+    fin = np.abs(xs) < 1e38  # (torch's gelu there is CPU-dependent, see above)
+    assert (g[xs == np.inf] == np.inf).all()
+    g, r = g[fin], r[fin]
     np.testing.assert_array_equal(np.isnan(g), np.isnan(r))
     tol = 1e-12 if dtype == torch.float64 else 1e-2
     np.testing.assert_allclose(g, r, rtol=tol, atol=tol)
