@@ -5,7 +5,9 @@ be the one taken, the numpy path gives the same numbers, and what oneDNN does no
 (float64, forked children) falls back to numpy."""
 
 import multiprocessing as mp
+import os
 import platform
+import subprocess
 import sys
 import threading
 
@@ -198,3 +200,14 @@ def test_forked_child_uses_numpy_path():
         on, child = pool.apply_async(_child_conv, (x, w)).get(timeout=120)
     assert not on
     assert_close(child, parent, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("env, want", [({}, "10000"), ({"GOMP_SPINCOUNT": "7"}, "7"),
+                                       ({"OMP_WAIT_POLICY": "ACTIVE"}, None)])
+def test_openmp_spin_is_shortened_unless_the_user_chose(env, want):
+    code = ("import os, ember; from ember.ops import _onednn; assert _onednn.available(); "
+            "print(os.environ.get('GOMP_SPINCOUNT'))")
+    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, check=True,
+                         capture_output=True, text=True).stdout.split()[-1]
+    assert out == str(want)
