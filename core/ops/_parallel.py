@@ -30,6 +30,7 @@ from queue import SimpleQueue
 import numpy as np
 
 from .._threads import get_num_threads
+from . import _onednn
 
 __all__ = ["run_parts", "parts_for", "matmul", "flat_map", "MIN_PART", "MIN_PART_MACS",
            "CHUNK"]
@@ -216,6 +217,9 @@ def matmul(a, b, bias=None):
     ``a`` has few rows) for 2-D operands, over the first batch dim (or the second) when both
     have the same batch dims. Other cases, other dtypes, small products and calls from
     threads other than the main one go to ``np.matmul`` unchanged."""
+    y = _onednn.matmul(a, b, bias)  # float32 on x86-64 Linux: oneDNN's kernels
+    if y is not None:
+        return y
     if a.dtype not in _GEMM_DTYPES or b.dtype != a.dtype or a.ndim < 2 or b.ndim != a.ndim \
             or a.shape[:-2] != b.shape[:-2]:
         return _plain(a, b, bias)
