@@ -21,6 +21,10 @@ OpenBLAS's own threads makes them and oneDNN's OpenMP threads spin against each 
 MLP inference step: 1.3 ms all on oneDNN, 2.5 ms with its last 10-column product left to
 OpenBLAS, 1.4 ms all on OpenBLAS).
 
+GELU (both approximations, forward and the gradient without a graph) of float32 arrays of
+at least ``ELTWISE_MIN`` values runs as oneDNN's eltwise primitive: 1024x3072 values 0.72
+ms against 12.7 on numpy's passes (torch 1.08), with PyTorch's bits for the erf form.
+
 Anything the library refuses (a descriptor it cannot build, a dtype other than float32,
 CuPy arrays) returns None and the caller keeps its numpy path; so does everything when the
 library is missing, when ``EMBER_ONEDNN=0``, and in a forked child (GNU OpenMP cannot start
@@ -40,7 +44,7 @@ from collections import OrderedDict
 import numpy as np
 
 __all__ = ["available", "set_enabled", "conv_forward", "conv_backward_data",
-           "conv_backward_weights", "matmul", "library_path"]
+           "conv_backward_weights", "matmul", "gelu", "gelu_backward", "library_path"]
 
 CACHE_SIZE = 512
 # GNU OpenMP's threads spin this many times after a primitive before they sleep (its default,
@@ -92,6 +96,12 @@ _SIGNATURES = {
     "dnnl_matmul_primitive_desc_create": (ctypes.c_int, [ctypes.POINTER(_vp), _vp, _vp, _vp,
                                                          _vp, _vp, _vp]),
     "dnnl_primitive_desc_query": (ctypes.c_int, [_vp, ctypes.c_int, ctypes.c_int, _vp]),
+    "dnnl_eltwise_forward_primitive_desc_create": (
+        ctypes.c_int, [ctypes.POINTER(_vp), _vp, ctypes.c_int, ctypes.c_int, _vp, _vp,
+                       ctypes.c_float, ctypes.c_float, _vp]),
+    "dnnl_eltwise_backward_primitive_desc_create": (
+        ctypes.c_int, [ctypes.POINTER(_vp), _vp, ctypes.c_int, _vp, _vp, _vp, ctypes.c_float,
+                       ctypes.c_float, _vp, _vp]),
     "dnnl_primitive_desc_query_md": (_vp, [_vp, ctypes.c_int, ctypes.c_int]),
     "dnnl_memory_desc_equal": (ctypes.c_int, [_vp, _vp]),
     "dnnl_memory_desc_get_size": (ctypes.c_size_t, [_vp]),
@@ -539,3 +549,61 @@ def matmul(a, b, bias=None):
         return None
     arrays = [a, b] if bias is None else [a, b, np.ascontiguousarray(bias)]
     return entry.run(arrays, a.shape[:-1] + b.shape[-1:])
+
+
+ELTWISE_MIN = 1 << 14  # elements: smaller arrays stay on numpy
+_GELU_ALG = {"none": 49, "tanh": 43}  # dnnl_eltwise_gelu_erf, dnnl_eltwise_gelu_tanh
+
+
+def _build_eltwise(alg: int, n: int, backward: bool):
+    """The entry of an elementwise primitive over ``n`` contiguous float32 values: forward
+    (src -> dst) or backward (src, diff_dst -> diff_src)."""
+    entry = _Entry("eltwise_bwd" if backward else "eltwise")
+    owned = entry.owned
+    md = _md((n,), _PLAIN[1])
+    owned.append(("md", md))
+    fwd = _vp()
+    _check(_lib.dnnl_eltwise_forward_primitive_desc_create(
+        ctypes.byref(fwd), _engine, _FWD_TRAINING, alg, md, md, 0.0, 0.0, None), "eltwise")
+    owned.append(("pd", fwd))
+    pd = fwd
+    if backward:
+        pd = _vp()
+        _check(_lib.dnnl_eltwise_backward_primitive_desc_create(
+            ctypes.byref(pd), _engine, alg, md, md, md, 0.0, 0.0, fwd, None),
+            "eltwise backward")
+        owned.append(("pd", pd))
+    entry.prim = _primitive(pd)
+    owned.append(("primitive", entry.prim))
+    entry.inputs = [_Slot(_SRC, md, md, False, owned)]
+    if backward:
+        entry.inputs.append(_Slot(_DIFF_DST, md, md, False, owned))
+        entry.output = _Slot(_DIFF_SRC, md, md, True, owned)
+    else:
+        entry.output = _Slot(_DST, md, md, True, owned)
+    return entry
+
+
+def _eltwise(alg: int, arrays, backward: bool):
+    x = arrays[0]
+    if not available() or any(type(a) is not np.ndarray or a.dtype != np.float32 or
+                               a.shape != x.shape for a in arrays) or x.size < ELTWISE_MIN:
+        return None
+    n = x.size
+    entry = _cached(("eltwise", alg, n, backward), lambda: _build_eltwise(alg, n, backward))
+    if entry is None:
+        return None
+    flat = [np.ascontiguousarray(a).reshape(n) for a in arrays]
+    return entry.run(flat, (n,)).reshape(x.shape)
+
+
+def gelu(x, approximate: str = "none"):
+    """GELU of a float32 numpy array on oneDNN (``approximate``: "none" (erf) or "tanh"), or
+    None where it does not apply. oneDNN's values equal PyTorch's on the machines measured
+    (its CPU kernel computes ``0.5 x (1 + erf(x / sqrt 2))`` the same way)."""
+    return _eltwise(_GELU_ALG[approximate], [x], False)
+
+
+def gelu_backward(x, g, approximate: str = "none"):
+    """The gradient of GELU at ``x`` times ``g`` (float32 numpy arrays) on oneDNN, or None."""
+    return _eltwise(_GELU_ALG[approximate], [x, g], True)

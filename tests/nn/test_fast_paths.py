@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from ember.ops import _parallel
+from ember.ops import _onednn, _parallel
 from ember.ops import activation as A
 from nn_compare import assert_close, em, randn, th
 from scipy.special import ndtr
@@ -23,6 +23,13 @@ def _gelu_inputs():
     rng = np.random.default_rng(0)
     grid = np.linspace(-20, 20, 400_001)
     return np.concatenate([grid, rng.standard_normal(100_000) * 3, SPECIALS]).astype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def numpy_kernels(monkeypatch):
+    """These are tests of the numpy fast paths: oneDNN (``ops._onednn``, whose GELU is
+    PyTorch's: tests/nn/test_onednn_gelu.py) is off while they run."""
+    monkeypatch.setattr(_onednn, "_enabled", False)
 
 
 @pytest.fixture
