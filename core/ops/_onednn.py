@@ -47,12 +47,14 @@ __all__ = ["available", "set_enabled", "conv_forward", "conv_backward_data",
            "conv_backward_weights", "matmul", "gelu", "gelu_backward", "library_path"]
 
 CACHE_SIZE = 512
-# GNU OpenMP's threads spin this many times after a primitive before they sleep (its default,
-# 300,000, keeps them busy long enough to take the cores from ember's elementwise threads
-# and OpenBLAS): ResNet-18 training step 749 -> 659 ms, ResNet-20 416 -> 367 (2 cores;
-# 1,000: 668 and 369; 50,000: 753 and 379). Set before the library loads, unless the user
-# set GOMP_SPINCOUNT or OMP_WAIT_POLICY.
-GOMP_SPINCOUNT = 10_000
+# GNU OpenMP's threads spin this many times after a primitive before they sleep. Its
+# default, 300,000, keeps them busy long enough to take the cores from ember's elementwise
+# threads between convolutions; too few make back-to-back small products wait for threads to
+# wake. Measured (2 cores, ms a step, 5-300 steps, one quiet hour): 300,000: resnet18_train
+# 614, resnet20_train 396, mlp_train 3.97; 100,000: 552, 367, 3.80; 30,000: 554, 328,
+# 3.87-4.04; 10,000: 564, 332, 4.08; 1,000: mlp_train 4.63. Set before the library loads,
+# unless the user set GOMP_SPINCOUNT or OMP_WAIT_POLICY.
+GOMP_SPINCOUNT = 30_000
 _SUCCESS, _F32, _ANY = 0, 3, 1
 _FWD_TRAINING, _CONV_DIRECT = 64, 1
 _Q_SRC, _Q_DIFF_SRC, _Q_WEIGHTS, _Q_DIFF_WEIGHTS, _Q_DST, _Q_DIFF_DST = 129, 130, 131, 132, \
