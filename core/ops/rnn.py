@@ -18,13 +18,22 @@ the layer with ember ops and differentiates that, so double backward works too.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
+from . import _parallel
 from .op import Op, xp_of
 
 __all__ = ["rnn_layer"]
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _mm(xp, a, b):
+    """``a @ b``: numpy products go through ``_parallel.matmul`` (oneDNN where it applies,
+    so that OpenBLAS's threads and oneDNN's do not spin against each other)."""
+    return _parallel.matmul(a, b) if xp is np else xp.matmul(a, b)
 
 
 def _sigmoid(xp, x):
@@ -56,7 +65,7 @@ class RNNLayer(Op):
         t_len, b, _ = x.shape
         h_size = w_hh.shape[0] // _GATES[mode]  # the gates' (and the cell's) size
         s_size = w_hh.shape[1]  # the state's: the projection size with proj_size > 0
-        xw = xp.matmul(x.reshape(t_len * b, -1), w_ih.T).reshape(t_len, b, -1)
+        xw = _mm(xp, x.reshape(t_len * b, -1), w_ih.T).reshape(t_len, b, -1)
         if b_ih is not None:
             xw += b_ih
             if mode != "GRU":
@@ -77,7 +86,7 @@ class RNNLayer(Op):
         c = c0 if lstm else None
         for t in order:
             h_prev[t] = h
-            hw = xp.matmul(h, w_hh.T)
+            hw = _mm(xp, h, w_hh.T)
             if lstm:
                 c_prev[t] = c
                 gates = xw[t] + hw
@@ -90,7 +99,7 @@ class RNNLayer(Op):
                 h_new = o * xp.tanh(c_new)
                 if w_hr is not None:
                     h_raw[t] = h_new
-                    h_new = xp.matmul(h_new, w_hr.T)
+                    h_new = _mm(xp, h_new, w_hr.T)
             elif mode == "GRU":
                 if b_hh is not None:
                     hw += b_hh
@@ -174,7 +183,7 @@ def _bptt(op, grads):
             dh_act = dh_t * m if m is not None else dh_t
             if w_hr is not None:
                 dproj[t] = dh_act
-                dh_act = xp.matmul(dh_act, w_hr)
+                dh_act = _mm(xp, dh_act, w_hr)
             dc_t = dc + dh_act * o * (1 - tc * tc)
             if m is not None:
                 dc_t = dc_t * m
@@ -206,9 +215,9 @@ def _bptt(op, grads):
         # gradient reaching the previous state
         if mode == "GRU":
             dhw = xp.concatenate([dg[:, :2 * h_size], dgh[t]], axis=1)
-            dh_prev = xp.matmul(dhw, w_hh) + dh_act * a[:, h_size:2 * h_size]
+            dh_prev = _mm(xp, dhw, w_hh) + dh_act * a[:, h_size:2 * h_size]
         else:
-            dh_prev = xp.matmul(dg, w_hh)
+            dh_prev = _mm(xp, dg, w_hh)
         if m is not None:
             dh_prev = dh_prev + dh_t * (~m)
         dh = dh_prev
@@ -216,7 +225,7 @@ def _bptt(op, grads):
     dg2 = dgates.reshape(tb, -1)
     nf = op.next_functions
     out = []
-    out.append(Tensor._make(xp.matmul(dg2, w_ih).reshape(x.shape)) if nf[0][0] else None)
+    out.append(Tensor._make(_mm(xp, dg2, w_ih).reshape(x.shape)) if nf[0][0] else None)
     out.append(Tensor._make(dh))
     if lstm:
         out.append(Tensor._make(dc))
@@ -226,13 +235,13 @@ def _bptt(op, grads):
     else:
         dgh_all = dg2
     k = len(out)
-    out.append(Tensor._make(xp.matmul(dg2.T, x.reshape(tb, -1))) if nf[k][0] else None)
-    out.append(Tensor._make(xp.matmul(dgh_all.T, hprev2)) if nf[k + 1][0] else None)
+    out.append(Tensor._make(_mm(xp, dg2.T, x.reshape(tb, -1))) if nf[k][0] else None)
+    out.append(Tensor._make(_mm(xp, dgh_all.T, hprev2)) if nf[k + 1][0] else None)
     if has_bias:
         out.append(Tensor._make(dg2.sum(axis=0)))
         out.append(Tensor._make(dgh_all.sum(axis=0)))
     if w_hr is not None:
-        out.append(Tensor._make(xp.matmul(dproj.reshape(tb, s_size).T,
+        out.append(Tensor._make(_mm(xp, dproj.reshape(tb, s_size).T,
                                           h_raw.reshape(tb, h_size))) if nf[-1][0] else None)
     return tuple(out)
 

@@ -99,3 +99,24 @@ def test_numpy_path_gives_the_same(monkeypatch):
     got = _parallel.matmul(a, b)
     monkeypatch.setattr(_onednn, "_enabled", False)
     np.testing.assert_allclose(got, _parallel.matmul(a, b), rtol=1e-5, atol=1e-4)
+
+
+def test_lstm_products_take_onednn_and_match_torch(runs):
+    """The recurrent layers' products (``ops.rnn``) go through ``_parallel.matmul`` too, so
+    that OpenBLAS's threads are not woken between oneDNN calls."""
+    x = _f32(np.random.default_rng(5), 6, 20, 64)  # (T, B, I)
+    torch.manual_seed(0)
+    t_lstm = torch.nn.LSTM(64, 128, num_layers=2)
+    e_lstm = ember.nn.LSTM(64, 128, num_layers=2)
+    e_lstm.load_state_dict({k: ember.tensor(v.detach().numpy())
+                            for k, v in t_lstm.state_dict().items()})
+    results = []
+    for lib, lstm in ((ember, e_lstm), (torch, t_lstm)):
+        xx = lib.tensor(x, requires_grad=True)
+        out, _ = lstm(xx)
+        (out * out).sum().backward()
+        results.append([out.detach().numpy(), xx.grad.numpy(),
+                        lstm.weight_hh_l0.grad.numpy()])
+    assert len(runs) >= 2 * 6  # at least a recurrent product per step and layer
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4)
