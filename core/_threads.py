@@ -9,13 +9,21 @@ __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",
            "get_num_interop_threads"]
 
 _num_threads = None
+_default = None  # the count before any set_num_threads, read once (as PyTorch does at start)
 _interop = 1
 
 
 def get_num_threads() -> int:
     """The number of threads used for intra-op parallelism (BLAS)."""
+    global _default
     if _num_threads is not None:
         return _num_threads
+    if _default is None:  # (every op that may split asks: reading the environment and the
+        _default = _default_threads()  # CPU affinity each time cost ~10 us a call)
+    return _default
+
+
+def _default_threads() -> int:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         v = os.environ.get(var)
         if v and v.isdigit():

@@ -219,3 +219,16 @@ def test_matmul_off_the_main_thread_is_numpy_as_is(threads, monkeypatch):
     np.testing.assert_array_equal(out[0], a @ a.T)
     assert calls == []  # not split (OpenBLAS ignores thread counts set off the main thread)
     assert [lib.get_num_threads() for lib in libs] == before
+
+
+def test_default_thread_count_is_read_once_from_the_environment():
+    """As PyTorch: OMP_NUM_THREADS (else the CPU affinity) at the first ask, then kept."""
+    import subprocess
+    import sys
+
+    code = ("import os, ember; a = ember.get_num_threads(); "
+            "os.environ['OMP_NUM_THREADS'] = '5'; print(a, ember.get_num_threads())")
+    env = {**os.environ, "OMP_NUM_THREADS": "3"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.split()
+    assert out[-2:] == ["3", "3"]

@@ -91,6 +91,16 @@ def test_what_stays_on_numpy(runs):
     assert_close(F.gelu(ember.from_numpy(x64)), TF.gelu(torch.from_numpy(x64)),
                  rtol=1e-12, atol=1e-12)
     assert runs == []
+    # the thresholds by form (ELTWISE_MIN): erf from 256 values, tanh (cheaper on numpy)
+    # from 8,192
+    mid = np.linspace(-3, 3, 3000).astype(np.float32)
+    for approximate, want in (("none", ["eltwise"]), ("tanh", [])):
+        runs.clear()
+        got = F.gelu(ember.from_numpy(mid), approximate=approximate)
+        assert runs == want
+        assert_close(got, TF.gelu(torch.from_numpy(mid), approximate=approximate),
+                     rtol=1e-6, atol=1e-6)
+    runs.clear()
     # a graph of the gradient (double backward) keeps ember's own ops for the backward
     x = ember.from_numpy(np.linspace(-3, 3, 50_000).astype(np.float32)).requires_grad_()
     (gx,) = ember.autograd.grad(F.gelu(x).sum(), x, create_graph=True)
