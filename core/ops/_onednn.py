@@ -399,7 +399,12 @@ def _build(kind: str, x_shape, w_shape, y_shape, bias: bool, stride, pads, dilat
 
 def _cached(key, build):
     """The cached entry of ``key``, made by ``build()`` on first use; None when oneDNN
-    refuses the configuration (remembered too)."""
+    refuses the configuration (remembered too). The thread count is part of the key: a
+    primitive keeps the OpenMP thread count it was built with (after ``set_num_threads(1)``
+    a 2-thread primitive still ran on 2)."""
+    from .._threads import get_num_threads
+
+    key = (key, get_num_threads())
     with _cache_lock:
         entry = _cache.get(key, False)
         if entry is not False:
