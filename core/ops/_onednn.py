@@ -44,6 +44,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._threads import get_num_threads
+
 __all__ = ["available", "set_enabled", "conv_forward", "conv_backward_data",
            "conv_backward_weights", "matmul", "gelu", "gelu_backward", "library_path"]
 
@@ -402,8 +404,6 @@ def _cached(key, build):
     refuses the configuration (remembered too). The thread count is part of the key: a
     primitive keeps the OpenMP thread count it was built with (after ``set_num_threads(1)``
     a 2-thread primitive still ran on 2)."""
-    from .._threads import get_num_threads
-
     key = (key, get_num_threads())
     with _cache_lock:
         entry = _cache.get(key, False)

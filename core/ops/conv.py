@@ -461,14 +461,15 @@ class Convolution(Op):
         x, w = self.saved_tensors
         nf = self.next_functions
         attrs = self._attrs()
-        plan = None if getattr(self, "onednn", False) else \
+        onednn = getattr(self, "onednn", False)  # (forward ran on oneDNN: so do the grads)
+        plan = None if onednn else \
             _shift_plan(x._data, w._data, self.stride, self.pads, self.dilation, self.groups)
         if plan is not None and type(gy._data) is type(x._data) and \
                 gy._data.dtype == x._data.dtype:
             return self._shift_backward(gy, x, w, plan, attrs)
         padded_rows = _row_width(tuple(w.shape[2:]), self.stride, self.pads, self.dilation,
                                  tuple(x.shape[2:])) is not None
-        attrs["g_rows"] = None if padded_rows or getattr(self, "onednn", False) else \
+        attrs["g_rows"] = None if padded_rows or onednn else \
             _to_rows(xp_of(gy._data), gy._data)  # shared by both products
         gx = gw = gb = None
         if nf[0][0] is not None:
