@@ -25,10 +25,12 @@ class Linear(Op):
 
     @float32_gemm
     def forward(self, x, w, b=None):
-        xp = xp_of(x)
-        if xp is np and x.ndim >= 2:  # split over threads (``_parallel.matmul``)
+        if type(x) is np.ndarray and x.ndim >= 2:  # split over threads (``_parallel.matmul``)
+            if x.ndim == 2:
+                return _parallel.matmul(x, w.T, b)
             y = _parallel.matmul(x.reshape(-1, x.shape[-1]), w.T, b)
             return y.reshape(x.shape[:-1] + (w.shape[0],))
+        xp = xp_of(x)
         if x.ndim == 2:
             y = xp.matmul(x, w.T)
         elif x.ndim == 1:
@@ -73,12 +75,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``."""
     if _amp.on:
         input, weight, bias = _amp_lower("linear", input, weight, bias)
-    if input.dtype != weight.dtype:
+    xd, wd = input._data, weight._data
+    if xd.dtype != wd.dtype:
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_pt(input)} and "
                            f"{_pt(weight)}")
-    if weight.ndim != 2:
+    if wd.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D, got {weight.ndim}-D")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    if xd.ndim == 0 or xd.shape[-1] != wd.shape[1]:
         rows = 1
         for s in input.shape[:-1]:
             rows *= s

@@ -9,6 +9,8 @@ mode batch norm is a plain scale-and-shift and is composed in ``nn.functional``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -16,7 +18,7 @@ from ..autograd.grad_mode import _State
 from . import _opmath, batch_norm_rows
 from ._parallel import run_parts
 from .op import Op, xp_of
-from .reduce import _ROW_DTYPES, row_sum, row_sum_sq
+from .reduce import _ROW_DTYPES, SMALL_ROWS, row_sum, row_sum_sq
 
 __all__ = ["batch_norm_train", "layer_norm"]
 
@@ -206,6 +208,10 @@ class LayerNorm(Op):
             n *= s
         x2 = np.ascontiguousarray(x).reshape(-1, n)
         rows = x2.shape[0]
+        if rows == 1:
+            return self._one_row(x, x2, w, b, n)
+        if rows * n <= SMALL_ROWS:
+            return self._rows_small(x, x2, w, b, n)
         out = np.empty(x2.shape, x.dtype)
         mean = np.empty((rows, 1), x.dtype)
         invstd = np.empty((rows, 1), x.dtype)
@@ -228,6 +234,46 @@ class LayerNorm(Op):
                 o += b
 
         run_parts(part, rows, n)
+        keep = x.shape[:x.ndim - self.nd] + (1,) * self.nd
+        self.mean, self.invstd = mean.reshape(keep), invstd.reshape(keep)
+        return out.reshape(x.shape)
+
+    def _one_row(self, x, x2, w, b, n):
+        """``_rows`` for a single row (a decoding step's (1, 1, 768)): the statistics as
+        scalars (a pairwise sum and a BLAS dot), then three passes; six numpy calls in all,
+        which matters more than the arithmetic at this size. ``mean`` and ``invstd`` are
+        kept as Python floats (they broadcast like the (1,) arrays of the other paths)."""
+        mean = float(np.add.reduce(x2, axis=None)) / n
+        out = x2 - mean
+        var = float(np.vdot(out, out)) / n  # biased variance
+        v = var + self.eps
+        invstd = math.inf if v == 0 else 1.0 / math.sqrt(v)  # (v == 0: eps=0, constant row)
+        out *= invstd
+        if w is not None:
+            out *= w.reshape(n)
+        if b is not None:
+            out += b.reshape(n)
+        self.mean, self.invstd = mean, invstd
+        return out.reshape(x.shape)
+
+    def _rows_small(self, x, x2, w, b, n):
+        """``_rows`` for few values (a decoding step's (1, 1, 768)): the same passes, on the
+        calling thread, without the per-part bookkeeping, which costs as much as the
+        arithmetic here."""
+        inv_n = 1.0 / n
+        mean = np.add.reduce(x2, axis=1, keepdims=True)
+        mean *= inv_n
+        out = x2 - mean
+        invstd = np.add.reduce(out * out, axis=1, keepdims=True)
+        invstd *= inv_n  # biased variance
+        invstd += self.eps
+        np.sqrt(invstd, out=invstd)
+        np.divide(1, invstd, out=invstd)
+        out *= invstd
+        if w is not None:
+            out *= w.reshape(n)
+        if b is not None:
+            out += b.reshape(n)
         keep = x.shape[:x.ndim - self.nd] + (1,) * self.nd
         self.mean, self.invstd = mean.reshape(keep), invstd.reshape(keep)
         return out.reshape(x.shape)

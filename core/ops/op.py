@@ -63,6 +63,8 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *inputs, **attrs):
+        if _TRACER is None and not cls.opmath and not _profiler._ACTIVE:
+            return _apply(cls, inputs, attrs)  # (the common case, one call less)
         return apply(cls, inputs, attrs)
 
 
@@ -106,7 +108,12 @@ def _apply(cls, inputs, attrs):
     if attrs:
         node.__dict__.update(attrs)
     try:
-        out = node.forward(*[t._data for t in inputs])
+        if len(inputs) == 1:
+            out = node.forward(inputs[0]._data)
+        elif len(inputs) == 2:
+            out = node.forward(inputs[0]._data, inputs[1]._data)
+        else:
+            out = node.forward(*[t._data for t in inputs])
     except ValueError as exc:
         raise _forward_error(cls, inputs, exc) from None
     if _META_SEEN and type(out) is _ndarray:

@@ -530,6 +530,7 @@ class Softmax(Op):
 
 
 _ROW_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+SMALL_ROWS = 1 << 14  # values: row-wise passes over at most this many run without run_parts
 _EINSUM_ROW_MAX = 4096  # longer rows are summed pairwise (numpy's sum) for accuracy
 
 
@@ -555,6 +556,11 @@ def _softmax_rows(x):
     over parts of the rows, in parallel for large inputs (``_parallel.run_parts``)."""
     n = x.shape[-1]
     x2 = np.ascontiguousarray(x).reshape(-1, n)
+    if x2.size <= SMALL_ROWS:  # (a decoding step's scores): no per-part bookkeeping
+        out = x2 - np.maximum.reduce(x2, axis=1, keepdims=True)
+        np.exp(out, out=out)
+        out /= np.add.reduce(out, axis=1, keepdims=True)
+        return out.reshape(x.shape)
     out = np.empty(x2.shape, x.dtype)
 
     def part(lo, hi):

@@ -27,11 +27,13 @@ __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "e
            "cartesian_prod", "combinations", "diagflat", "vander"]
 
 
-def mark_view(result: Tensor, inp: Tensor, fn) -> Tensor:
-    """Records that ``result`` is a view of ``inp`` produced by ``fn(inp)``."""
-    r = result._data
-    if r.size and not xp_of(r).may_share_memory(r, inp._data):
-        return result  # a copy was made (reshape of a non-contiguous tensor)
+def mark_view(result: Tensor, inp: Tensor, fn, always: bool = False) -> Tensor:
+    """Records that ``result`` is a view of ``inp`` produced by ``fn(inp)`` (``always``: the
+    op never copies, so the check whether it did is skipped)."""
+    if not always:
+        r = result._data
+        if r.size and not xp_of(r).may_share_memory(r, inp._data):
+            return result  # a copy was made (reshape of a non-contiguous tensor)
     result._vc = inp._vc
     result._view_ver = inp._vc[0]
     base = inp._base
@@ -48,10 +50,12 @@ def mark_view(result: Tensor, inp: Tensor, fn) -> Tensor:
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 def _infer_shape(shape: tuple, numel: int, src_shape) -> tuple:
+    if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
+        return shape  # (the common case, checked first)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -107,17 +111,14 @@ def view(input: Tensor, *shape) -> Tensor:
 
         d = to_dtype(shape[0])
         return mark_view(Tensor._make(input._data.view(d.np)), input, lambda b: b.view(d))
-    s = _infer_shape(_shape_arg(shape), input._data.size, input.shape)
-    if s == input._data.shape:
-        r = View.apply(input, shape=s)
-    else:
-        r = View.apply(input, shape=s)
-    return mark_view(r, input, lambda b: view(b, s))
+    s = _infer_shape(_shape_arg(shape), input._data.size, input._data.shape)
+    r = View.apply(input, shape=s)
+    return mark_view(r, input, lambda b: view(b, s), always=True)
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
     """The tensor with a new shape: a view when the strides allow, else a copy."""
-    s = _infer_shape(_shape_arg(shape), input._data.size, input.shape)
+    s = _infer_shape(_shape_arg(shape), input._data.size, input._data.shape)
     if s == input._data.shape:
         return alias(input)
     r = Reshape.apply(input, shape=s)
@@ -136,7 +137,7 @@ class Alias(Op):
 
 def alias(input: Tensor) -> Tensor:
     """A view of the whole tensor."""
-    return mark_view(Alias.apply(input), input, alias)
+    return mark_view(Alias.apply(input), input, alias, always=True)
 
 
 class Permute(Op):
@@ -164,7 +165,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     r = Permute.apply(input, dims=dims)
-    return mark_view(r, input, lambda b: permute(b, dims))
+    return mark_view(r, input, lambda b: permute(b, dims), always=True)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -176,7 +177,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
     r = Permute.apply(input, dims=tuple(perm))
-    return mark_view(r, input, lambda b: transpose(b, d0, d1))
+    return mark_view(r, input, lambda b: transpose(b, d0, d1), always=True)
 
 
 swapaxes = transpose
@@ -217,7 +218,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
         dims = {_wrap_dim(d, input.ndim) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     r = Reshape.apply(input, shape=new)
-    return mark_view(r, input, lambda b: squeeze(b, dim))
+    return mark_view(r, input, lambda b: squeeze(b, dim), always=True)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -226,7 +227,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
     shape = list(input._data.shape)
     shape.insert(d, 1)
     r = Reshape.apply(input, shape=tuple(shape))
-    return mark_view(r, input, lambda b: unsqueeze(b, d))
+    return mark_view(r, input, lambda b: unsqueeze(b, d), always=True)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -303,7 +304,7 @@ def expand(input: Tensor, *sizes) -> Tensor:
     if out == shape:
         return alias(input)
     r = Expand.apply(input, shape=out)
-    return mark_view(r, input, lambda b: expand(b, out))
+    return mark_view(r, input, lambda b: expand(b, out), always=True)
 
 
 def expand_as(input: Tensor, other: Tensor) -> Tensor:
@@ -415,31 +416,38 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
         if not isinstance(t_, Tensor):
             raise TypeError(f"expected Tensor as element in argument 0, but got "
                             f"{type(t_).__name__}")
-    skip = [x.ndim == 1 and x.shape[0] == 0 for x in tensors]
+    shapes = [x._data.shape for x in tensors]
+    skip = [len(s) == 1 and s[0] == 0 for s in shapes]
     if all(skip):
         skip[0] = False
-    kept = [x for x, s in zip(tensors, skip) if not s]
-    ref = kept[0]
-    if ref.ndim == 0:
+    kept = [i for i, s in enumerate(skip) if not s]
+    ref, rs = tensors[kept[0]], shapes[kept[0]]
+    if not rs:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    d = _wrap_dim(dim, ref.ndim)
-    for i, x in enumerate(kept[1:], 1):
+    d = _wrap_dim(dim, len(rs))
+    for n, i in enumerate(kept[1:], 1):
+        x, xs = tensors[i], shapes[i]
         check_same_device(ref, x, "cat")
-        if x.ndim != ref.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref.ndim} "
-                               f"and {x.ndim}")
-        for k in range(ref.ndim):
-            if k != d and x.shape[k] != ref.shape[k]:
-                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
-                                   f"Expected size {ref.shape[k]} but got size {x.shape[k]} for "
-                                   f"tensor number {i} in the list.")
+        if len(xs) != len(rs):
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {len(rs)} "
+                               f"and {len(xs)}")
+        if xs[:d] != rs[:d] or xs[d + 1:] != rs[d + 1:]:
+            k = next(k for k in range(len(rs)) if k != d and xs[k] != rs[k])
+            raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
+                               f"Expected size {rs[k]} but got size {xs[k]} for "
+                               f"tensor number {n} in the list.")
+    skip = skip if any(skip) else None
+    nd = tensors[0]._data.dtype
+    if all(x._data.dtype == nd for x in tensors):
+        r = Cat.apply(*tensors, dim=d, skip=skip)
+        return r if out is None else resize_out(out, r)
     dt = tensors[0].dtype
     for x in tensors[1:]:
         if x.dtype != dt:
             from .._dtype import promote_types
 
             dt = promote_types(dt, x.dtype)
-    r = Cat.apply(*[cast(x, dt) for x in tensors], dim=d, skip=skip if any(skip) else None)
+    r = Cat.apply(*[cast(x, dt) for x in tensors], dim=d, skip=skip)
     if out is not None:
         return resize_out(out, r)
     return r
@@ -488,7 +496,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     """Splits into chunks of ``split_size`` (the last may be smaller) or of the given sizes;
     each chunk is a view."""
     d = _wrap_dim(dim, tensor.ndim)
-    n = tensor.shape[d]
+    n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
         if s <= 0 and n:
@@ -504,7 +512,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     out = []
     start = 0
     for s in sizes:
-        out.append(narrow(tensor, d, start, s))
+        out.append(_narrow(tensor, d, start, s))
         start += s
     return tuple(out)
 
@@ -557,14 +565,19 @@ def _pad_dim(g: Tensor, dim: int, before: int, after: int) -> Tensor:
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """A view of ``length`` elements along ``dim`` from ``start``."""
     d = _wrap_dim(dim, input.ndim)
-    n = input.shape[d]
+    n = input._data.shape[d]
     start = int(start)
     if start < 0:
         start += n
     if start < 0 or start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
-    r = Narrow.apply(input, dim=d, start=start, length=int(length))
-    return mark_view(r, input, lambda b: narrow(b, d, start, length))
+    return _narrow(input, d, start, int(length))
+
+
+def _narrow(input: Tensor, d: int, start: int, length: int) -> Tensor:
+    """``narrow`` with its arguments already checked (``d`` >= 0, in range)."""
+    r = Narrow.apply(input, dim=d, start=start, length=length)
+    return mark_view(r, input, lambda b: _narrow(b, d, start, length), always=True)
 
 
 class Select(Op):
@@ -591,7 +604,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
                          f"{list(input.shape)} at dimension {d}")
     i = index + n if index < 0 else index
     r = Select.apply(input, dim=d, index=i)
-    return mark_view(r, input, lambda b: select(b, d, i))
+    return mark_view(r, input, lambda b: select(b, d, i), always=True)
 
 
 def unbind(input: Tensor, dim: int = 0):
