@@ -541,11 +541,11 @@ def matmul(a, b, bias=None):
     """``a @ b (+ bias)`` for float32 numpy arrays of shapes (..., M, K) and (..., K, N) with
     the same batch dims (any strides, e.g. a transposed weight), on oneDNN; None where it
     does not apply (other dtypes, small products, shapes it refuses)."""
-    if not available() or type(a) is not np.ndarray or type(b) is not np.ndarray or \
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or \
             a.dtype != np.float32 or b.dtype != np.float32 or a.ndim < 2 or \
+            a.shape[-2] < MATMUL_MIN_ROWS or a.size * b.shape[-1] < MATMUL_MIN_MACS or \
             a.ndim != b.ndim or a.shape[:-2] != b.shape[:-2] or a.shape[-1] != b.shape[-2] \
-            or 0 in a.shape or 0 in b.shape or a.size * b.shape[-1] < MATMUL_MIN_MACS or \
-            a.shape[-2] < MATMUL_MIN_ROWS or \
+            or 0 in a.shape or 0 in b.shape or not available() or \
             any(s <= 0 or s % 4 for s in a.strides + b.strides):  # (no broadcast strides)
         return None
     if bias is not None and (type(bias) is not np.ndarray or bias.dtype != np.float32 or
@@ -597,8 +597,9 @@ def _build_eltwise(alg: int, n: int, backward: bool):
 
 def _eltwise(alg: int, arrays, backward: bool, min_size: int):
     x = arrays[0]
-    if not available() or any(type(a) is not np.ndarray or a.dtype != np.float32 or
-                               a.shape != x.shape for a in arrays) or x.size < min_size:
+    if x.size < min_size or not available() or any(
+            type(a) is not np.ndarray or a.dtype != np.float32 or a.shape != x.shape
+            for a in arrays):
         return None
     n = x.size
     entry = _cached(("eltwise", alg, n, backward), lambda: _build_eltwise(alg, n, backward))

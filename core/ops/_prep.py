@@ -136,6 +136,11 @@ def binary_operands(a, b, op: str = ""):
                 return a, b
             rd = _result_tensors(a, b)
             return cast(a, rd), cast(b, rd)
+        d = a._data.dtype
+        if (type(b) is float or type(b) is int) and d.kind == "f" and d.itemsize >= 4 and \
+                type(a._data) is _ndarray:
+            # (the common ``x / 8.0``: a float32/64 tensor keeps its dtype)
+            return a, Tensor._make(np.asarray(b, dtype=d))
         if isinstance(b, (np.ndarray, list, tuple)):
             return binary_operands(a, as_tensor_arg(b, a), op)
         rd = _result_scalar(a, b)

@@ -240,7 +240,8 @@ def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
     ``add(input, alpha, other)`` order is accepted with its warning)."""
     if deprecated:
         alpha, other = _deprecated_scalar_first("add", other, deprecated, "alpha")
-    if getattr(other, "is_sparse", False) and isinstance(input, Tensor):
+    if type(other) is not Tensor and getattr(other, "is_sparse", False) and \
+            isinstance(input, Tensor):
         return _out(_add_sparse(input, other, alpha), out)
     if alpha != 1:
         _check_alpha(input, other, alpha)

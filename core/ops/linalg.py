@@ -79,31 +79,33 @@ def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
 
 def _matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
     """``matmul`` without the autocast step (for ops outside the autocast lists)."""
-    if getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False):
+    if (type(input) is not Tensor or type(other) is not Tensor) and (
+            getattr(input, "is_sparse", False) or getattr(other, "is_sparse", False)):
         from ..sparse import mm as sparse_mm
 
         return sparse_mm(input, other)
     _check_pair(input, other, "matmul")
     a, b = input, other
-    if a.ndim == 0 or b.ndim == 0:
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    ka = a.shape[-1]
-    kb = b.shape[-2] if b.ndim > 1 else b.shape[0]
+                           f"{len(sa)}D and {len(sb)}D")
+    ka = sa[-1]
+    kb = sb[-2] if len(sb) > 1 else sb[0]
     if ka != kb:
         if a.ndim == 1 and b.ndim == 1:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src "
                                f"[{kb}] to have the same number of elements, but got {ka} and "
                                f"{kb} elements respectively")
         raise _shape_error(a, b)
-    if a.ndim == 1 and b.ndim == 1:
-        r = MatMul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
-    elif a.ndim == 1:
-        r = MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
-    elif b.ndim == 1:
-        r = MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
-    else:
+    if len(sa) > 1 and len(sb) > 1:
         r = MatMul.apply(a, b)
+    elif len(sa) == 1 and len(sb) == 1:
+        r = MatMul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())
+    elif len(sa) == 1:
+        r = MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+    else:
+        r = MatMul.apply(a, b.unsqueeze(1)).squeeze(-1)
     if out is not None:
         from .shape import resize_out
 

@@ -185,10 +185,10 @@ class LayerNorm(Op):
     save_inputs = (0, 1)
 
     def forward(self, x, w=None, b=None):
-        xp = xp_of(x)
-        if xp is np and x.dtype in _ROW_DTYPES and x.size and all(
-                a.dtype == x.dtype for a in (w, b) if a is not None):
+        if type(x) is np.ndarray and x.dtype in _ROW_DTYPES and x.size and \
+                (w is None or w.dtype == x.dtype) and (b is None or b.dtype == x.dtype):
             return self._rows(x, w, b)
+        xp = xp_of(x)
         axes = tuple(range(x.ndim - self.nd, x.ndim))
         mean, xc, var, invstd = _stats(xp, x, axes, self.eps)
         self.mean, self.invstd = mean, invstd
@@ -257,7 +257,7 @@ class LayerNorm(Op):
         return out.reshape(x.shape)
 
     def _rows_small(self, x, x2, w, b, n):
-        """``_rows`` for few values (a decoding step's (1, 1, 768)): the same passes, on the
+        """``_rows`` for few values (an attention step's few rows): the same passes, on the
         calling thread, without the per-part bookkeeping, which costs as much as the
         arithmetic here."""
         inv_n = 1.0 / n

@@ -63,8 +63,13 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *inputs, **attrs):
-        if _TRACER is None and not cls.opmath and not _profiler._ACTIVE:
-            return _apply(cls, inputs, attrs)  # (the common case, one call less)
+        if _TRACER is None and not _profiler._ACTIVE:  # (the common case, one call less)
+            if cls.opmath:
+                for t in inputs:
+                    d = t._data.dtype
+                    if d.itemsize == 2 and (d.kind == "f" or d.name == "bfloat16"):
+                        return apply(cls, inputs, attrs)  # (computed in float32)
+            return _apply(cls, inputs, attrs)
         return apply(cls, inputs, attrs)
 
 
@@ -112,6 +117,8 @@ def _apply(cls, inputs, attrs):
             out = node.forward(inputs[0]._data)
         elif len(inputs) == 2:
             out = node.forward(inputs[0]._data, inputs[1]._data)
+        elif len(inputs) == 3:
+            out = node.forward(inputs[0]._data, inputs[1]._data, inputs[2]._data)
         else:
             out = node.forward(*[t._data for t in inputs])
     except ValueError as exc:

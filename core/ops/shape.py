@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _memory_format as _mf
 from .._tensor import Size, Tensor, _wrap_dim
+from ._prep import cast, check_same_device, unbroadcast
 from .op import Op, xp_of
 
 __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "expand",
@@ -170,10 +171,11 @@ def permute(input: Tensor, *dims) -> Tensor:
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     """A view with two dimensions swapped."""
-    nd = input.ndim
+    nd = input._data.ndim
     if nd == 0:
         return alias(input)
-    d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
+    d0 = dim0 if 0 <= dim0 < nd else _wrap_dim(dim0, nd)
+    d1 = dim1 if 0 <= dim1 < nd else _wrap_dim(dim1, nd)
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
     r = Permute.apply(input, dims=tuple(perm))
@@ -271,8 +273,6 @@ class Expand(Op):
         return xp_of(x).broadcast_to(x, self.shape)
 
     def backward(self, g):
-        from ._prep import unbroadcast
-
         return unbroadcast(g, self.in_shape)
 
 
@@ -407,20 +407,29 @@ class Cat(Op):
 
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Concatenates tensors along ``dim`` (1-d empty tensors are skipped, as in PyTorch)."""
-    from ._prep import cast, check_same_device
-
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    for t_ in tensors:
+    shapes, skip, kept = [], [], []
+    same_dtype, dt0 = True, None
+    for i, t_ in enumerate(tensors):  # (one loop: this runs for every decoding step's cache)
         if not isinstance(t_, Tensor):
             raise TypeError(f"expected Tensor as element in argument 0, but got "
                             f"{type(t_).__name__}")
-    shapes = [x._data.shape for x in tensors]
-    skip = [len(s) == 1 and s[0] == 0 for s in shapes]
-    if all(skip):
+        d_ = t_._data
+        s = d_.shape
+        shapes.append(s)
+        empty = len(s) == 1 and s[0] == 0
+        skip.append(empty)
+        if not empty:
+            kept.append(i)
+        if dt0 is None:
+            dt0 = d_.dtype
+        elif d_.dtype != dt0:
+            same_dtype = False
+    if not kept:
         skip[0] = False
-    kept = [i for i, s in enumerate(skip) if not s]
+        kept.append(0)
     ref, rs = tensors[kept[0]], shapes[kept[0]]
     if not rs:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -436,9 +445,8 @@ def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
             raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. "
                                f"Expected size {rs[k]} but got size {xs[k]} for "
                                f"tensor number {n} in the list.")
-    skip = skip if any(skip) else None
-    nd = tensors[0]._data.dtype
-    if all(x._data.dtype == nd for x in tensors):
+    skip = skip if len(kept) != len(tensors) else None
+    if same_dtype:
         r = Cat.apply(*tensors, dim=d, skip=skip)
         return r if out is None else resize_out(out, r)
     dt = tensors[0].dtype
@@ -469,8 +477,6 @@ class Stack(Op):
 
 def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Stacks same-shaped tensors along a new dimension ``dim``."""
-    from ._prep import cast
-
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -495,7 +501,7 @@ def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0):
     """Splits into chunks of ``split_size`` (the last may be smaller) or of the given sizes;
     each chunk is a view."""
-    d = _wrap_dim(dim, tensor.ndim)
+    d = _wrap_dim(dim, tensor._data.ndim)
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int):
         s = split_size_or_sections
@@ -842,8 +848,6 @@ def vander(x: Tensor, N=None, increasing: bool = False) -> Tensor:
     """The Vandermonde matrix of the 1-D ``x``: columns ``x ** (N-1), ..., x, 1`` (reversed
     when ``increasing``); integer and bool inputs give int64, as PyTorch's cumprod does."""
     from .. import _dtype
-    from ._prep import cast
-
     if x.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")
     n = x.shape[0] if N is None else int(N)
@@ -1247,8 +1251,6 @@ def repeat_interleave(input: Tensor, repeats=None, dim=None, *, output_size=None
 def block_diag(*tensors) -> Tensor:
     """The tensors (0-, 1- or 2-D) as blocks on the diagonal of one matrix."""
     from .._dtype import promote_types
-    from ._prep import cast
-
     mats = []
     for i, t_ in enumerate(tensors):
         if t_.ndim > 2:
