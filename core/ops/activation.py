@@ -144,10 +144,10 @@ class Gelu(Op):
     save_inputs = (0,)
 
     def forward(self, x):
-        xp = xp_of(x)
         y = _onednn.gelu(x, self.approximate)  # float32 on x86-64 Linux: PyTorch's values
         if y is not None:
             return y
+        xp = xp_of(x)
         if self.approximate == "tanh":
             inner = x * x
             inner *= 0.044715

@@ -10,6 +10,7 @@ from .._tensor import Tensor, _wrap_dim
 from ._prep import as_tensor_arg, cast, check_same_device, checked_int_scalar, unbroadcast
 from .inplace import commit_inplace, needs_graph
 from .op import Op, xp_of
+from .shape import mark_view
 
 __all__ = ["getitem", "setitem", "index_put", "gather", "scatter", "scatter_add",
            "index_select", "masked_fill", "masked_select", "take_along_dim", "index_add",
@@ -24,7 +25,11 @@ def _convert_index(idx, x: Tensor):
     out = []
     basic = True
     for i in idx:
-        if isinstance(i, Tensor):
+        if type(i) is slice or type(i) is int or i is None or i is Ellipsis:
+            if type(i) is slice and i.step is not None and i.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(i)  # (the common basic kinds, checked first)
+        elif isinstance(i, Tensor):
             a = i._data
             if type(a) is not type(x._data) or type(a) is not np.ndarray:
                 if type(a) is np.ndarray:  # CPU indices may index a CUDA tensor, as in torch
@@ -173,8 +178,6 @@ def getitem(x: Tensor, idx) -> Tensor:
             return getitem(getitem(x, split[0]), split[1])
     r = Getitem.apply(x, index=index, advanced=not basic)
     if basic:
-        from .shape import mark_view
-
         return mark_view(r, x, lambda b: getitem(b, idx))
     return r
 

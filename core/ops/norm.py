@@ -187,6 +187,8 @@ class LayerNorm(Op):
     def forward(self, x, w=None, b=None):
         if type(x) is np.ndarray and x.dtype in _ROW_DTYPES and x.size and \
                 (w is None or w.dtype == x.dtype) and (b is None or b.dtype == x.dtype):
+            if x.shape[-1] == x.size and self.nd == 1:
+                return self._one_row(x, w, b, x.size)
             return self._rows(x, w, b)
         xp = xp_of(x)
         axes = tuple(range(x.ndim - self.nd, x.ndim))
@@ -209,7 +211,7 @@ class LayerNorm(Op):
         x2 = np.ascontiguousarray(x).reshape(-1, n)
         rows = x2.shape[0]
         if rows == 1:
-            return self._one_row(x, x2, w, b, n)
+            return self._one_row(x, w, b, n)
         if rows * n <= SMALL_ROWS:
             return self._rows_small(x, x2, w, b, n)
         out = np.empty(x2.shape, x.dtype)
@@ -238,14 +240,15 @@ class LayerNorm(Op):
         self.mean, self.invstd = mean.reshape(keep), invstd.reshape(keep)
         return out.reshape(x.shape)
 
-    def _one_row(self, x, x2, w, b, n):
+    def _one_row(self, x, w, b, n):
         """``_rows`` for a single row (a decoding step's (1, 1, 768)): the statistics as
         scalars (a pairwise sum and a BLAS dot), then three passes; six numpy calls in all,
         which matters more than the arithmetic at this size. ``mean`` and ``invstd`` are
         kept as Python floats (they broadcast like the (1,) arrays of the other paths)."""
+        x2 = x.reshape(1, n)
         mean = float(np.add.reduce(x2, axis=None)) / n
         out = x2 - mean
-        var = float(np.vdot(out, out)) / n  # biased variance
+        var = float(out.dot(out.T)[0, 0]) / n  # biased variance
         v = var + self.eps
         invstd = math.inf if v == 0 else 1.0 / math.sqrt(v)  # (v == 0: eps=0, constant row)
         out *= invstd

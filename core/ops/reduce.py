@@ -511,8 +511,10 @@ class Softmax(Op):
     save_output = True
 
     def forward(self, x):
-        xp = xp_of(x)
         d = self.dim
+        if type(x) is np.ndarray and d == x.ndim - 1 and x.dtype in _ROW_DTYPES and x.size:
+            return _softmax_rows(x)
+        xp = xp_of(x)
         if x.ndim == 0:
             return xp.ones_like(x)
         if x.size == 0:
@@ -620,8 +622,13 @@ def _float_input(input: Tensor, dtype, kernel: str) -> Tensor:
 
 def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, computed stably."""
-    x = _float_input(input, dtype, "softmax_lastdim_kernel_impl")
-    return Softmax.apply(x, dim=_softmax_dim(dim, x.ndim, "softmax"))
+    x = input
+    if dtype is not None or x._data.dtype.kind != "f":
+        x = _float_input(input, dtype, "softmax_lastdim_kernel_impl")
+    nd = x._data.ndim
+    if type(dim) is int and -nd <= dim < nd:
+        return Softmax.apply(x, dim=dim + nd if dim < 0 else dim)  # (the usual dim=-1)
+    return Softmax.apply(x, dim=_softmax_dim(dim, nd, "softmax"))
 
 
 def log_softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
