@@ -84,7 +84,10 @@ _PLAIN = {
 }
 
 for _name, _fn in _PLAIN.items():
-    setattr(Tensor, _name, _method(_fn))
+    # a plain function of the same name is the method itself (one call less per use);
+    # aliases and other callables get a wrapper named after the method
+    same = type(_fn) is type(_method) and _fn.__name__ == _name
+    setattr(Tensor, _name, _fn if same else _method(_fn))
 
 
 def _where(self, condition, other):

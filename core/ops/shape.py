@@ -54,9 +54,17 @@ def _shape_arg(shape) -> tuple:
     return tuple(map(int, shape))
 
 
-def _infer_shape(shape: tuple, numel: int, src_shape) -> tuple:
+def _target_shape(args: tuple, numel: int) -> tuple:
+    """The shape that ``view``/``reshape`` arguments ``args`` (ints, or one sequence) ask for
+    a tensor of ``numel`` elements, ``-1`` inferred."""
+    shape = tuple(map(int, args[0] if len(args) == 1 and isinstance(
+        args[0], (tuple, list, Size)) else args))
     if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
         return shape  # (the common case, checked first)
+    return _infer_shape(shape, numel)
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -112,14 +120,14 @@ def view(input: Tensor, *shape) -> Tensor:
 
         d = to_dtype(shape[0])
         return mark_view(Tensor._make(input._data.view(d.np)), input, lambda b: b.view(d))
-    s = _infer_shape(_shape_arg(shape), input._data.size, input._data.shape)
+    s = _target_shape(shape, input._data.size)
     r = View.apply(input, shape=s)
     return mark_view(r, input, lambda b: view(b, s), always=True)
 
 
 def reshape(input: Tensor, *shape) -> Tensor:
     """The tensor with a new shape: a view when the strides allow, else a copy."""
-    s = _infer_shape(_shape_arg(shape), input._data.size, input._data.shape)
+    s = _target_shape(shape, input._data.size)
     if s == input._data.shape:
         return alias(input)
     r = Reshape.apply(input, shape=s)
