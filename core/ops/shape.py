@@ -14,6 +14,9 @@ import numpy as np
 
 from .. import _memory_format as _mf
 from .._tensor import Size, Tensor, _wrap_dim
+from ..autograd import profiler as _profiler
+from ..autograd.grad_mode import _State
+from . import op as _op
 from ._prep import cast, check_same_device, unbroadcast
 from .op import Op, xp_of
 
@@ -101,15 +104,27 @@ class View(Reshape):
 
     def forward(self, x):
         self.in_shape = x.shape
-        r = x.view()
-        try:
-            r.shape = self.shape  # raises rather than copying
-        except AttributeError:
-            raise RuntimeError(
-                f"view size is not compatible with input tensor's size and stride (at least one "
-                f"dimension spans across two contiguous subspaces). Use .reshape(...) instead. "
-                f"(input shape {list(x.shape)}, requested {list(self.shape)})") from None
-        return r
+        return _view_array(x, self.shape)
+
+
+def _view_array(x, shape):
+    """``x`` (numpy or CuPy) seen with ``shape``; raises rather than copying."""
+    r = x.view()
+    try:
+        r.shape = shape
+    except AttributeError:
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (at least one "
+            f"dimension spans across two contiguous subspaces). Use .reshape(...) instead. "
+            f"(input shape {list(x.shape)}, requested {list(shape)})") from None
+    return r
+
+
+def _graphless() -> bool:
+    """Whether a view op may skip its graph node: grad mode off (``no_grad``, inference),
+    nothing traced or profiled. The view is then made on the array and marked as a view of
+    its input, as the op would (a decoding step makes ~100 such views per token)."""
+    return not _State.enabled and _op._TRACER is None and not _profiler._ACTIVE
 
 
 def view(input: Tensor, *shape) -> Tensor:
@@ -121,7 +136,10 @@ def view(input: Tensor, *shape) -> Tensor:
         d = to_dtype(shape[0])
         return mark_view(Tensor._make(input._data.view(d.np)), input, lambda b: b.view(d))
     s = _target_shape(shape, input._data.size)
-    r = View.apply(input, shape=s)
+    if _graphless():
+        r = Tensor._make(_view_array(input._data, s))
+    else:
+        r = View.apply(input, shape=s)
     return mark_view(r, input, lambda b: view(b, s), always=True)
 
 
@@ -186,7 +204,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     d1 = dim1 if 0 <= dim1 < nd else _wrap_dim(dim1, nd)
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    r = Permute.apply(input, dims=tuple(perm))
+    if _graphless():
+        r = Tensor._make(input._data.transpose(perm))
+    else:
+        r = Permute.apply(input, dims=tuple(perm))
     return mark_view(r, input, lambda b: transpose(b, d0, d1), always=True)
 
 
@@ -590,7 +611,10 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def _narrow(input: Tensor, d: int, start: int, length: int) -> Tensor:
     """``narrow`` with its arguments already checked (``d`` >= 0, in range)."""
-    r = Narrow.apply(input, dim=d, start=start, length=length)
+    if _graphless():
+        r = Tensor._make(input._data[(slice(None),) * d + (slice(start, start + length),)])
+    else:
+        r = Narrow.apply(input, dim=d, start=start, length=length)
     return mark_view(r, input, lambda b: _narrow(b, d, start, length), always=True)
 
 

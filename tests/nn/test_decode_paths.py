@@ -184,3 +184,45 @@ def test_views_share_memory_and_see_base_writes(make, request):
         (v2 * v2).sum().backward()
         grads.append(leaf.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda t: t.view(3, 24),
+    lambda t: t.transpose(0, 1),
+    lambda t: t.split(5, dim=1)[2],
+    lambda t: t.narrow(0, 2, 3),
+])
+def test_views_without_a_graph_under_no_grad(make):
+    """Under ``no_grad`` the views skip their graph nodes: same values as PyTorch, still
+    views (writes to the base show), no gradient required even of a leaf that needs one."""
+    x = np.arange(72.0, dtype=np.float32).reshape(6, 12)
+    base = ember.tensor(x, requires_grad=True)
+    with ember.no_grad():
+        v = make(base)
+        ref = make(torch.tensor(x))
+        np.testing.assert_array_equal(v.numpy(), ref.numpy())
+        assert v.requires_grad is False and v.grad_fn is None and v._base is base
+        base.add_(1.0)
+    np.testing.assert_array_equal(v.numpy(), ref.numpy() + 1)
+
+
+def test_view_without_a_graph_still_refuses_to_copy():
+    t = ember.zeros(4, 6).t()
+    with ember.no_grad(), pytest.raises(RuntimeError, match="view size is not compatible"):
+        t.view(24)
+
+
+def test_views_are_traced_and_profiled_under_no_grad():
+    """The tracer and the profiler still see the view ops (they take the op path)."""
+    def fn(x):
+        return x.view(2, 6).transpose(0, 1).split(2, dim=0)[1] * 2
+
+    x = ember.randn(3, 4)
+    with ember.no_grad():
+        traced = ember.jit.trace(fn, x)
+        y = ember.randn(3, 4)
+        np.testing.assert_array_equal(traced(y).numpy(), fn(y).numpy())
+        with ember.autograd.profiler.profile() as prof:
+            fn(x)
+    names = {e.name for e in prof.function_events}
+    assert {"aten::view", "aten::permute", "aten::narrow"} <= names
