@@ -107,6 +107,12 @@ _SIGNATURES = {
     "dnnl_eltwise_backward_primitive_desc_create": (
         ctypes.c_int, [ctypes.POINTER(_vp), _vp, ctypes.c_int, _vp, _vp, _vp, ctypes.c_float,
                        ctypes.c_float, _vp, _vp]),
+    "dnnl_batch_normalization_forward_primitive_desc_create": (
+        ctypes.c_int, [ctypes.POINTER(_vp), _vp, ctypes.c_int, _vp, _vp, ctypes.c_float,
+                       ctypes.c_uint, _vp]),
+    "dnnl_batch_normalization_backward_primitive_desc_create": (
+        ctypes.c_int, [ctypes.POINTER(_vp), _vp, ctypes.c_int, _vp, _vp, _vp, ctypes.c_float,
+                       ctypes.c_uint, _vp, _vp]),
     "dnnl_primitive_desc_query_md": (_vp, [_vp, ctypes.c_int, ctypes.c_int]),
     "dnnl_memory_desc_equal": (ctypes.c_int, [_vp, _vp]),
     "dnnl_memory_desc_get_size": (ctypes.c_size_t, [_vp]),

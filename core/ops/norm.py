@@ -15,7 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import _State
-from . import _opmath, batch_norm_rows
+from . import _onednn_bnorm, _opmath, batch_norm_rows
 from ._parallel import run_parts
 from .op import Op, xp_of
 from .reduce import _ROW_DTYPES, SMALL_ROWS, row_sum, row_sum_sq
@@ -70,9 +70,14 @@ class BatchNormTrain(Op):
             return self._forward_low(xp, x, w, b)
         self.rows = batch_norm_rows.usable(x, w, b)
         if self.rows:
-            y, mean, var, invstd = batch_norm_rows.forward(x, w, b, self.eps)
+            on_dnn = _onednn_bnorm.forward(x, w, b, self.eps)  # float32 on x86-64 Linux
+            if on_dnn is not None:
+                y, mean, var = on_dnn
+                invstd = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+            else:
+                y, mean, var, invstd = batch_norm_rows.forward(x, w, b, self.eps)
             self.stats.extend((mean, var))
-            self.mean, self.invstd = mean, invstd  # (C,)
+            self.mean, self.var, self.invstd = mean, var, invstd  # (C,)
             return y
         axes = (0,) + tuple(range(2, x.ndim))
         mean, xc, var, invstd = _stats(xp, x, axes, self.eps)
@@ -120,9 +125,16 @@ class BatchNormTrain(Op):
             g, x = Tensor._make(g._data.astype(f32)), Tensor._make(x._data.astype(f32))
             w = None if w is None else Tensor._make(w._data.astype(f32))
         if self.rows and not _State.enabled:
-            gx, gw, gb = batch_norm_rows.backward(g._data, x._data, self.mean, self.invstd,
-                                                  None if w is None else w._data,
-                                                  nf[0][0] is not None)
+            wd = None if w is None else w._data
+            on_dnn = None
+            if nf[0][0] is not None:  # (oneDNN computes all three gradients)
+                on_dnn = _onednn_bnorm.backward(g._data, x._data, self.mean, self.var, wd,
+                                                len(nf) > 2, self.eps)
+            if on_dnn is not None:
+                gx, gw, gb = on_dnn
+            else:
+                gx, gw, gb = batch_norm_rows.backward(g._data, x._data, self.mean,
+                                                      self.invstd, wd, nf[0][0] is not None)
             gx, gw, gb = [None if a is None else Tensor._make(a) for a in (gx, gw, gb)]
             if len(nf) < 2 or nf[1][0] is None:
                 gw = None

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from ember.ops import _onednn, _parallel
+from onednn_runs import record_runs
 
 pytestmark = pytest.mark.skipif(not _onednn.available(),
                                 reason="oneDNN is not installed (only on x86-64 Linux)")
@@ -15,17 +16,8 @@ pytestmark = pytest.mark.skipif(not _onednn.available(),
 
 @pytest.fixture
 def runs(monkeypatch):
-    """Counts the oneDNN matmul executions."""
-    calls = []
-    real = _onednn._Entry.run
-
-    def run(self, arrays, out_shape):
-        if self.kind == "matmul":
-            calls.append(out_shape)
-        return real(self, arrays, out_shape)
-
-    monkeypatch.setattr(_onednn._Entry, "run", run)
-    return calls
+    """The output shapes of the oneDNN matmul executions."""
+    return record_runs(monkeypatch, lambda kind, shape: shape if kind == "matmul" else None)
 
 
 def _f32(rng, *shape):
