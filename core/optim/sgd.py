@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..sparse import SparseTensor, add_dense_
+from . import _sgd_fused
 from .optimizer import Optimizer, _check_flags, _check_lr, _closure_loss, _scalar
 
 __all__ = ["SGD", "sgd"]
@@ -106,7 +107,15 @@ def sgd(params: list[Tensor], d_p_list: list[Tensor], momentum_buffer_list: list
         raise NotImplementedError("grad_scale/found_inf (fused AMP scaling) are not supported")
     lr = _scalar(lr)
     weight_decay = _scalar(weight_decay)
+    momentum, dampening = _scalar(momentum), _scalar(dampening)
     for i, param in enumerate(params):
+        old = momentum_buffer_list[i] if momentum != 0 else None
+        if not maximize and not nesterov and _sgd_fused.usable(param, d_p_list[i], old):
+            new = _sgd_fused.update(param, d_p_list[i], old, weight_decay=weight_decay,
+                                    momentum=momentum, lr=lr, dampening=dampening)
+            if momentum != 0:
+                momentum_buffer_list[i] = new
+            continue
         grad = d_p_list[i].neg() if maximize else d_p_list[i]
         if weight_decay != 0:
             grad = grad.add(param, alpha=weight_decay)  # raises for a sparse grad, as torch
