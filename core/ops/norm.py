@@ -195,6 +195,7 @@ class LayerNorm(Op):
     _name = "layer_norm"
     opmath = True
     save_inputs = (0, 1)
+    has_weight = True
 
     def forward(self, x, w=None, b=None):
         if type(x) is np.ndarray and x.dtype in _ROW_DTYPES and x.size and \
@@ -331,5 +332,7 @@ def layer_norm(input: Tensor, nd: int, weight, bias, eps: float) -> Tensor:
         if weight is None:
             args.append(bias.new_ones(bias.shape))
         args.append(bias)
+    if len(args) == 3:  # (the class defaults: has_weight, save_inputs=(0, 1))
+        return LayerNorm.apply(input, args[1], bias, nd=int(nd), eps=float(eps))
     return LayerNorm.apply(*args, nd=int(nd), eps=float(eps), has_weight=len(args) > 1,
                            save_inputs=(0, 1) if len(args) > 1 else (0,))

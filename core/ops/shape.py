@@ -424,8 +424,10 @@ class Cat(Op):
     def forward(self, *xs):
         skip = self.skip
         kept = [x for x, s in zip(xs, skip) if not s] if skip else xs
-        self.sizes = [x.shape[self.dim] for x in kept]
-        return xp_of(kept[0]).concatenate(kept, axis=self.dim)
+        if _State.enabled:  # (for the backward; under no_grad there is none)
+            self.sizes = [x.shape[self.dim] for x in kept]
+        x0 = kept[0]
+        return (np if type(x0) is np.ndarray else xp_of(x0)).concatenate(kept, axis=self.dim)
 
     def backward(self, g):
         parts = iter(split(g, self.sizes, self.dim))
