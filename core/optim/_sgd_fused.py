@@ -59,7 +59,7 @@ def update(param: Tensor, grad: Tensor, buf, *, weight_decay: float, momentum: f
             t = ps * wd
             t += gs
         else:
-            t = gs.copy() if momentum == 0 else gs  # (only the no-momentum path scales t)
+            t = gs  # (not ours: only read)
         if b is not None:
             bs = b[lo:hi]
             if first:
@@ -70,11 +70,13 @@ def update(param: Tensor, grad: Tensor, buf, *, weight_decay: float, momentum: f
                     t = t * keep
                 bs += t
             t = bs * lr_
-        else:
+        elif weight_decay != 0:
             t *= lr_
+        else:
+            t = gs * lr_
         ps -= t
 
-    run_parts(part, p.size, min_part=THREADED_MIN, chunk=CHUNK)
+    run_parts(part, p.size, min_part=THREADED_MIN, chunk=CHUNK // 4)  # (4 arrays in L2)
     param._vc[0] += 1
     if b is not None and not first:
         new._vc[0] += 1
