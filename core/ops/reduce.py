@@ -512,15 +512,13 @@ class Softmax(Op):
 
     def forward(self, x):
         d = self.dim
-        if type(x) is np.ndarray and d == x.ndim - 1 and x.dtype in _ROW_DTYPES and x.size:
-            return _softmax_rows(x)
+        if isinstance(x, np.ndarray) and d == x.ndim - 1 and x.dtype in _ROW_DTYPES and x.size:
+            return _softmax_rows(x)  # (checked first: the common case)
         xp = xp_of(x)
         if x.ndim == 0:
             return xp.ones_like(x)
         if x.size == 0:
             return x.copy()
-        if xp is np and d == x.ndim - 1 and x.dtype in _ROW_DTYPES:
-            return _softmax_rows(x)
         e = x - x.max(axis=d, keepdims=True)
         xp.exp(e, out=e)
         e /= e.sum(axis=d, keepdims=True)

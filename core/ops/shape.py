@@ -60,8 +60,7 @@ def _shape_arg(shape) -> tuple:
 def _target_shape(args: tuple, numel: int) -> tuple:
     """The shape that ``view``/``reshape`` arguments ``args`` (ints, or one sequence) ask for
     a tensor of ``numel`` elements, ``-1`` inferred."""
-    shape = tuple(map(int, args[0] if len(args) == 1 and isinstance(
-        args[0], (tuple, list, Size)) else args))
+    shape = _shape_arg(args)
     if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
         return shape  # (the common case, checked first)
     return _infer_shape(shape, numel)
@@ -575,9 +574,7 @@ class Narrow(Op):
 
     def forward(self, x):
         self.in_shape = x.shape
-        idx = [slice(None)] * x.ndim
-        idx[self.dim] = slice(self.start, self.start + self.length)
-        return x[tuple(idx)]
+        return _narrow_array(x, self.dim, self.start, self.length)
 
     def backward(self, g):
         pad_before = self.start
@@ -611,10 +608,15 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return _narrow(input, d, start, int(length))
 
 
+def _narrow_array(x, d: int, start: int, length: int):
+    """The view of ``length`` entries of array ``x`` along dim ``d`` from ``start``."""
+    return x[(slice(None),) * d + (slice(start, start + length),)]
+
+
 def _narrow(input: Tensor, d: int, start: int, length: int) -> Tensor:
     """``narrow`` with its arguments already checked (``d`` >= 0, in range)."""
     if _graphless():
-        r = Tensor._make(input._data[(slice(None),) * d + (slice(start, start + length),)])
+        r = Tensor._make(_narrow_array(input._data, d, start, length))
     else:
         r = Narrow.apply(input, dim=d, start=start, length=length)
     return mark_view(r, input, lambda b: _narrow(b, d, start, length), always=True)
