@@ -25,7 +25,7 @@ from ._prep import (
     to_float,
     unbroadcast,
 )
-from .op import Op, xp_of
+from .op import Op, graphless, xp_of
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
@@ -44,18 +44,42 @@ def _conj(t: Tensor) -> Tensor:
 
 
 # -- binary arithmetic -------------------------------------------------------------------
+def _add_arrays(a, b):
+    """``a + b``, split over threads when both are large numpy arrays of one shape (residual
+    adds, summed gradients)."""
+    if type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and \
+            a.size >= 2 * _parallel.MIN_PART:
+        out = np.empty(a.shape, a.dtype)
+        if _parallel.flat_map(np.add, out, a, b):
+            return out
+    return a + b
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _graphless_binary(fn, a: Tensor, b: Tensor):
+    """``fn(a, b)`` on the arrays of float32/float64 CPU operands of one dtype as a Tensor
+    without a graph node when no graph is recorded (``op.graphless``: a decoding step's
+    residual adds and score scaling); None otherwise, and for operands numpy cannot
+    broadcast, whose error the op itself raises."""
+    ad, bd = a._data, b._data
+    if type(ad) is not np.ndarray or type(bd) is not np.ndarray or ad.dtype not in _FLOATS \
+            or bd.dtype != ad.dtype or not ad.ndim or not graphless():
+        return None
+    try:
+        return Tensor._make(fn(ad, bd))
+    except ValueError:
+        return None
+
+
 class Add(Op):
     _name = "add"
     opmath = True
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        if type(a) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and \
-                a.size >= 2 * _parallel.MIN_PART:  # e.g. residual adds, summed gradients
-            out = np.empty(a.shape, a.dtype)
-            if _parallel.flat_map(np.add, out, a, b):
-                return out
-        return a + b
+        return _add_arrays(a, b)
 
     def backward(self, g):
         sa, sb = self.shapes
@@ -251,6 +275,10 @@ def add(input, other, *deprecated, alpha=1, out=None) -> Tensor:
             return _out(_opmath.in_float32(lambda p, q: add(p, q, alpha=h), a, b), out)
         other = mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     a, b = binary_operands(input, other, "add")
+    if out is None:
+        r = _graphless_binary(_add_arrays, a, b)
+        if r is not None:
+            return r
     return _out(Add.apply(a, b), out)
 
 
@@ -341,6 +369,10 @@ def mul(input, other, *, out=None) -> Tensor:
     a, b = binary_operands(input, other, "mul")
     if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
         b = _opmath.scalar_operand(a, b, other)
+    elif out is None:
+        r = _graphless_binary(np.multiply, a, b)
+        if r is not None:
+            return r
     return _out(Mul.apply(a, b), out)
 
 
@@ -355,6 +387,10 @@ def div(input, other, *, rounding_mode=None, out=None) -> Tensor:
         a, b = to_float(a), to_float(b)
         if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
             b = _opmath.scalar_operand(a, b, other)
+        elif out is None:
+            r = _graphless_binary(np.true_divide, a, b)
+            if r is not None:
+                return r
         return _out(Div.apply(a, b), out)
     if a._data.dtype.itemsize == 2:  # a half type: the scalar in float32 (ops._opmath)
         b = _opmath.scalar_operand(a, b, other)

@@ -14,7 +14,7 @@ from .._autocast_state import state as _amp
 from .._tensor import Tensor
 from . import _parallel
 from ._lowp import float32_gemm
-from .op import Op, xp_of
+from .op import Op, graphless, xp_of
 
 __all__ = ["linear"]
 
@@ -25,11 +25,8 @@ class Linear(Op):
 
     @float32_gemm
     def forward(self, x, w, b=None):
-        if type(x) is np.ndarray and x.ndim >= 2:  # split over threads (``_parallel.matmul``)
-            if x.ndim == 2:
-                return _parallel.matmul(x, w.T, b)
-            y = _parallel.matmul(x.reshape(-1, x.shape[-1]), w.T, b)
-            return y.reshape(x.shape[:-1] + (w.shape[0],))
+        if type(x) is np.ndarray and x.ndim >= 2:
+            return _numpy_linear(x, w, b)
         xp = xp_of(x)
         if x.ndim == 2:
             y = xp.matmul(x, w.T)
@@ -66,6 +63,18 @@ class Linear(Op):
         return (gx, gw, gb)[:len(nf)]
 
 
+def _numpy_linear(x, w, b):
+    """``x @ w.T + b`` for a numpy ``x`` of at least 2 dims: its leading dims folded into
+    one, the product split over threads (``_parallel.matmul``)."""
+    if x.ndim == 2:
+        return _parallel.matmul(x, w.T, b)
+    y = _parallel.matmul(x.reshape(-1, x.shape[-1]), w.T, b)
+    return y.reshape(x.shape[:-1] + (w.shape[0],))
+
+
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _pt(t: Tensor) -> str:
     return {"float32": "float", "float64": "double", "float16": "c10::Half",
             "int64": "long"}.get(t.dtype.name, t.dtype.name)
@@ -88,6 +97,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         a = f"{rows}x{input.shape[-1] if input.ndim else 1}"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
+    if type(xd) is np.ndarray and xd.ndim >= 2 and xd.dtype in _BLAS and \
+            type(wd) is np.ndarray and graphless():  # no graph node (e.g. a decoding step)
+        if bias is None:
+            return Tensor._make(_numpy_linear(xd, wd, None))
+        bd = bias._data
+        if type(bd) is np.ndarray and bd.dtype == xd.dtype and bd.shape == wd.shape[:1]:
+            return Tensor._make(_numpy_linear(xd, wd, bd))
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)

@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import _State
 from . import _onednn_bnorm, _opmath, batch_norm_rows
 from ._parallel import run_parts
-from .op import Op, xp_of
+from .op import Op, graphless, xp_of
 from .reduce import _ROW_DTYPES, SMALL_ROWS, row_sum, row_sum_sq
 
 __all__ = ["batch_norm_train", "layer_norm"]
@@ -189,6 +189,25 @@ def _ones_like_channel(input: Tensor, bias: Tensor) -> Tensor:
     return bias.new_ones(bias.shape).requires_grad_(False)
 
 
+def layer_norm_row(x, w, b, n: int, eps: float):
+    """Layer norm of a single row (a decoding step's (1, 1, 768)), as (out, mean, invstd):
+    the statistics as Python floats (a pairwise sum and a BLAS dot), then three passes on
+    1-D views; six numpy calls in all, which matters more than the arithmetic at this size.
+    A constant row with ``eps=0`` gets an infinite ``invstd`` (PyTorch's NaNs)."""
+    x1 = x.reshape(n)
+    mean = float(np.add.reduce(x1)) / n
+    out = x1 - mean
+    var = float(out.dot(out)) / n  # biased variance
+    v = var + eps
+    invstd = math.inf if v == 0 else 1.0 / math.sqrt(v)
+    out *= invstd
+    if w is not None:
+        out *= w.reshape(n)
+    if b is not None:
+        out += b.reshape(n)
+    return out.reshape(x.shape), mean, invstd
+
+
 class LayerNorm(Op):
     """Layer norm over the last ``nd`` dims, with optional elementwise affine."""
 
@@ -254,23 +273,8 @@ class LayerNorm(Op):
         return out.reshape(x.shape)
 
     def _one_row(self, x, w, b, n):
-        """``_rows`` for a single row (a decoding step's (1, 1, 768)): the statistics as
-        scalars (a pairwise sum and a BLAS dot), then three passes; six numpy calls in all,
-        which matters more than the arithmetic at this size. ``mean`` and ``invstd`` are
-        kept as Python floats (they broadcast like the (1,) arrays of the other paths)."""
-        x2 = x.reshape(1, n)
-        mean = float(np.add.reduce(x2, axis=None)) / n
-        out = x2 - mean
-        var = float(out.dot(out.T)[0, 0]) / n  # biased variance
-        v = var + self.eps
-        invstd = math.inf if v == 0 else 1.0 / math.sqrt(v)  # (v == 0: eps=0, constant row)
-        out *= invstd
-        if w is not None:
-            out *= w.reshape(n)
-        if b is not None:
-            out += b.reshape(n)
-        self.mean, self.invstd = mean, invstd
-        return out.reshape(x.shape)
+        out, self.mean, self.invstd = layer_norm_row(x, w, b, n, self.eps)
+        return out
 
     def _rows_small(self, x, x2, w, b, n):
         """``_rows`` for few values (an attention step's few rows): the same passes, on the
@@ -325,6 +329,14 @@ class LayerNorm(Op):
 
 def layer_norm(input: Tensor, nd: int, weight, bias, eps: float) -> Tensor:
     """Layer norm of ``input`` over its last ``nd`` dims."""
+    x = input._data
+    if nd == 1 and type(x) is np.ndarray and x.size == x.shape[-1] and x.size and \
+            x.dtype in _ROW_DTYPES and weight is not None and bias is not None and \
+            graphless():  # a single row without grad: no graph node (a decoding step)
+        w, b = weight._data, bias._data
+        if type(w) is np.ndarray and type(b) is np.ndarray and w.dtype == x.dtype and \
+                b.dtype == x.dtype:
+            return Tensor._make(layer_norm_row(x, w, b, x.size, float(eps))[0])
     args = [input]
     if weight is not None:
         args.append(weight)

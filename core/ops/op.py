@@ -76,6 +76,14 @@ class Op(Node):
 _TRACER = None  # the active graph tracer (ember.jit's), None when nothing is traced
 
 
+def graphless() -> bool:
+    """Whether an op may run on its arrays directly, without its graph node: grad mode off
+    (``no_grad``, inference), nothing traced or profiled. Ops called many times on small
+    inputs (a decoding step's ~300 per token) take such a path; with grad on, or under
+    ``jit.trace`` or the profiler, every op goes through ``Op.apply``."""
+    return not _State.enabled and _TRACER is None and not _profiler._ACTIVE
+
+
 def apply(cls, inputs, attrs):
     """Runs op ``cls`` on Tensors ``inputs`` and records it when a gradient is needed."""
     if cls.opmath:

@@ -15,7 +15,7 @@ from ..return_types import topk as _topk_rt
 from . import _opmath
 from ._parallel import run_parts
 from ._prep import cast, to_float
-from .op import Op, xp_of
+from .op import Op, graphless, xp_of
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
            "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "cumsum",
@@ -623,8 +623,12 @@ def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
     x = input
     if dtype is not None or x._data.dtype.kind != "f":
         x = _float_input(input, dtype, "softmax_lastdim_kernel_impl")
-    nd = x._data.ndim
+    a = x._data
+    nd = a.ndim
     if type(dim) is int and -nd <= dim < nd:
+        if (dim == -1 or dim == nd - 1) and type(a) is np.ndarray and a.dtype in _ROW_DTYPES \
+                and a.size and graphless():  # no graph node (e.g. a decoding step)
+            return Tensor._make(_softmax_rows(a))
         return Softmax.apply(x, dim=dim + nd if dim < 0 else dim)  # (the usual dim=-1)
     return Softmax.apply(x, dim=_softmax_dim(dim, nd, "softmax"))
 

@@ -14,11 +14,9 @@ import numpy as np
 
 from .. import _memory_format as _mf
 from .._tensor import Size, Tensor, _wrap_dim
-from ..autograd import profiler as _profiler
 from ..autograd.grad_mode import _State
-from . import op as _op
 from ._prep import cast, check_same_device, unbroadcast
-from .op import Op, xp_of
+from .op import Op, graphless, xp_of
 
 __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "expand",
            "flatten", "unflatten", "flip", "cat", "concat", "concatenate", "stack", "split",
@@ -119,13 +117,6 @@ def _view_array(x, shape):
     return r
 
 
-def _graphless() -> bool:
-    """Whether a view op may skip its graph node: grad mode off (``no_grad``, inference),
-    nothing traced or profiled. The view is then made on the array and marked as a view of
-    its input, as the op would (a decoding step makes ~100 such views per token)."""
-    return not _State.enabled and _op._TRACER is None and not _profiler._ACTIVE
-
-
 def view(input: Tensor, *shape) -> Tensor:
     """A view with a new shape (no copy; raises if the strides don't allow it).
     ``view(dtype)`` reinterprets the bytes."""
@@ -135,7 +126,7 @@ def view(input: Tensor, *shape) -> Tensor:
         d = to_dtype(shape[0])
         return mark_view(Tensor._make(input._data.view(d.np)), input, lambda b: b.view(d))
     s = _target_shape(shape, input._data.size)
-    if _graphless():
+    if graphless():
         r = Tensor._make(_view_array(input._data, s))
     else:
         r = View.apply(input, shape=s)
@@ -203,7 +194,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     d1 = dim1 if 0 <= dim1 < nd else _wrap_dim(dim1, nd)
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
-    if _graphless():
+    if graphless():
         r = Tensor._make(input._data.transpose(perm))
     else:
         r = Permute.apply(input, dims=tuple(perm))
@@ -435,9 +426,44 @@ class Cat(Op):
         return tuple(g.new_zeros((0,)) if s else next(parts) for s in self.skip)
 
 
+def _plain_cat_dim(tensors: list, dim) -> int | None:
+    """``dim`` wrapped when ``tensors`` are CPU tensors of one dtype and rank, none a 1-D
+    empty one, matching but along ``dim``: the case that needs none of ``cat``'s checks
+    and no promotion (every decoding step's cache grows so). None otherwise."""
+    t0 = tensors[0]
+    if type(t0) is not Tensor:
+        return None
+    d0 = t0._data
+    s0 = d0.shape
+    nd = len(s0)
+    if type(d0) is not np.ndarray or type(dim) is not int or not -nd <= dim < nd or \
+            (nd == 1 and s0[0] == 0):
+        return None
+    d = dim + nd if dim < 0 else dim
+    dt0 = d0.dtype
+    for t in tensors[1:]:
+        if type(t) is not Tensor:
+            return None
+        a = t._data
+        if type(a) is not np.ndarray or a.dtype != dt0:
+            return None
+        s = a.shape
+        if len(s) != nd or s[:d] != s0[:d] or s[d + 1:] != s0[d + 1:] or \
+                (nd == 1 and s[0] == 0):
+            return None
+    return d
+
+
 def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Concatenates tensors along ``dim`` (1-d empty tensors are skipped, as in PyTorch)."""
-    tensors = list(tensors)
+    if type(tensors) is not list:
+        tensors = list(tensors)
+    if out is None and tensors:
+        d = _plain_cat_dim(tensors, dim)
+        if d is not None:
+            if graphless():
+                return Tensor._make(np.concatenate([t._data for t in tensors], axis=d))
+            return Cat.apply(*tensors, dim=d, skip=None)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     shapes, skip, kept = [], [], []
@@ -615,7 +641,7 @@ def _narrow_array(x, d: int, start: int, length: int):
 
 def _narrow(input: Tensor, d: int, start: int, length: int) -> Tensor:
     """``narrow`` with its arguments already checked (``d`` >= 0, in range)."""
-    if _graphless():
+    if graphless():
         r = Tensor._make(_narrow_array(input._data, d, start, length))
     else:
         r = Narrow.apply(input, dim=d, start=start, length=length)

@@ -88,18 +88,22 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalizes over the trailing ``normalized_shape`` dims, then scales and shifts."""
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    ns = normalized_shape
+    if type(ns) is not tuple:
+        ns = (ns,) if isinstance(ns, int) else tuple(ns)
     nd = len(ns)
     shape = input._data.shape
     if nd == 0 or len(shape) < nd or shape[len(shape) - nd:] != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
                            f"[*, {', '.join(str(s) for s in ns)}], but got input of size"
                            f"{input.shape}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t._data.shape != ns:
-            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
-                               f"got {name} of shape {list(t.shape)} and normalized_shape = "
-                               f"{list(ns)}")
+    if (weight is not None and weight._data.shape != ns) or \
+            (bias is not None and bias._data.shape != ns):
+        name, t = ("weight", weight) if weight is not None and weight._data.shape != ns \
+            else ("bias", bias)
+        raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                           f"got {name} of shape {list(t.shape)} and normalized_shape = "
+                           f"{list(ns)}")
     return N.layer_norm(input, nd, weight, bias, eps)
 
 
