@@ -198,6 +198,10 @@ def __getattr__(name: str):
         from . import types
 
         return getattr(types, name)
+    if name == "GradScaler":  # torch.GradScaler is torch.amp.GradScaler
+        from .amp import GradScaler
+
+        return GradScaler
     if name == "vmap":  # torch.vmap is torch.func.vmap
         from .func import vmap
 

@@ -17,7 +17,8 @@ from ._tensor import Tensor
 __all__ = ["tensor", "as_tensor", "asarray", "zeros", "ones", "full", "empty", "arange",
            "linspace", "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand",
            "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
-           "scalar_tensor", "bernoulli", "multinomial", "normal", "poisson", "empty_strided",
+           "scalar_tensor", "bernoulli", "multinomial", "normal", "poisson", "binomial",
+           "empty_strided",
            "tril_indices", "triu_indices"]
 
 
@@ -536,6 +537,13 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     from .ops.random_ops import poisson as _p
 
     return _p(input, generator)
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial draws: successes in ``count`` trials of probability ``prob``."""
+    from .ops.random_ops import binomial as _b
+
+    return _b(count, prob, generator)
 
 
 def empty_strided(size, stride, *, dtype=None, device=None, requires_grad: bool = False,

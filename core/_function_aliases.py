@@ -2,7 +2,8 @@
 
 - the in-place functions ``ember.exp_(t)``, ``ember.clamp_(t, 0, 1)``, ... (each is
   ``t.exp_()``, ...), ``fill_``, ``zero_``, ``detach_`` and the out-of-place ``fill``;
-- ``positive``, ``is_signed``, ``is_same_size``, ``is_nonzero``;
+- ``positive``, ``is_signed``, ``is_same_size``, ``is_nonzero``, ``is_distributed`` and
+  ``adjoint``;
 - the conjugate/negative-bit API. Departure from PyTorch (docstrings below): ember's
   ``conj`` is always physical (it copies), so there is no lazy conjugate or negative bit:
   ``is_conj``/``is_neg`` are always False and ``resolve_conj``/``resolve_neg`` return their
@@ -27,11 +28,12 @@ _INPLACE_NAMES = (
     "log1p", "log2", "logit", "sqrt", "rsqrt", "square", "reciprocal", "neg", "negative",
     "sigmoid", "relu", "erf", "erfc", "i0", "deg2rad", "rad2deg", "nan_to_num", "clamp",
     "clamp_min", "clamp_max", "clip", "xlogy", "fill", "zero", "detach", "gcd", "lcm",
-    "ldexp")
+    "ldexp", "addmv", "index_put")
 
 __all__ = [n + "_" for n in _INPLACE_NAMES] + [
     "fill", "positive", "is_signed", "is_same_size", "is_conj", "is_neg", "resolve_conj",
-    "resolve_neg", "conj_physical", "typename", "range"]
+    "resolve_neg", "conj_physical", "conj_physical_", "typename", "range", "adjoint",
+    "is_distributed"]
 
 
 def _inplace_function(method: str):
@@ -130,6 +132,16 @@ def conj_physical_(input: Tensor) -> Tensor:
     xp_of(input._data).conjugate(input._data, out=input._data)
     input._vc[0] += 1
     return input
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (``input.mH``)."""
+    return input.mH
+
+
+def is_distributed(input: Tensor) -> bool:
+    """False: ember tensors are never distributed (sharded) tensors."""
+    return False
 
 
 def typename(obj, /) -> str:

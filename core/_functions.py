@@ -78,7 +78,7 @@ def numel(input) -> int:
 __all__ = __all__ + list(_sp)
 
 # -- the rest of the op surface: scans, order statistics, special functions, sparse ----------
-from ._creation import empty_strided, poisson, tril_indices, triu_indices  # noqa: E402
+from ._creation import binomial, empty_strided, poisson, tril_indices, triu_indices  # noqa: E402
 from .ops.elementwise import arccosh, arcsinh, arctanh  # noqa: E402
 from .ops.scan import *  # noqa: E402,F403
 from .ops.scan import __all__ as _scan  # noqa: E402
@@ -102,7 +102,7 @@ def spmm(input, mat2):
 
 
 __all__ = __all__ + list(_scan) + list(_sort) + [
-    "empty_strided", "poisson", "tril_indices", "triu_indices", "arccosh", "arcsinh",
+    "empty_strided", "poisson", "binomial", "tril_indices", "triu_indices", "arccosh", "arcsinh",
     "arctanh", "digamma", "erfinv", "i0", "lgamma", "mvlgamma", "polygamma", "xlogy",
     "sparse_coo_tensor", "spmm"]
 
@@ -130,3 +130,12 @@ from .ops.view_scatter import __all__ as _view_scatter  # noqa: E402
 
 __all__ = __all__ + list(_nn_ops) + list(_shape_copy) + list(_view_scatter) + [
     "empty_permuted", "index_reduce", "nonzero_static", "as_strided_", "resize_as_"]
+
+# -- functional RNN cells, symbolic-size helpers, structured control flow --------------------
+from ._control_flow import cond, while_loop  # noqa: E402
+from ._rnn_cells import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: E402
+from ._symbolic import *  # noqa: E402,F403
+from ._symbolic import __all__ as _symbolic  # noqa: E402
+
+__all__ = __all__ + list(_symbolic) + [
+    "cond", "while_loop", "gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]

@@ -23,7 +23,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "hinge_embedding_loss", "triplet_margin_loss", "poisson_nll_loss", "kl_div",
            "binary_cross_entropy_with_logits", "ctc_loss", "celu", "celu_", "selu", "selu_",
            "rrelu", "rrelu_", "threshold", "threshold_", "prelu", "constant_pad_nd",
-           "grid_sampler", "affine_grid_generator"]
+           "grid_sampler", "affine_grid_generator", "hardshrink", "native_layer_norm",
+           "native_dropout"]
 
 
 def _F():
@@ -499,3 +500,40 @@ def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
 def affine_grid_generator(theta, size, align_corners):
     """``F.affine_grid`` with ``align_corners`` required."""
     return _F().affine_grid(theta, list(size), bool(align_corners))
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0 (``F.hardshrink``)."""
+    return _F().hardshrink(input, lambd)
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """Layer norm and its statistics: ``(out, mean, rstd)``, the statistics of shape
+    ``input.shape[:-len(normalized_shape)] + (1,) * len(normalized_shape)``, as ATen's op."""
+    nd = len(normalized_shape)
+    dims = tuple(range(input.ndim - nd, input.ndim))
+    out = _F().layer_norm(input, list(normalized_shape), weight, bias, eps)
+    x = input.detach()
+    mean = x.mean(dim=dims, keepdim=True)
+    rstd = (x.var(dim=dims, unbiased=False, keepdim=True) + eps).rsqrt()
+    return out, mean, rstd
+
+
+def native_dropout(input, p, train):
+    """Dropout and its keep mask: ``(out, mask)`` with a bool mask (all True, and ``out``
+    a copy of ``input``, when ``train`` is False), as ATen's op."""
+    _check_p(p)
+    from ._creation import ones_like
+
+    if not train or p == 0:
+        return input.clone(), ones_like(input, dtype=_bool())
+    if p == 1:
+        return input * 0, ones_like(input, dtype=_bool()) & False
+    mask = ones_like(input).bernoulli_(1 - p).bool()
+    return input * mask / (1 - p), mask
+
+
+def _bool():
+    from . import _dtype
+
+    return _dtype.bool

@@ -858,3 +858,8 @@ def _dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
 
 Tensor.__dlpack__ = _dlpack
 Tensor.__dlpack_device__ = lambda self: self._data.__dlpack_device__()
+
+# -- apply_/map_/map2_, set_, as_subclass, dim_order, adjoint and the small predicates -----
+from ._tensor_methods_extra import install as _install_extra  # noqa: E402
+
+_install_extra()

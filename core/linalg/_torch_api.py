@@ -2,8 +2,9 @@
 ``torch.linalg``: ``det``, ``logdet``, ``slogdet``, ``inverse``, ``pinverse``, ``svd`` (V, not
 Vh), ``qr`` (``some=``), ``cholesky``, ``cholesky_solve``, ``cholesky_inverse``,
 ``triangular_solve``, ``lu_unpack``, ``lu_solve``, ``cross`` (first dim of size 3 by
-default), ``chain_matmul``, ``matrix_exp``, ``matrix_power``, and the randomized
-``svd_lowrank`` and ``pca_lowrank``.
+default), ``chain_matmul``, ``matrix_exp``, ``matrix_power``, the deprecated ``lu``,
+``frobenius_norm`` and ``nuclear_norm``, and the randomized ``svd_lowrank`` and
+``pca_lowrank``.
 
 ``TORCH_FUNCTIONS`` and ``TENSOR_METHODS`` name them for wiring into ``ember`` and
 ``ember.Tensor``.
@@ -23,7 +24,8 @@ from ._common import check_matrix
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "pinverse", "svd", "qr", "cholesky",
            "cholesky_solve", "cholesky_inverse", "triangular_solve", "lu_unpack", "lu_solve",
-           "cross", "chain_matmul", "matrix_exp", "matrix_power", "TORCH_FUNCTIONS",
+           "cross", "chain_matmul", "matrix_exp", "matrix_power", "lu", "frobenius_norm",
+           "nuclear_norm", "TORCH_FUNCTIONS",
            "TENSOR_METHODS"]
 
 
@@ -170,6 +172,34 @@ def chain_matmul(*matrices) -> Tensor:
     return _norms.multi_dot(matrices)
 
 
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False):
+    """``torch.lu`` (deprecated in PyTorch): ``(LU, pivots)``, with ``infos`` when
+    ``get_infos``, as ``linalg.lu_factor_ex`` (singular input does not raise)."""
+    LU, pivots, infos = _solve.lu_factor_ex(A, pivot=pivot)
+    return (LU, pivots, infos) if get_infos else (LU, pivots)
+
+
+def frobenius_norm(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """The Frobenius (2-) norm over ``dim`` (an int or up to two dims)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"frobenius_norm: expected at most 2 dims, got {len(dims)}")
+    return _norms.vector_norm(input, 2, dim=dims, keepdim=keepdim)
+
+
+def nuclear_norm(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """The nuclear norm (sum of singular values) of a matrix, or over the two dims ``dim``
+    (``nuclear_norm(input, keepdim)`` also accepts ``keepdim`` second)."""
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    if dim is None:
+        if input.ndim != 2:
+            raise RuntimeError(f"nuclear_norm: expected a 2-D tensor, but got "
+                               f"{input.ndim}-D")
+        dim = (-2, -1)
+    return _norms.matrix_norm(input, "nuc", dim=tuple(dim), keepdim=keepdim)
+
+
 TORCH_FUNCTIONS = {
     "det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
     "pinverse": pinverse, "svd": svd, "qr": qr, "cholesky": cholesky,
@@ -177,7 +207,8 @@ TORCH_FUNCTIONS = {
     "triangular_solve": triangular_solve, "lu_unpack": lu_unpack, "lu_solve": lu_solve,
     "cross": cross, "chain_matmul": chain_matmul, "matrix_exp": matrix_exp,
     "matrix_power": matrix_power, "svd_lowrank": _lowrank.svd_lowrank,
-    "pca_lowrank": _lowrank.pca_lowrank,
+    "pca_lowrank": _lowrank.pca_lowrank, "lu": lu, "frobenius_norm": frobenius_norm,
+    "nuclear_norm": nuclear_norm,
 }
 
 TENSOR_METHODS = {
@@ -185,5 +216,5 @@ TENSOR_METHODS = {
     "pinverse": pinverse, "svd": svd, "qr": qr, "cholesky": cholesky,
     "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
     "triangular_solve": triangular_solve, "lu_solve": lu_solve, "cross": cross,
-    "matrix_exp": matrix_exp, "matrix_power": matrix_power,
+    "matrix_exp": matrix_exp, "matrix_power": matrix_power, "lu": lu,
 }

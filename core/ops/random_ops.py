@@ -1,5 +1,5 @@
-"""Random sampling ops: ``poisson``, ``bernoulli`` of a probability tensor, and the in-place
-fills ``uniform_``, ``normal_``, ``exponential_``, ``geometric_``, ``cauchy_``,
+"""Random sampling ops: ``poisson``, ``binomial``, ``bernoulli`` of a probability tensor, and
+the in-place fills ``uniform_``, ``normal_``, ``exponential_``, ``geometric_``, ``cauchy_``,
 ``log_normal_``, ``random_`` and ``bernoulli_``.
 
 Draws come from the tensor's device generator (``ember.manual_seed`` makes them
@@ -17,7 +17,7 @@ from .. import _dtype, _random
 from .._tensor import Tensor
 from .op import Op, xp_of
 
-__all__ = ["poisson", "bernoulli", "fill_random"]
+__all__ = ["poisson", "binomial", "bernoulli", "fill_random"]
 
 
 class Sampled(Op):
@@ -49,6 +49,22 @@ def poisson(input: Tensor, generator=None) -> Tensor:
     rng = _random.generator_for(input.device, generator)
     draw = rng.poisson(x.astype(np.float64)).astype(x.dtype)
     return Sampled.apply(input, value=draw)
+
+
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """Binomial draws: successes in ``count`` trials of probability ``prob`` (broadcast
+    together), in ``count``'s floating dtype."""
+    for name, t in (("count", count), ("prob", prob)):
+        if t._data.dtype.kind != "f":
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                               f"{_pt_name(t.dtype)}")
+    n, p = count._data, prob._data
+    if (n.size and float(n.min()) < 0) or (p.size and (float(p.min()) < 0 or
+                                                       float(p.max()) > 1)):
+        raise RuntimeError("binomial: expected count >= 0 and 0 <= prob <= 1")
+    rng = _random.generator_for(count.device, generator)
+    draw = rng.binomial(n.astype(np.int64), p.astype(np.float64)).astype(n.dtype)
+    return Sampled.apply(count, value=xp_of(n).asarray(draw))
 
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:

@@ -15,10 +15,11 @@ from .op import Op, xp_of
 from .reduce import sort, stable_argsort
 
 _histogram_rt = _rt._rt("histogram", "hist bin_edges")
+_histogramdd_rt = _rt._rt("histogramdd", "hist bin_edges")
 
 __all__ = ["median", "nanmedian", "mode", "kthvalue", "quantile", "nanquantile", "msort",
            "unique", "unique_consecutive", "searchsorted", "bucketize", "histc",
-           "histogram", "bincount"]
+           "histogram", "histogramdd", "bincount"]
 
 
 def _sorted_order(x, d):
@@ -589,6 +590,55 @@ def histogram(input: Tensor, bins=100, *, range=None, weight=None, density: bool
         hist = hist / (total * xp.diff(edges)) if total else hist
     return _histogram_rt((Tensor._make(hist.astype(x.dtype, copy=False)),
                           Tensor._make(edges)))
+
+
+def histogramdd(input: Tensor, bins, *, range=None, weight=None, density: bool = False,
+                out=None):
+    """(hist, bin_edges): the last dim of ``input`` (..., N) holds N-dimensional points;
+    counts (or ``weight`` sums) of the points in the bins of each dim: ``bins`` equal bins
+    (an int, or one per dim) over ``range`` (``[lo0, hi0, lo1, hi1, ...]``, the data's range
+    by default), or the given edge tensors. Each bin is closed on the left, the last also on
+    the right; points outside are not counted."""
+    x = input._data
+    xp = xp_of(x)
+    if input.ndim < 2:
+        raise RuntimeError(f"torch.histogramdd: input tensor should have at least 2 "
+                           f"dimensions, but got {input.ndim}")
+    if x.dtype.kind != "f":
+        from .compare import _pt_name
+
+        raise NotImplementedError(f"\"histogramdd_cpu\" not implemented for "
+                                  f"'{_pt_name(input.dtype)}'")
+    n = x.shape[-1]
+    points = x.reshape(-1, n)
+    per_dim = [bins] * n if isinstance(bins, int) else list(bins)
+    if len(per_dim) != n:
+        raise RuntimeError(f"torch.histogramdd: expected {n} sequences of bin edges for each "
+                           f"dimension, but got {len(per_dim)}")
+    if range is not None and len(range) != 2 * n:
+        raise RuntimeError(f"torch.histogramdd: for a {n}-dimensional histogram range should "
+                           f"have {2 * n} elements, but got {len(range)}")
+    edges = []
+    for d, b in enumerate(per_dim):
+        if isinstance(b, Tensor):
+            edges.append(b._data.astype(x.dtype))
+            continue
+        if range is not None:
+            lo, hi = float(range[2 * d]), float(range[2 * d + 1])
+            if lo > hi:
+                raise RuntimeError(f"torch.histogramdd: expected leftmost edge {lo} to be <= "
+                                   f"rightmost edge {hi} for dimension {d}")
+        elif points.shape[0]:
+            lo, hi = float(points[:, d].min()), float(points[:, d].max())
+        else:
+            lo = hi = 0.0
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edges.append(xp.linspace(lo, hi, int(b) + 1).astype(x.dtype))
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, _ = xp.histogramdd(points, bins=edges, weights=w, density=density)
+    return _histogramdd_rt((Tensor._make(hist.astype(x.dtype)),
+                            tuple(Tensor._make(e) for e in edges)))
 
 
 def bincount(input: Tensor, weights=None, minlength: int = 0) -> Tensor:
