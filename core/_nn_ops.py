@@ -24,7 +24,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "binary_cross_entropy_with_logits", "ctc_loss", "celu", "celu_", "selu", "selu_",
            "rrelu", "rrelu_", "threshold", "threshold_", "prelu", "constant_pad_nd",
            "grid_sampler", "affine_grid_generator", "hardshrink", "native_layer_norm",
-           "native_dropout"]
+           "native_dropout", "native_batch_norm"]
 
 
 def _F():
@@ -517,6 +517,23 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
     mean = x.mean(dim=dims, keepdim=True)
     rstd = (x.var(dim=dims, unbiased=False, keepdim=True) + eps).rsqrt()
     return out, mean, rstd
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum,
+                      eps):
+    """Batch norm and its statistics: ``(out, save_mean, save_invstd)``, the batch's
+    per-channel mean and ``1 / sqrt(biased var + eps)`` in training (running statistics, when
+    given, updated in place), empty tensors in eval mode, as ATen's op."""
+    out = _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                          eps)
+    if not training:
+        empty = input.new_zeros((0,))
+        return out, empty, empty.clone()
+    dims = (0,) + tuple(range(2, input.ndim))
+    x = input.detach()
+    mean = x.mean(dim=dims)
+    invstd = (x.var(dim=dims, unbiased=False) + eps).rsqrt()
+    return out, mean, invstd
 
 
 def native_dropout(input, p, train):

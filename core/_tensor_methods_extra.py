@@ -1,11 +1,14 @@
 """Less common ``Tensor`` methods: the Python-callable fills ``apply_``, ``map_`` and
 ``map2_``; ``set_`` (share another tensor's or a storage's memory); ``as_subclass``;
-``dim_order``; ``adjoint``; and the predicates and no-ops ``const_data_ptr``,
+``dim_order``; ``adjoint``; the deprecated out-of-place ``resize``/``resize_as`` (a reshape
+that keeps the element count); and the predicates and no-ops ``const_data_ptr``,
 ``is_distributed``, ``record_stream``, ``sparse_dim``, ``dense_dim``, ``chalf`` (refused:
 numpy has no complex32).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -176,6 +179,34 @@ def dim_order(self: Tensor, *, ambiguity_check=False) -> tuple:
     return tuple(reversed(perm))
 
 
+def resize(self: Tensor, *sizes) -> Tensor:
+    """Deprecated in PyTorch: ``self`` reshaped to ``sizes``, which must keep its number of
+    elements (a reshape in the graph)."""
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    return _resize(self, sizes)
+
+
+def resize_as(self: Tensor, tensor: Tensor) -> Tensor:
+    """Deprecated in PyTorch: ``self.resize(tensor.shape)``."""
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return _resize(self, (tuple(tensor.shape),))
+
+
+def _resize(t: Tensor, sizes) -> Tensor:
+    shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+    n = 1
+    for s in shape:
+        n *= int(s)
+    if n != t.numel():
+        have = "x".join(str(s) for s in t.shape)
+        raise RuntimeError(f"requested resize to {'x'.join(str(s) for s in shape)} ({n} "
+                           f"elements in total), but the given tensor has a size of {have} "
+                           f"({t.numel()} elements). autograd's resize can only change the "
+                           f"shape of a given tensor, while preserving the number of "
+                           f"elements.")
+    return t.reshape(shape)
+
+
 def chalf(self: Tensor, memory_format=None) -> Tensor:
     """Refused: complex32 has no numpy (or CuPy) dtype."""
     raise RuntimeError("chalf: complex32 (torch.chalf) is not supported by ember: numpy "
@@ -191,6 +222,8 @@ def install() -> None:
     Tensor.as_subclass = as_subclass
     Tensor.dim_order = dim_order
     Tensor.chalf = chalf
+    Tensor.resize = resize
+    Tensor.resize_as = resize_as
     Tensor.adjoint = lambda self: self.mH
     Tensor.const_data_ptr = lambda self: self.data_ptr()
     Tensor.is_distributed = lambda self: False

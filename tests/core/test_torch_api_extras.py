@@ -281,3 +281,32 @@ def test_small_predicates_and_refusals():
     assert t.record_stream(None) is None
     with pytest.raises(RuntimeError, match="complex32"):
         t.chalf()
+
+
+def test_native_batch_norm_matches_torch():
+    x = RNG.standard_normal((4, 3, 5)).astype(np.float32)
+    w, b = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+
+    def run(fw, training):
+        rm, rv = fw.zeros(3), fw.ones(3)
+        out = fw.native_batch_norm(fw.tensor(x), fw.tensor(w), fw.tensor(b), rm, rv, training,
+                                   0.1, 1e-5)
+        return [*out, rm, rv]
+
+    _close(*_both(lambda fw: run(fw, True)), 1e-5)
+    _close(*_both(lambda fw: run(fw, False)), 1e-5)
+
+
+def test_deprecated_resize_matches_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _close(*_both(lambda fw: fw.arange(6.0).resize(2, 3)))
+        _close(*_both(lambda fw: fw.arange(6.0).resize_as(fw.ones(3, 2))))
+        x = ember.ones(2, 3, requires_grad=True)
+        (x.resize((3, 2)) * 2).sum().backward()
+        assert x.grad.tolist() == [[2.0] * 3] * 2
+        for fw in (ember, torch):
+            with pytest.raises(RuntimeError, match="can only change the shape"):
+                fw.ones(2, 3).resize(4)
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        ember.ones(2).resize(2)
