@@ -232,7 +232,7 @@ _LAZY_SUBMODULES = {"accelerator", "cpu", "random", "version", "compiler", "nn",
                     "testing", "sparse", "profiler", "functional", "vision", "audio", "text",
                     "datasets",
                     "serialization", "types", "overrides", "library", "func", "_C",
-                    "fx", "_dynamo", "xpu", "_subclasses", "signal", "futures"}
+                    "fx", "_dynamo", "xpu", "_subclasses", "signal", "futures", "quasirandom"}
 from ._global_settings import *  # noqa: E402,F403  (matmul precision, determinism, ...)
 from ._legacy_types import LEGACY_TYPES as _LEGACY_TYPES  # noqa: E402
 from ._legacy_types import set_default_tensor_type  # noqa: E402,F401
