@@ -19,7 +19,7 @@ from . import _onednn
 from ._parallel import CHUNK, run_parts
 from ._prep import special_module, unbroadcast
 from .elementwise import exp, sigmoid, tanh, where
-from .op import Op, xp_of
+from .op import Op, graphless, xp_of
 
 __all__ = ["gelu", "silu", "mish", "softplus", "leaky_relu", "elu", "hardtanh",
            "hardsigmoid", "hardswish", "logsigmoid", "softsign", "threshold", "softshrink",
@@ -138,35 +138,40 @@ def _softplus_arr(xp, x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
+def _gelu_array(x, approximate: str):
+    """GELU of an array (``approximate`` 'none' or 'tanh')."""
+    y = _onednn.gelu(x, approximate)  # float32 on x86-64 Linux: PyTorch's values
+    if y is not None:
+        return y
+    xp = xp_of(x)
+    if approximate == "tanh":
+        inner = x * x
+        inner *= 0.044715
+        inner += 1
+        inner *= x
+        inner *= _K_TANH
+        t = xp.tanh(inner, out=inner)
+        t += 1
+        t *= x
+        t *= 0.5
+        return t
+    if _fast_phi(xp, x):
+        return _elementwise_f32(_gelu_f32, x)
+    cdf = special_module(x).erf(x * (1 / _SQRT_2))
+    cdf += 1
+    with np.errstate(invalid="ignore"):  # gelu(-inf) = -inf * 0 = nan, as in PyTorch
+        cdf *= x
+    cdf *= 0.5
+    return cdf.astype(x.dtype, copy=False)
+
+
 class Gelu(Op):
     _name = "gelu"
     opmath = True
     save_inputs = (0,)
 
     def forward(self, x):
-        y = _onednn.gelu(x, self.approximate)  # float32 on x86-64 Linux: PyTorch's values
-        if y is not None:
-            return y
-        xp = xp_of(x)
-        if self.approximate == "tanh":
-            inner = x * x
-            inner *= 0.044715
-            inner += 1
-            inner *= x
-            inner *= _K_TANH
-            t = xp.tanh(inner, out=inner)
-            t += 1
-            t *= x
-            t *= 0.5
-            return t
-        if _fast_phi(xp, x):
-            return _elementwise_f32(_gelu_f32, x)
-        cdf = special_module(x).erf(x * (1 / _SQRT_2))
-        cdf += 1
-        with np.errstate(invalid="ignore"):  # gelu(-inf) = -inf * 0 = nan, as in PyTorch
-            cdf *= x
-        cdf *= 0.5
-        return cdf.astype(x.dtype, copy=False)
+        return _gelu_array(x, self.approximate)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -209,6 +214,10 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         raise RuntimeError(f"approximate argument must be either none or tanh. Got "
                            f"{approximate}")
     _check_float(input, "GeluKernelImpl")
+    x = input._data
+    if type(x) is np.ndarray and (x.dtype == np.float32 or x.dtype == np.float64) and \
+            graphless():  # no graph node (e.g. a decoding step's MLP)
+        return Tensor._make(_gelu_array(x, approximate))
     return Gelu.apply(input, approximate=approximate)
 
 

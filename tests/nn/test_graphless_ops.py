@@ -1,9 +1,10 @@
 """The ops that run on their arrays directly, without a graph node, when no graph is
 recorded (``ops.op.graphless``: ``no_grad``, nothing traced or profiled): ``cat``,
-single-row ``layer_norm``, last-dim ``softmax``, ``matmul``, ``linear``, and ``add``/``mul``/
-``div``. Under ``no_grad`` each gives PyTorch's values and the op path's (grad on) exactly,
-never requires grad, raises the op path's errors, and still shows up under ``jit.trace`` and
-the profiler; half-precision operands keep the op path (computed in float32)."""
+single-row ``layer_norm``, last-dim ``softmax``, ``matmul``, ``linear``, ``gelu``, and
+``add``/``mul``/``div``. Under ``no_grad`` each gives PyTorch's values and the op path's
+(grad on) exactly, never requires grad, raises the op path's errors, and still shows up
+under ``jit.trace`` and the profiler; half-precision operands keep the op path (computed in
+float32)."""
 
 import ember
 import numpy as np
@@ -40,6 +41,9 @@ def _cases(fw):
         "div": lambda: t(S) / 2.5,
         "div_tensor": lambda: t(S) / t(S[:1] + 4.0),
         "linear_f64": lambda: F.linear(t(X.astype(np.float64)), t(W.astype(np.float64))),
+        "gelu_tanh": lambda: F.gelu(t(W), approximate="tanh"),
+        "gelu": lambda: F.gelu(t(W)),
+        "gelu_f64": lambda: F.gelu(t(W.astype(np.float64))),
     }
 
 
@@ -130,7 +134,7 @@ def test_graphless_ops_are_traced_and_profiled():
     def fn(x, w):
         h = ember.nn.functional.linear(x, w)
         h = ember.nn.functional.layer_norm(h, (40,), ember.ones(40), ember.zeros(40))
-        s = ember.nn.functional.softmax(h / 2.0, dim=-1)
+        s = ember.nn.functional.softmax(ember.nn.functional.gelu(h) / 2.0, dim=-1)
         return ember.cat([s * 3.0, s + 1.0], dim=1).matmul(ember.ones(80, 2))
 
     x, w = ember.tensor(X[0]), ember.tensor(W)
@@ -144,4 +148,4 @@ def test_graphless_ops_are_traced_and_profiled():
         assert ops_op.graphless()
     names = {e.name for e in prof.function_events}
     assert {"aten::linear", "aten::layer_norm", "aten::softmax", "aten::div", "aten::mul",
-            "aten::add", "aten::cat", "aten::matmul"} <= names
+            "aten::add", "aten::cat", "aten::matmul", "aten::gelu"} <= names
