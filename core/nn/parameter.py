@@ -9,6 +9,8 @@ buffer of the module (``persistent=False`` keeps it out of ``state_dict``), as
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._tensor import Tensor
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "is_lazy"]
@@ -97,6 +99,33 @@ class Buffer(metaclass=_BufferMeta):
         return t
 
 
+class _UnsetArray(np.ndarray):
+    """The (empty) array of an uninitialized parameter or buffer on the CPU: any numpy
+    computation on it raises PyTorch's ValueError, so an op on a lazy module's parameter
+    before its first forward fails instead of computing on an empty array. Moving it
+    (``astype``, ``copy``, views) keeps the marker."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _unset_error(f"{ufunc.__name__}.{method}" if method != "__call__" else
+                           ufunc.__name__)
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise _unset_error(func.__name__)
+
+
+def _unset_error(what: str) -> ValueError:
+    return ValueError(f"Attempted to use an uninitialized parameter in {what}. This error "
+                      f"happens when you are using a `LazyModule` or explicitly manipulating "
+                      f"`torch.nn.parameter.UninitializedParameter` objects. When using "
+                      f"LazyModules Call `forward` with a dummy batch to initialize the "
+                      f"parameters before calling torch functions")
+
+
+def _unset(data):
+    """``data`` (an empty array) marked uninitialized when it is a numpy array."""
+    return data.view(_UnsetArray) if type(data) is np.ndarray else data
+
+
 class UninitializedParameter(Parameter):
     """A parameter whose shape is not known yet (used by the ``Lazy*`` modules); call
     ``materialize(shape)`` to allocate it."""
@@ -106,7 +135,9 @@ class UninitializedParameter(Parameter):
     def __new__(cls, requires_grad: bool = True, device=None, dtype=None):
         from .._creation import empty
 
-        return super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+        self = super().__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+        self._data = _unset(self._data)
+        return self
 
     def __init__(self, requires_grad: bool = True, device=None, dtype=None):
         pass
@@ -150,7 +181,7 @@ class UninitializedBuffer(Tensor):
         from .._creation import empty
 
         self = Tensor.__new__(cls)
-        Tensor._init(self, empty(0, device=device, dtype=dtype)._data, requires_grad)
+        Tensor._init(self, _unset(empty(0, device=device, dtype=dtype)._data), requires_grad)
         return self
 
     def __init__(self, requires_grad: bool = False, device=None, dtype=None):
