@@ -532,9 +532,17 @@ Tensor.mH = property(lambda self: S.transpose(self, -2, -1).conj())
 
 # -- construction helpers ----------------------------------------------------------------
 def _new_factory(name: str):
-    def f(self, *size, dtype=None, device=None, requires_grad=False, **kw):
+    def f(self, *size, dtype=None, device=None, requires_grad=False, layout=None,
+          pin_memory=False, **kw):
         from . import _creation
 
+        if "size" in kw:  # x.new_zeros(size=(2, 3))
+            if size:
+                raise TypeError(f"new_{name}() got multiple values for argument 'size'")
+            size = (kw.pop("size"),)
+        if kw:
+            raise TypeError(f"new_{name}() got an unexpected keyword argument "
+                            f"'{next(iter(kw))}'")
         return getattr(_creation, name)(*size, dtype=dtype or self.dtype,
                                         device=device or self.device,
                                         requires_grad=requires_grad)

@@ -458,7 +458,8 @@ class Threshold(Op):
 
     def forward(self, x):
         xp = xp_of(x)
-        return xp.where(x > self.threshold, x, xp.asarray(self.value, dtype=x.dtype))
+        # (x <= threshold picks the value: a NaN stays NaN, as in PyTorch)
+        return xp.where(x <= self.threshold, xp.asarray(self.value, dtype=x.dtype), x)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -479,8 +480,8 @@ class Softshrink(Op):
     def forward(self, x):
         xp = xp_of(x)
         lam = self.lambd
-        return xp.where(x > lam, x - lam, xp.where(x < -lam, x + lam, 0)).astype(
-            x.dtype, copy=False)
+        return xp.where(x > lam, x - lam, xp.where(x < -lam, x + lam, x * 0)).astype(
+            x.dtype, copy=False)  # (x * 0: a NaN stays NaN, as in PyTorch)
 
     def backward(self, g):
         (x,) = self.saved_tensors
@@ -500,7 +501,8 @@ class Hardshrink(Op):
 
     def forward(self, x):
         xp = xp_of(x)
-        return xp.where(xp.abs(x) > self.lambd, x, 0).astype(x.dtype, copy=False)
+        inside = (x >= -self.lambd) & (x <= self.lambd)  # (a NaN is not inside: kept)
+        return xp.where(inside, 0, x).astype(x.dtype, copy=False)
 
     def backward(self, g):
         (x,) = self.saved_tensors

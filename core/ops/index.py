@@ -3,6 +3,8 @@ integer tensors), index_put, gather, scatter, index_select, masked_fill."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .._array_flags import writeable
@@ -21,7 +23,7 @@ __all__ = ["getitem", "setitem", "index_put", "gather", "scatter", "scatter_add"
 def _convert_index(idx, x: Tensor):
     """Turns a user index into one numpy/cupy understands; returns (index, is_basic)."""
     if not isinstance(idx, tuple):
-        idx = (idx,)
+        idx = _legacy_sequence(idx) if type(idx) is list else (idx,)
     out = []
     basic = True
     for i in idx:
@@ -51,6 +53,8 @@ def _convert_index(idx, x: Tensor):
             basic = False
         elif isinstance(i, (list, np.ndarray, range)):
             a = np.asarray(i)
+            if a.dtype.kind == "f" and a.size == 0:
+                a = a.astype(np.int64)  # x[[]]: an empty integer index
             if a.dtype == object:
                 raise IndexError("invalid index: nested sequences of mixed types")
             if a.dtype.kind == "f":
@@ -73,6 +77,24 @@ def _convert_index(idx, x: Tensor):
                              f"byte or bool tensors are valid indices (got "
                              f"{type(i).__name__})")
     return tuple(out), basic
+
+
+def _legacy_sequence(idx: list) -> tuple:
+    """A list index as PyTorch (and old NumPy) reads it: a short list holding a tensor, a
+    sequence, a slice, ``None`` or ``...`` is a tuple of per-dim indices (deprecated, with
+    PyTorch's warning); any other list is one advanced index."""
+    if len(idx) < 32:
+        for e in idx:
+            if isinstance(e, (Tensor, list, tuple, slice, np.ndarray, range)) or e is None \
+                    or e is Ellipsis:
+                warnings.warn("Using a non-tuple sequence for multidimensional indexing is "
+                              "deprecated and will be changed in pytorch 2.9; use "
+                              "x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+                              "interpreted as tensor index, x[torch.tensor(seq)], which will "
+                              "result either in an error or a different result",
+                              UserWarning, stacklevel=4)
+                return tuple(idx)
+    return (idx,)
 
 
 def _on_device(a) -> bool:

@@ -105,7 +105,10 @@ def _matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
         ad, bd = a._data, b._data
         if type(ad) is np.ndarray and type(bd) is np.ndarray and ad.dtype in _BLAS and \
                 bd.dtype == ad.dtype and out is None and graphless():
-            return Tensor._make(_parallel.matmul(ad, bd))  # no graph node (decoding)
+            try:
+                return Tensor._make(_parallel.matmul(ad, bd))  # no graph node (decoding)
+            except ValueError:
+                pass  # batch dims that don't broadcast: the op path raises PyTorch's error
         r = MatMul.apply(a, b)
     elif len(sa) == 1 and len(sb) == 1:
         r = MatMul.apply(a.unsqueeze(0), b.unsqueeze(1)).reshape(())

@@ -424,11 +424,21 @@ def max_(a, b):
     return a if a > b else b
 
 
+def _var_args(dim, unbiased):
+    """(dim, unbiased) of the overloads PyTorch accepts: ``var(x, True)`` (a bool first is
+    ``unbiased``) and ``var(x, None, 1)``-style calls where an int or dims sequence in the
+    ``unbiased`` slot is the dim."""
+    if isinstance(dim, bool) and unbiased is None:
+        return None, dim
+    if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
+        return unbiased, None  # var(x, dim) given positionally as PyTorch allows
+    return dim, unbiased
+
+
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (default 1)."""
-    if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
-        dim, unbiased = unbiased, None  # var(x, dim) given positionally as PyTorch allows
+    dim, unbiased = _var_args(dim, unbiased)
     if input._data.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     return Var.apply(input, dims=_dims(dim, input.ndim), keepdim=keepdim,
@@ -446,9 +456,8 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
              correction=None):
     """(var, mean) over ``dim``."""
+    dim, unbiased = _var_args(dim, unbiased)
     v = var(input, dim, unbiased, keepdim, correction=correction)
-    if isinstance(unbiased, (int, list, tuple)) and not isinstance(unbiased, bool):
-        dim = unbiased
     return v, mean(to_float(input), dim, keepdim)
 
 

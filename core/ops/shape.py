@@ -49,6 +49,16 @@ def mark_view(result: Tensor, inp: Tensor, fn, always: bool = False) -> Tensor:
     return result
 
 
+def _keyword_form(args: tuple, value, name: str, op: str) -> tuple:
+    """The varargs of a shape method called in its keyword form (``x.flip(dims=(1,))``,
+    ``x.reshape(shape=...)``): ``(value,)``; an error when both forms are given."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    return (value,)
+
+
 def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
         shape = shape[0]
@@ -117,9 +127,11 @@ def _view_array(x, shape):
     return r
 
 
-def view(input: Tensor, *shape) -> Tensor:
+def view(input: Tensor, *shape, size=None) -> Tensor:
     """A view with a new shape (no copy; raises if the strides don't allow it).
     ``view(dtype)`` reinterprets the bytes."""
+    if size is not None:
+        shape = _keyword_form(shape, size, "size", "view")
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, Size)):
         from .._dtype import to_dtype
 
@@ -133,9 +145,11 @@ def view(input: Tensor, *shape) -> Tensor:
     return mark_view(r, input, lambda b: view(b, s), always=True)
 
 
-def reshape(input: Tensor, *shape) -> Tensor:
+def reshape(input: Tensor, *args, shape=None) -> Tensor:
     """The tensor with a new shape: a view when the strides allow, else a copy."""
-    s = _target_shape(shape, input._data.size)
+    if shape is not None:
+        args = _keyword_form(args, shape, "shape", "reshape")
+    s = _target_shape(args, input._data.size)
     if s == input._data.shape:
         return alias(input)
     r = Reshape.apply(input, shape=s)
@@ -170,9 +184,9 @@ class Permute(Op):
         return g.permute(inv)
 
 
-def permute(input: Tensor, *dims) -> Tensor:
+def permute(input: Tensor, *args, dims=None) -> Tensor:
     """A view with the dimensions reordered."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(_keyword_form(args, dims, "dims", "permute"))
     nd = input.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
@@ -295,9 +309,9 @@ class Expand(Op):
         return unbroadcast(g, self.in_shape)
 
 
-def expand(input: Tensor, *sizes) -> Tensor:
+def expand(input: Tensor, *sizes, size=None) -> Tensor:
     """A broadcast view to ``sizes`` (-1 keeps a dimension)."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(_keyword_form(sizes, size, "size", "expand"))
     shape = input._data.shape
     nd = len(sizes)
     if nd < len(shape):
@@ -346,9 +360,9 @@ class Flip(Op):
         return g.flip(self.dims)
 
 
-def flip(input: Tensor, *dims) -> Tensor:
+def flip(input: Tensor, *args, dims=None) -> Tensor:
     """Reverses the order of elements along ``dims`` (a copy, as in PyTorch)."""
-    dims = _shape_arg(dims)
+    dims = _shape_arg(_keyword_form(args, dims, "dims", "flip"))
     return Flip.apply(input, dims=tuple(_wrap_dim(d, input.ndim) for d in dims))
 
 
@@ -716,10 +730,10 @@ class Repeat(Op):
         return g.reshape(inter).sum(tuple(range(0, len(inter), 2)))
 
 
-def repeat(input: Tensor, *sizes) -> Tensor:
+def repeat(input: Tensor, *sizes, repeats=None) -> Tensor:
     """The tensor repeated ``sizes[i]`` times along dimension ``i`` (leading new dims when
     more sizes than dims are given), as ``Tensor.repeat``."""
-    sizes = _shape_arg(sizes)
+    sizes = _shape_arg(_keyword_form(sizes, repeats, "repeats", "repeat"))
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            f"of dimensions of tensor (repeat dims {list(sizes)}, tensor shape "

@@ -81,13 +81,21 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
               ) -> Tensor:
     """Zeroes whole channels of (N, C, H, W) input with probability ``p``."""
-    if input.ndim not in (3, 4):
-        import warnings
+    import warnings
 
+    if input.ndim not in (3, 4):
         warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
                       "deprecated and will result in an error in a future release.",
                       stacklevel=2)
-    lead = 2 if input.ndim != 3 else 1
+    if input.ndim == 3:  # as PyTorch: (N, C, L), channel-wise 1-D dropout
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim. This behavior will change "
+                      "in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
+                      "dropout behavior, please switch to using dropout1d instead.",
+                      stacklevel=2)
+    lead = 2
     shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
     return _dropout(input, p, training, inplace, shape, False)
 

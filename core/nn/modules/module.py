@@ -586,9 +586,10 @@ class Module(_ModuleHooks):
                 memo.add(id(module))
                 yield name, module
 
-    def modules(self) -> Iterator[Module]:
-        """Every module of the tree, self first."""
-        for _, m in self.named_modules():
+    def modules(self, remove_duplicate: bool = True) -> Iterator[Module]:
+        """Every module of the tree, self first (a module reached twice once, unless
+        ``remove_duplicate`` is False)."""
+        for _, m in self.named_modules(remove_duplicate=remove_duplicate):
             yield m
 
     def named_modules(self, memo: set | None = None, prefix: str = "",

@@ -15,15 +15,31 @@ __all__ = ["PackedSequence", "pad_sequence", "unpad_sequence", "pack_padded_sequ
            "pad_packed_sequence", "pack_sequence", "unpack_sequence"]
 
 
-class PackedSequence(NamedTuple):
-    """A batch of variable-length sequences packed time-step by time-step: ``data`` holds
-    the steps of every sequence still running at each time, ``batch_sizes`` how many run
-    at each step (sequences sorted by decreasing length)."""
-
+class _PackedFields(NamedTuple):
     data: Tensor
     batch_sizes: Tensor
     sorted_indices: Tensor | None = None
     unsorted_indices: Tensor | None = None
+
+
+class PackedSequence(_PackedFields):
+    """A batch of variable-length sequences packed time-step by time-step: ``data`` holds
+    the steps of every sequence still running at each time, ``batch_sizes`` how many run
+    at each step (sequences sorted by decreasing length). ``unsorted_indices`` defaults to
+    the inverse of ``sorted_indices``; ``PackedSequence((data, batch_sizes))`` also works,
+    as in PyTorch."""
+
+    __slots__ = ()
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if unsorted_indices is None and sorted_indices is not None:
+            unsorted_indices = _invert_permutation(sorted_indices)
+        if batch_sizes is None:
+            if not isinstance(data, (list, tuple)) or len(data) != 2:
+                raise TypeError("PackedSequence: expected (data, batch_sizes) when "
+                                "batch_sizes is not given")
+            data, batch_sizes = data
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs) -> PackedSequence:
         """The packed sequence with ``data`` moved/cast (indices follow the device)."""
@@ -95,6 +111,13 @@ class PackedSequence(NamedTuple):
         """The packed sequence with ``data`` in pinned memory."""
         return PackedSequence(self.data.pin_memory(), self.batch_sizes, self.sorted_indices,
                               self.unsorted_indices)
+
+
+def _invert_permutation(p: Tensor) -> Tensor:
+    """The permutation that undoes ``p`` (``q[p[i]] = i``)."""
+    from ..._creation import arange, empty_like
+
+    return empty_like(p).scatter_(0, p, arange(p.numel(), device=p.device, dtype=p.dtype))
 
 
 def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
