@@ -694,3 +694,10 @@ def Size_types():
     from ._tensor import Size
 
     return (Size,)
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from ._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'full', 'arange', 'linspace', 'eye', 'rand', 'randn', 'randint', 'randperm'])

@@ -373,3 +373,12 @@ def fftshift(input: Tensor, dim=None) -> Tensor:
 def ifftshift(input: Tensor, dim=None) -> Tensor:
     """The inverse of ``fftshift``."""
     return _shift(input, dim, True)
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from ._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'fft', 'ifft', 'fft2', 'ifft2', 'fftn', 'ifftn', 'rfft', 'irfft', 'rfft2', 'irfft2',
+    'rfftn', 'irfftn', 'hfft', 'ihfft', 'hfft2', 'ihfft2', 'hfftn', 'ihfftn', 'fftfreq',
+    'rfftfreq'])

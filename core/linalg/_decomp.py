@@ -589,3 +589,11 @@ def lstsq(A: Tensor, B: Tensor, rcond=None, *, driver=None):
     if vector:
         X = X.squeeze(-1)
     return linalg_lstsq(X, residuals, rank, sv)
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from .._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'cholesky', 'cholesky_ex', 'qr', 'svd', 'svdvals', 'eigh', 'eigvalsh', 'eig',
+    'eigvals', 'pinv', 'matrix_rank'])

@@ -351,3 +351,10 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
         x = cast(x, _dtype.int64)
     powers = arange(n, device=x.device).to(x.dtype)
     return x.unsqueeze(-1) ** powers
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from .._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'vector_norm', 'matrix_norm', 'norm', 'cond', 'cross', 'vecdot', 'multi_dot'])

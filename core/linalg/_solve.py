@@ -722,3 +722,12 @@ def tensorsolve(A: Tensor, B: Tensor, dims=None, *, out=None) -> Tensor:
     rows = int(np.prod(B.shape, dtype=np.int64))
     cols = int(np.prod(out_shape, dtype=np.int64))
     return solve(A.reshape(rows, cols), B.reshape(rows)).reshape(out_shape)
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from .._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'inv', 'inv_ex', 'det', 'slogdet', 'solve', 'solve_ex', 'solve_triangular',
+    'lu_factor_ex', 'lu_factor', 'lu', 'lu_solve', 'matrix_power', 'tensorinv',
+    'tensorsolve'])

@@ -1041,3 +1041,10 @@ def _topk_indices(x, k: int, d: int, largest: bool):
     vals = xp.take_along_axis(xm, cand, axis=-1)
     order = stable_argsort(vals, vals.ndim - 1, descending=largest)
     return xp.moveaxis(xp.take_along_axis(cand, order, axis=-1), -1, d).astype(np.int64)
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from .._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'max', 'min'])

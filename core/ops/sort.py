@@ -670,3 +670,9 @@ def _bincount(xp, x, weights, minlength):
     r = xp.bincount(x, minlength=minlength)
     return Tensor._make(r.astype(np.int64, copy=False))
 
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from .._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'histogram', 'histogramdd'])

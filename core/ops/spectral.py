@@ -551,3 +551,10 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None,
     if ndim == 2:
         y = y.squeeze(0)
     return y
+
+
+# -- out=: these compute out of place; the result is written into ``out`` when given ---------
+from .._out_arg import wrap_out_functions  # noqa: E402
+
+wrap_out_functions(globals(), [
+    'complex', 'polar', 'angle'])
