@@ -544,16 +544,16 @@ neg = _unary("neg", _neg, lambda g, _, n: -g, save=None, floating=False)
 negative = neg
 exp = _unary("exp", lambda x: _np(x).exp(x), lambda g, y, n: g * _conj(y), save="output")
 exp2 = _unary("exp2", lambda x: _np(x).exp2(x),
-              lambda g, y, n: g * y * math.log(2.0), save="output")
-expm1 = _unary("expm1", lambda x: _np(x).expm1(x), lambda g, y, n: g * (y + 1), save="output")
+              lambda g, y, n: g * _conj(y) * math.log(2.0), save="output")
+expm1 = _unary("expm1", lambda x: _np(x).expm1(x), lambda g, y, n: g * _conj(y + 1), save="output")
 log = _unary("log", lambda x: _np(x).log(x), lambda g, x, n: g / _conj(x))
-log2 = _unary("log2", lambda x: _np(x).log2(x), lambda g, x, n: g / (x * math.log(2.0)))
-log10 = _unary("log10", lambda x: _np(x).log10(x), lambda g, x, n: g / (x * math.log(10.0)))
-log1p = _unary("log1p", lambda x: _np(x).log1p(x), lambda g, x, n: g / (x + 1))
+log2 = _unary("log2", lambda x: _np(x).log2(x), lambda g, x, n: g / (_conj(x) * math.log(2.0)))
+log10 = _unary("log10", lambda x: _np(x).log10(x), lambda g, x, n: g / (_conj(x) * math.log(10.0)))
+log1p = _unary("log1p", lambda x: _np(x).log1p(x), lambda g, x, n: g / _conj(x + 1))
 sqrt = _unary("sqrt", lambda x: _np(x).sqrt(x), lambda g, y, n: g / (2 * _conj(y)),
               save="output")
 rsqrt = _unary("rsqrt", lambda x: 1 / _np(x).sqrt(x),
-               lambda g, y, n: g * (-0.5) * y * y * y, save="output")
+               lambda g, y, n: g * (-0.5) * _conj(y * y * y), save="output")
 reciprocal = _unary("reciprocal", lambda x: 1 / x, lambda g, y, n: -g * _conj(y * y),
                     save="output")
 square = _unary("square", lambda x: x * x, lambda g, x, n: g * 2 * _conj(x), floating=False)
@@ -574,15 +574,15 @@ sign = _unary("sign", lambda x: _sign(x), lambda g, x, n: g * 0, save=None,
 sgn = _unary("sgn", lambda x: _sgn(x), None, floating=False)
 sin = _unary("sin", lambda x: _np(x).sin(x), lambda g, x, n: g * _conj(x.cos()))
 cos = _unary("cos", lambda x: _np(x).cos(x), lambda g, x, n: -g * _conj(x.sin()))
-tan = _unary("tan", lambda x: _np(x).tan(x), lambda g, y, n: g * (1 + y * y), save="output")
-asin = _unary("asin", lambda x: _np(x).arcsin(x), lambda g, x, n: g * rsqrt(1 - x * x))
-acos = _unary("acos", lambda x: _np(x).arccos(x), lambda g, x, n: -g * rsqrt(1 - x * x))
-atan = _unary("atan", lambda x: _np(x).arctan(x), lambda g, x, n: g / (1 + x * x))
-sinh = _unary("sinh", lambda x: _np(x).sinh(x), lambda g, x, n: g * x.cosh())
-cosh = _unary("cosh", lambda x: _np(x).cosh(x), lambda g, x, n: g * x.sinh())
-tanh = _unary("tanh", lambda x: _np(x).tanh(x), lambda g, y, n: g * (1 - y * y),
+tan = _unary("tan", lambda x: _np(x).tan(x), lambda g, y, n: g * _conj(1 + y * y), save="output")
+asin = _unary("asin", lambda x: _np(x).arcsin(x), lambda g, x, n: g * _conj(rsqrt(1 - x * x)))
+acos = _unary("acos", lambda x: _np(x).arccos(x), lambda g, x, n: -g * _conj(rsqrt(1 - x * x)))
+atan = _unary("atan", lambda x: _np(x).arctan(x), lambda g, x, n: g / _conj(1 + x * x))
+sinh = _unary("sinh", lambda x: _np(x).sinh(x), lambda g, x, n: g * _conj(x.cosh()))
+cosh = _unary("cosh", lambda x: _np(x).cosh(x), lambda g, x, n: g * _conj(x.sinh()))
+tanh = _unary("tanh", lambda x: _np(x).tanh(x), lambda g, y, n: g * _conj(1 - y * y),
               save="output")
-sigmoid = _unary("sigmoid", lambda x: _sigmoid(x), lambda g, y, n: g * y * (1 - y),
+sigmoid = _unary("sigmoid", lambda x: _sigmoid(x), lambda g, y, n: g * _conj(y * (1 - y)),
                  save="output")
 erf = _unary("erf", lambda x: special_module(x).erf(x),
              lambda g, x, n: g * (2.0 / math.sqrt(math.pi)) * exp(-x * x))
@@ -992,9 +992,12 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf=None, neginf=None, *, out
 
 
 # -- more unary math -----------------------------------------------------------------------
-asinh = _unary("asinh", lambda x: _np(x).arcsinh(x), lambda g, x, n: g * rsqrt(x * x + 1))
-acosh = _unary("acosh", lambda x: _np(x).arccosh(x), lambda g, x, n: g * rsqrt(x * x - 1))
-atanh = _unary("atanh", lambda x: _np(x).arctanh(x), lambda g, x, n: g / (1 - x * x))
+asinh = _unary("asinh", lambda x: _np(x).arcsinh(x),
+               lambda g, x, n: g * _conj(rsqrt(x * x + 1)))
+acosh = _unary("acosh", lambda x: _np(x).arccosh(x),
+               lambda g, x, n: g * _conj(rsqrt(x - 1) * rsqrt(x + 1)))
+atanh = _unary("atanh", lambda x: _np(x).arctanh(x),
+               lambda g, x, n: g / _conj(1 - x * x))
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 deg2rad = _unary("deg2rad", lambda x: x * x.dtype.type(math.pi / 180),
                  lambda g, _, n: g * (math.pi / 180), save=None)
