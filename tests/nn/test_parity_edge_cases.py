@@ -78,3 +78,20 @@ def test_matmul_batch_mismatch_under_no_grad_raises_runtime_error():
         warnings.simplefilter("error")
         with ember.no_grad():
             assert (ember.ones(3, 2, 4) @ ember.ones(4, 5)).shape == (3, 2, 5)
+
+
+@pytest.mark.parametrize("call", [
+    lambda fw, x, w: fw.nn.functional.conv2d(x, w, padding=(1,)),
+    lambda fw, x, w: fw.nn.functional.conv2d(x, w, stride=(2,), dilation=[1]),
+    lambda fw, x, w: fw.nn.functional.conv_transpose2d(x, w, stride=(2,)),
+    lambda fw, x, w: fw.nn.functional.max_pool2d(x, (2,)),
+    lambda fw, x, w: fw.nn.functional.avg_pool2d(x, [2], stride=(1,)),
+    lambda fw, x, w: fw.nn.Conv2d(1, 1, 3, padding=(1,))(x),
+])
+def test_one_element_spatial_arguments_expand_as_in_torch(call):
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
+    w = np.ones((1, 1, 3, 3), np.float32)
+    shapes = [tuple(call(fw, fw.tensor(x), fw.tensor(w)).shape) for fw in (ember, torch)]
+    assert shapes[0] == shapes[1]
+    assert str(ember.nn.Conv2d(1, 1, 3, padding=(1,))) == str(torch.nn.Conv2d(1, 1, 3,
+                                                                               padding=(1,)))

@@ -6,14 +6,19 @@ from __future__ import annotations
 import collections.abc
 from itertools import repeat
 
-__all__ = ["_single", "_pair", "_triple", "_quadruple", "_ntuple", "legacy_reduction",
+__all__ = ["_single", "_pair", "_triple", "_quadruple", "_ntuple", "_spatial", "legacy_reduction",
            "reduce_loss"]
 
 
-def _ntuple(n: int, name: str = "parse"):
+def _ntuple(n: int, name: str = "parse", expand_single: bool = False):
+    """A parser of ``n`` ints: a number is repeated, a sequence kept as a tuple (with
+    ``expand_single``, a one-element sequence is repeated too, as ATen expands
+    ``padding=(1,)`` for a 2-D convolution)."""
+
     def parse(x):
         if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
-            return tuple(x)
+            t = tuple(x)
+            return t * n if expand_single and len(t) == 1 and n > 1 else t
         return tuple(repeat(x, n))
     parse.__name__ = name
     return parse
@@ -23,6 +28,12 @@ _single = _ntuple(1, "_single")
 _pair = _ntuple(2, "_pair")
 _triple = _ntuple(3, "_triple")
 _quadruple = _ntuple(4, "_quadruple")
+
+
+def _spatial(n: int):
+    """The parser of the convolution and pooling functions' spatial arguments (kernel size,
+    stride, padding, dilation) for ``n`` dims: one-element sequences expand, as in ATen."""
+    return _ntuple(n, "_spatial", expand_single=True)
 
 
 def _list_with_default(out_size, defaults):

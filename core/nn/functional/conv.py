@@ -9,7 +9,7 @@ from ..._tensor import Tensor
 from ...ops import conv as C
 from ...ops.linear import linear
 from ...ops.shape import follow_format
-from ._utils import _ntuple, _pair
+from ._utils import _pair, _spatial
 
 __all__ = ["linear", "bilinear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
            "conv_transpose2d", "conv_transpose3d", "unfold", "fold"]
@@ -46,7 +46,7 @@ def _conv_pads(padding, k, dilation, stride, nd: int, name: str):
             return tuple(pads)
         raise ValueError(f"Invalid padding string '{padding}', should be one of "
                          "{'valid', 'same'}")
-    p = _ntuple(nd)(padding)
+    p = _spatial(nd)(padding)
     if any(v < 0 for v in p):
         raise RuntimeError("negative padding is not supported")
     return tuple((v, v) for v in p)
@@ -79,8 +79,8 @@ def _convnd(nd, input, weight, bias, stride, padding, dilation, groups):
                            "should be the same")
     if unbatched:
         input = input.unsqueeze(0)
-    stride = _ntuple(nd)(stride)
-    dilation = _ntuple(nd)(dilation)
+    stride = _spatial(nd)(stride)
+    dilation = _spatial(nd)(dilation)
     k = tuple(weight.shape[2:])
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
@@ -148,10 +148,10 @@ def _conv_transposend(nd, input, weight, bias, stride, padding, output_padding, 
         raise RuntimeError(f"Given transposed=1, weight of size {_shape_str(weight)}, expected "
                            f"input{_shape_str(input)} to have {weight.shape[0]} channels, but "
                            f"got {input.shape[1]} channels instead")
-    stride = _ntuple(nd)(stride)
-    dilation = _ntuple(nd)(dilation)
-    output_padding = _ntuple(nd)(output_padding)
-    padding = _ntuple(nd)(padding)
+    stride = _spatial(nd)(stride)
+    dilation = _spatial(nd)(dilation)
+    output_padding = _spatial(nd)(output_padding)
+    padding = _spatial(nd)(padding)
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= s and op >= d:
             raise RuntimeError("output padding must be smaller than either stride or dilation,"

@@ -10,7 +10,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops import pool as P
 from ...ops.shape import follow_format
-from ._utils import _ntuple
+from ._utils import _spatial
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices",
            "max_pool2d_with_indices", "max_pool3d_with_indices", "avg_pool1d", "avg_pool2d",
@@ -35,9 +35,9 @@ def _batched(input: Tensor, nd: int, name: str):
 def _max_pool(nd, input, kernel_size, stride, padding, dilation, ceil_mode, name,
               return_indices=True):
     x, unbatched = _batched(input, nd, name)
-    k = _ntuple(nd)(kernel_size)
-    s = _ntuple(nd)(stride) if stride is not None and stride != [] and stride != () else k
-    res = P.max_pool(x, k, s, _ntuple(nd)(padding), _ntuple(nd)(dilation), ceil_mode,
+    k = _spatial(nd)(kernel_size)
+    s = _spatial(nd)(stride) if stride is not None and stride != [] and stride != () else k
+    res = P.max_pool(x, k, s, _spatial(nd)(padding), _spatial(nd)(dilation), ceil_mode,
                      return_indices)
     if not return_indices:
         res = follow_format(res, x)
@@ -91,8 +91,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, name):
     x, unbatched = _batched(input, nd, name)
-    k = _ntuple(nd)(kernel_size)
-    s = _ntuple(nd)(stride) if stride is not None and stride != [] and stride != () else k
+    k = _spatial(nd)(kernel_size)
+    s = _spatial(nd)(stride) if stride is not None and stride != [] and stride != () else k
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     if nd == 3 and any(n < kd for n, kd in zip(x.shape[2:], k)):
@@ -100,7 +100,7 @@ def _avg_pool(nd, input, kernel_size, stride, padding, ceil_mode, count_include_
         t, h, w = x.shape[2:]
         raise RuntimeError(f"input image (T: {t} H: {h} W: {w}) smaller than kernel size "
                            f"(kT: {k[0]} kH: {k[1]} kW: {k[2]})")
-    out = P.avg_pool(x, k, s, _ntuple(nd)(padding), ceil_mode, count_include_pad,
+    out = P.avg_pool(x, k, s, _spatial(nd)(padding), ceil_mode, count_include_pad,
                      divisor_override)
     return out.squeeze(0) if unbatched else out
 
@@ -127,7 +127,7 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def _adaptive_sizes(x: Tensor, nd: int, output_size, name: str):
-    out = _ntuple(nd)(output_size)
+    out = _spatial(nd)(output_size)
     if len(out) != nd:
         raise RuntimeError(f"{name}: output_size must be {nd}")
     return tuple(x.shape[-nd + i] if o is None else int(o) for i, o in enumerate(out))
@@ -300,9 +300,9 @@ def _unpool_output_size(x: Tensor, k, s, p, output_size, nd: int):
 
 
 def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
-    k = _ntuple(nd)(kernel_size)
-    s = _ntuple(nd)(stride) if stride is not None else k
-    p = _ntuple(nd)(padding)
+    k = _spatial(nd)(kernel_size)
+    s = _spatial(nd)(stride) if stride is not None else k
+    p = _spatial(nd)(padding)
     unbatched = input.ndim == nd + 1
     x = input.unsqueeze(0) if unbatched else input
     idx = indices.unsqueeze(0) if unbatched else indices
@@ -341,7 +341,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
-    k = _ntuple(nd)(kernel_size)
+    k = _spatial(nd)(kernel_size)
     kprod = 1
     for v in k:
         kprod *= v
@@ -388,17 +388,17 @@ def _fractional_max_pool(nd, input, kernel_size, output_size, output_ratio, _ran
                          name):
     from ..._creation import rand
 
-    k = _ntuple(nd)(kernel_size)
+    k = _spatial(nd)(kernel_size)
     if output_size is None and output_ratio is None:
         raise ValueError(f"{name} requires specifying either an output_size or an "
                          "output_ratio")
     if output_size is None:
-        ratio = _ntuple(nd)(output_ratio)
+        ratio = _spatial(nd)(output_ratio)
         if len(ratio) != nd:
             raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple "
                              "of Ints.")
         output_size = [int(input.shape[-nd + i] * ratio[i]) for i in range(nd)]
-    out_sp = tuple(int(o) for o in _ntuple(nd)(output_size))
+    out_sp = tuple(int(o) for o in _spatial(nd)(output_size))
     if input.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}: expected {nd + 1}D or {nd + 2}D input, but got "
                            f"{input.ndim}D")
