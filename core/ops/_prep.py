@@ -3,6 +3,8 @@ promotion, device checks and gradient un-broadcasting."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import _dtype, _float8
@@ -216,3 +218,18 @@ def special_module(arr):
     import cupyx.scipy.special  # pragma: no cover - cuda
 
     return cupyx.scipy.special
+
+
+def accepts_axis(fn):
+    """Decorates a function with a ``dim`` argument so that NumPy's spelling ``axis=`` works
+    too, as PyTorch's argument parser allows (``torch.stack(ts, axis=1)``)."""
+
+    @functools.wraps(fn)
+    def run(*args, axis=None, **kwargs):
+        if axis is not None:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}() got multiple values for argument 'dim'")
+            kwargs["dim"] = axis
+        return fn(*args, **kwargs)
+
+    return run

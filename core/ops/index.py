@@ -9,7 +9,14 @@ import numpy as np
 
 from .._array_flags import writeable
 from .._tensor import Tensor, _wrap_dim
-from ._prep import as_tensor_arg, cast, check_same_device, checked_int_scalar, unbroadcast
+from ._prep import (
+    accepts_axis,
+    as_tensor_arg,
+    cast,
+    check_same_device,
+    checked_int_scalar,
+    unbroadcast,
+)
 from .inplace import commit_inplace, needs_graph
 from .op import Op, xp_of
 from .shape import mark_view
@@ -361,6 +368,7 @@ class Gather(Op):
         return ScatterAdd.apply(g.new_zeros(self.in_shape), idx, g, dim=self.dim), None
 
 
+@accepts_axis
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]``
     for dim 0."""
@@ -540,6 +548,7 @@ class IndexSelect(Op):
         return IndexPut.apply(zeros, g, index=index, accumulate=True), None
 
 
+@accepts_axis
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``input`` at ``index`` (1-D integer tensor) along ``dim``."""
     if index._data.dtype.kind not in "iu":

@@ -14,7 +14,7 @@ from ..return_types import sort as _sort_rt
 from ..return_types import topk as _topk_rt
 from . import _opmath
 from ._parallel import run_parts
-from ._prep import cast, to_float
+from ._prep import accepts_axis, cast, to_float
 from .op import Op, graphless, xp_of
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
@@ -354,6 +354,7 @@ class MaxMinDim(Op):
         return scatter(g.new_zeros(self.shape), d, idx, g)
 
 
+@accepts_axis
 def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
     """``max(input)``: the maximum value; ``max(input, dim)``: (values, indices);
     ``max(input, other)``: elementwise maximum."""
@@ -368,6 +369,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
     return _max_rt((vals, idx))
 
 
+@accepts_axis
 def min(input: Tensor, dim=None, keepdim: bool = False, *, out=None):
     """``min(input)``, ``min(input, dim)`` -> (values, indices), or elementwise minimum."""
     if isinstance(dim, Tensor):
@@ -435,6 +437,7 @@ def _var_args(dim, unbiased):
     return dim, unbiased
 
 
+@accepts_axis
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (default 1)."""
@@ -445,6 +448,7 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
                      correction=_correction(unbiased, correction))
 
 
+@accepts_axis
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *,
         correction=None) -> Tensor:
     """Standard deviation: ``sqrt(var(...))`` (for float16/bfloat16 both in float32, rounded
@@ -627,8 +631,10 @@ def _float_input(input: Tensor, dtype, kernel: str) -> Tensor:
     return input
 
 
-def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
-    """``exp(x) / sum(exp(x), dim)``, computed stably."""
+def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3, axis=None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, computed stably (``axis=``: NumPy's spelling)."""
+    if axis is not None:
+        dim = axis
     x = input
     if dtype is not None or x._data.dtype.kind != "f":
         x = _float_input(input, dtype, "softmax_lastdim_kernel_impl")
@@ -642,6 +648,7 @@ def softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
     return Softmax.apply(x, dim=_softmax_dim(dim, nd, "softmax"))
 
 
+@accepts_axis
 def log_softmax(input: Tensor, dim=None, dtype=None, *, _stacklevel=3) -> Tensor:
     """``log(softmax(x, dim))``, computed stably."""
     x = _float_input(input, dtype, "log_softmax_lastdim_kernel_impl")
@@ -681,6 +688,7 @@ class Cumsum(Op):
         return g.flip(d).cumsum(d).flip(d)
 
 
+@accepts_axis
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Cumulative sum along ``dim``."""
     if dtype is None:
@@ -832,6 +840,7 @@ def stable_argsort(x, d: int, descending: bool = False):
     return xp.moveaxis(idx, -1, d)
 
 
+@accepts_axis
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
             ) -> Tensor:
     """Indices that sort ``input`` along ``dim`` (ties keep their order)."""
@@ -839,6 +848,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
     return ArgSort.apply(input, dim=d, descending=descending)
 
 
+@accepts_axis
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """(values, indices) sorted along ``dim``; the values pass the gradient back."""
     from .index import gather
@@ -848,6 +858,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return _sort_rt((vals, idx))
 
 
+@accepts_axis
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
     from .index import gather

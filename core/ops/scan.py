@@ -10,7 +10,7 @@ from .._tensor import Tensor, _wrap_dim
 from ..autograd.grad_mode import _State
 from ..return_types import cummax as _cummax_rt
 from ..return_types import cummin as _cummin_rt
-from ._prep import cast, to_float
+from ._prep import accepts_axis, cast, to_float
 from .elementwise import where
 from .op import Op, xp_of
 from .reduce import scan_accumulate
@@ -76,6 +76,7 @@ def _cumprod_grad_quadratic(x: Tensor, g: Tensor, d: int) -> Tensor:
     return (prods * upper * gm.unsqueeze(-2)).sum(-1).movedim(-1, d)
 
 
+@accepts_axis
 def cumprod(input: Tensor, dim: int, *, dtype=None, out=None) -> Tensor:
     """Cumulative product along ``dim`` (integer inputs accumulate in int64)."""
     if dtype is not None:

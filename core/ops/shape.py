@@ -15,7 +15,7 @@ import numpy as np
 from .. import _memory_format as _mf
 from .._tensor import Size, Tensor, _wrap_dim
 from ..autograd.grad_mode import _State
-from ._prep import cast, check_same_device, unbroadcast
+from ._prep import accepts_axis, cast, check_same_device, unbroadcast
 from .op import Op, graphless, xp_of
 
 __all__ = ["view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "expand",
@@ -243,6 +243,7 @@ def movedim(input: Tensor, source, destination) -> Tensor:
 moveaxis = movedim
 
 
+@accepts_axis
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Removes dimensions of size 1 (all of them, or those in ``dim``)."""
     shape = input.shape
@@ -256,6 +257,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return mark_view(r, input, lambda b: squeeze(b, dim), always=True)
 
 
+@accepts_axis
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Inserts a dimension of size 1 at ``dim``."""
     d = _wrap_dim(dim, input.ndim + 1)
@@ -468,8 +470,11 @@ def _plain_cat_dim(tensors: list, dim) -> int | None:
     return d
 
 
-def cat(tensors, dim: int = 0, *, out=None) -> Tensor:
-    """Concatenates tensors along ``dim`` (1-d empty tensors are skipped, as in PyTorch)."""
+def cat(tensors, dim: int = 0, *, out=None, axis=None) -> Tensor:
+    """Concatenates tensors along ``dim`` (1-d empty tensors are skipped, as in PyTorch;
+    ``axis=`` is NumPy's spelling of ``dim``)."""
+    if axis is not None:
+        dim = axis
     if type(tensors) is not list:
         tensors = list(tensors)
     if out is None and tensors:
@@ -545,6 +550,7 @@ class Stack(Op):
         return tuple(unbind(g, self.dim))
 
 
+@accepts_axis
 def stack(tensors, dim: int = 0, *, out=None) -> Tensor:
     """Stacks same-shaped tensors along a new dimension ``dim``."""
     tensors = list(tensors)
@@ -598,6 +604,7 @@ def tensor_split_sizes(n: int, chunks: int) -> list:
     return [min(size, n - i) for i in range(0, n, size)] if size else [0]
 
 
+@accepts_axis
 def chunk(input: Tensor, chunks: int, dim: int = 0):
     """Splits into ``chunks`` views of equal size (the last may be smaller)."""
     if chunks <= 0:
@@ -689,6 +696,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     return mark_view(r, input, lambda b: select(b, d, i), always=True)
 
 
+@accepts_axis
 def unbind(input: Tensor, dim: int = 0):
     """The slices along ``dim``, as a tuple of views."""
     d = _wrap_dim(dim, input.ndim)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import return_types as _rt
 from .._tensor import Tensor, _wrap_dim
+from ._prep import accepts_axis
 from .op import Op, xp_of
 from .reduce import sort, stable_argsort
 
@@ -151,6 +152,7 @@ def _gathered(input: Tensor, d: int, idx, keepdim: bool):
     return vals, it
 
 
+@accepts_axis
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """The lower median: of all elements (a 0-dim tensor), or (values, indices) along
     ``dim``. NaN propagates."""

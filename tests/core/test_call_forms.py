@@ -90,3 +90,36 @@ def test_list_as_tuple_index_warns_as_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ember.arange(12).reshape(3, 4)[[0, 1]]  # a plain list of ints: one index, no warning
+
+
+@pytest.mark.parametrize("call", [
+    lambda fw, x: fw.cat([x, x], axis=1),
+    lambda fw, x: fw.concat([x, x], axis=0),
+    lambda fw, x: fw.stack([x, x], axis=1),
+    lambda fw, x: x.max(axis=1)[0],
+    lambda fw, x: fw.min(x, axis=0).indices,
+    lambda fw, x: x.std(axis=1),
+    lambda fw, x: fw.var(x, axis=0),
+    lambda fw, x: x[:1].squeeze(axis=0),
+    lambda fw, x: x.unsqueeze(axis=1),
+    lambda fw, x: x.cumsum(axis=1),
+    lambda fw, x: fw.cumprod(x, axis=0),
+    lambda fw, x: x.softmax(axis=1),
+    lambda fw, x: fw.log_softmax(x, axis=1),
+    lambda fw, x: x.sort(axis=1)[0],
+    lambda fw, x: x.argsort(axis=0),
+    lambda fw, x: x.topk(2, axis=0)[0],
+    lambda fw, x: x.median(axis=1)[0],
+    lambda fw, x: x.index_select(axis=1, index=fw.tensor([0, 2])),
+    lambda fw, x: x.gather(axis=1, index=fw.tensor([[0], [1], [2]])),
+    lambda fw, x: x.chunk(2, axis=1)[0],
+    lambda fw, x: x.unbind(axis=1)[0],
+])
+def test_numpy_axis_spelling_matches_torch(call):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    _same(lambda fw: call(fw, fw.tensor(x)))
+
+
+def test_axis_and_dim_together_are_refused():
+    with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
+        ember.ones(2, 3).std(dim=0, axis=1)

@@ -147,8 +147,11 @@ def softmin(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor
 
 
 @fp32_op("softmax")
-def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim``."""
+def softmax(input: Tensor, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None
+            ) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (``axis=``: NumPy's spelling)."""
+    if axis is not None:
+        dim = axis
     if dim is None:
         dim = _softmax_dim("softmax", input.ndim)
     return R.softmax(input, dim, dtype=dtype)
