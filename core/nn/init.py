@@ -90,16 +90,27 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _memory_order(tensor: Tensor):
+    """The order PyTorch's kernels fill ``tensor`` in (None: C order; meta: none)."""
+    return None if tensor.is_meta else _random.memory_order(tensor._data)
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    """Fills with values drawn from U(a, b)."""
-    return _write(tensor, _random.uniform_array(_rng(tensor, generator), tuple(tensor.shape),
-                                                a, b, _draw_dtype(tensor)))
+    """Fills with values drawn from U(a, b) (a strided tensor in memory order, as PyTorch)."""
+    rng, dt = _rng(tensor, generator), _draw_dtype(tensor)
+    return _write(tensor, _random.in_memory_order(
+        lambda s: _random.uniform_array(rng, s, a, b, dt), tuple(tensor.shape),
+        _memory_order(tensor)))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Fills with values drawn from N(mean, std^2)."""
-    return _write(tensor, _random.normal_array(_rng(tensor, generator), tuple(tensor.shape),
-                                               mean, std, _draw_dtype(tensor)))
+    """Fills with values drawn from N(mean, std^2) (a strided tensor in memory order, as
+    PyTorch)."""
+    rng, dt = _rng(tensor, generator), _draw_dtype(tensor)
+    contiguous = tensor.is_meta or bool(tensor._data.flags.c_contiguous)
+    return _write(tensor, _random.in_memory_order(
+        lambda s: _random.normal_array(rng, s, mean, std, dt, contiguous), tuple(tensor.shape),
+        _memory_order(tensor)))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,

@@ -95,3 +95,24 @@ def test_one_element_spatial_arguments_expand_as_in_torch(call):
     assert shapes[0] == shapes[1]
     assert str(ember.nn.Conv2d(1, 1, 3, padding=(1,))) == str(torch.nn.Conv2d(1, 1, 3,
                                                                                padding=(1,)))
+
+
+@pytest.mark.parametrize("fill", [
+    lambda fw, t: fw.nn.init.uniform_(t, -1.0, 2.0),
+    lambda fw, t: fw.nn.init.normal_(t, 0.5, 2.0),
+    lambda fw, t: fw.nn.init.kaiming_uniform_(t),
+    lambda fw, t: fw.nn.init.xavier_normal_(t),
+])
+@pytest.mark.parametrize("layout", ["transposed", "channels_last"])
+def test_init_fills_strided_tensors_in_memory_order_as_torch(fill, layout):
+    values = []
+    for fw in (ember, torch):
+        if layout == "transposed":
+            base = fw.zeros(3, 5)
+            view = base.t()
+        else:
+            base = view = fw.zeros(2, 3, 4, 5).to(memory_format=fw.channels_last)
+        fw.manual_seed(7)
+        fill(fw, view)
+        values.append(base.numpy())
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-6, atol=1e-7)
