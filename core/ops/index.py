@@ -373,6 +373,10 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]``
     for dim 0."""
     _check_index_tensor(index, "gather")
+    if input.ndim == 0 and index.ndim <= 1:  # a scalar as a one-element vector (PyTorch)
+        _wrap_dim(dim, 1)
+        flat = index.reshape(-1)
+        return Gather.apply(input.reshape(1), flat, dim=0).reshape(tuple(index.shape))
     d = _wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input "
@@ -555,6 +559,12 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
         raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if input.ndim == 0:  # a scalar as a one-element vector, as PyTorch
+        _wrap_dim(dim, 1)
+        if index.numel() != 1:
+            raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got "
+                               f"{index.numel()} value(s)")
+        return IndexSelect.apply(input.reshape(1), index.reshape(-1), dim=0).reshape(())
     d = _wrap_dim(dim, input.ndim)
     return IndexSelect.apply(input, index.reshape(-1), dim=d)
 

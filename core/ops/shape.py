@@ -232,6 +232,10 @@ def movedim(input: Tensor, source, destination) -> Tensor:
     nd = input.ndim
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
+    if nd == 0:  # a scalar: dims 0 and -1 name it, and nothing moves (as PyTorch)
+        for d in src + dst:
+            _wrap_dim(d, 1)
+        return alias(input)
     src = [_wrap_dim(s, nd) for s in src]
     dst = [_wrap_dim(d, nd) for d in dst]
     order = [i for i in range(nd) if i not in src]

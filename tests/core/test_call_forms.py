@@ -123,3 +123,26 @@ def test_numpy_axis_spelling_matches_torch(call):
 def test_axis_and_dim_together_are_refused():
     with pytest.raises(TypeError, match="multiple values for argument 'dim'"):
         ember.ones(2, 3).std(dim=0, axis=1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda fw, s: s.index_select(0, fw.tensor([0])),
+    lambda fw, s: s.index_select(-1, fw.tensor(0)),
+    lambda fw, s: s.gather(0, fw.tensor(0)),
+    lambda fw, s: s.gather(0, fw.tensor([0, 0])),
+    lambda fw, s: s.movedim(0, 0),
+    lambda fw, s: s.movedim(-1, 0),
+])
+def test_scalar_inputs_as_one_element_vectors_match_torch(call):
+    _same(lambda fw: call(fw, fw.tensor(2.5)))
+    x = ember.tensor(2.5, requires_grad=True)
+    call(ember, x).sum().backward()
+    assert x.grad is not None and x.grad.shape == ()
+
+
+def test_scalar_index_errors_match_torch():
+    for fw in (ember, torch):
+        with pytest.raises(RuntimeError, match="Index to scalar can have only 1 value"):
+            fw.tensor(2.5).index_select(0, fw.tensor([0, 0]))
+        with pytest.raises(IndexError):
+            fw.tensor(2.5).index_select(1, fw.tensor([0]))
