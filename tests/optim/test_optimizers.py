@@ -554,6 +554,17 @@ def test_repr_lists_groups():
     assert repr(opt).startswith("SGD (\nParameter Group 0\n") and "lr: 0.1" in repr(opt)
 
 
+def test_repr_of_several_groups_matches_torch():
+    import torch
+
+    reprs = []
+    for fw in (ember, torch):
+        a, b = fw.zeros(1, requires_grad=True), fw.zeros(1, requires_grad=True)
+        reprs.append(repr(fw.optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}],
+                                        lr=0.1)))
+    assert reprs[0] == reprs[1]
+
+
 def test_module_paths():
     from ember.optim import adam, lr_scheduler, optimizer, sgd
 
