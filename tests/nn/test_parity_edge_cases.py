@@ -116,3 +116,15 @@ def test_init_fills_strided_tensors_in_memory_order_as_torch(fill, layout):
         fill(fw, view)
         values.append(base.numpy())
     np.testing.assert_allclose(values[0], values[1], rtol=1e-6, atol=1e-7)
+
+
+def test_triplet_with_distance_loss_keeps_a_pairwise_distance_module():
+    rng = np.random.default_rng(1)
+    a, p, n = (rng.standard_normal((4, 5)).astype(np.float32) for _ in range(3))
+    seen = []
+    for fw in (ember, torch):
+        m = fw.nn.TripletMarginWithDistanceLoss()
+        seen.append((repr(m), [k for k, _ in m.named_children()],
+                     float(m(fw.tensor(a), fw.tensor(p), fw.tensor(n)))))
+    assert seen[0][:2] == seen[1][:2]
+    assert seen[0][2] == pytest.approx(seen[1][2], rel=1e-6)

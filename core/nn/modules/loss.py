@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..._tensor import Tensor
 from .. import functional as F
 from ..functional._utils import legacy_reduction
+from .distance import PairwiseDistance
 from .module import Module
 
 __all__ = ["L1Loss", "NLLLoss", "NLLLoss2d", "PoissonNLLLoss", "GaussianNLLLoss", "KLDivLoss",
@@ -278,7 +279,9 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin} instead")
-        self.distance_function = distance_function
+        # (PyTorch keeps a PairwiseDistance submodule as the default distance)
+        self.distance_function = distance_function if distance_function is not None \
+            else PairwiseDistance()
         self.margin = margin
         self.swap = swap
 
