@@ -128,3 +128,16 @@ def test_triplet_with_distance_loss_keeps_a_pairwise_distance_module():
                      float(m(fw.tensor(a), fw.tensor(p), fw.tensor(n)))))
     assert seen[0][:2] == seen[1][:2]
     assert seen[0][2] == pytest.approx(seen[1][2], rel=1e-6)
+
+
+@pytest.mark.parametrize("norm", [float("inf"), -float("inf"), 2])
+def test_lp_pool_infinite_norms_match_torch(norm):
+    x = np.array([[[1.0, -3.0, 2.0, 0.5, -0.25, 4.0]]], np.float32)
+    outs = []
+    for fw in (ember, torch):
+        F = fw.nn.functional
+        outs.append((F.lp_pool1d(fw.tensor(x), norm, 2).numpy(),
+                     F.lp_pool2d(fw.tensor(x.reshape(1, 1, 2, 3)), norm, (2, 1)).numpy(),
+                     fw.nn.LPPool1d(norm, 3, stride=1)(fw.tensor(x)).numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

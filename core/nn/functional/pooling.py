@@ -342,6 +342,12 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
     k = _spatial(nd)(kernel_size)
+    if isinstance(norm_type, (int, float)) and abs(norm_type) == float("inf"):
+        # the limit p -> +-inf: the largest (smallest) magnitude per window, as PyTorch
+        maxpool = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
+        if norm_type > 0:
+            return maxpool(input.abs(), k, stride, 0, 1, ceil_mode)
+        return -maxpool(-input.abs(), k, stride, 0, 1, ceil_mode)
     kprod = 1
     for v in k:
         kprod *= v
@@ -354,7 +360,8 @@ def _lp_pool(nd, input, norm_type, kernel_size, stride, ceil_mode):
 
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    """Power-average pooling: ``(sum x^p)^(1/p)`` over each window."""
+    """Power-average pooling: ``(sum x^p)^(1/p)`` over each window (``norm_type`` inf:
+    the largest magnitude)."""
     return _lp_pool(1, input, norm_type, kernel_size, stride, ceil_mode)
 
 
