@@ -58,7 +58,7 @@ def map_(self: Tensor, tensor: Tensor, callable) -> Tensor:
     ``self``'s shape; CPU only, and not on a tensor that requires grad."""
     _refuse_grad(self, "map_")
     a = _cpu_array(self, "map_")
-    b = np.broadcast_to(_cpu_array(tensor, "map_"), _expand_check(tensor, self))
+    b = _expanded(tensor, self, "map_")
     fn = np.frompyfunc(callable, 2, 1)
     return _store(self, fn(a, b)) if a.size else self
 
@@ -68,23 +68,15 @@ def map2_(self: Tensor, x: Tensor, y: Tensor, callable) -> Tensor:
     ``self``'s shape); CPU only, and not on a tensor that requires grad."""
     _refuse_grad(self, "map2_")
     a = _cpu_array(self, "map2_")
-    bx = np.broadcast_to(_cpu_array(x, "map2_"), _expand_check(x, self))
-    by = np.broadcast_to(_cpu_array(y, "map2_"), _expand_check(y, self))
+    bx, by = _expanded(x, self, "map2_"), _expanded(y, self, "map2_")
     fn = np.frompyfunc(callable, 3, 1)
     return _store(self, fn(a, bx, by)) if a.size else self
 
 
-def _expand_check(src: Tensor, dst: Tensor) -> tuple:
-    target = tuple(dst.shape)
-    shape = tuple(src.shape)
-    for i in range(1, len(shape) + 1):
-        if i > len(target) or (shape[-i] != 1 and shape[-i] != target[-i]):
-            raise RuntimeError(f"The expanded size of the tensor "
-                               f"({target[-i] if i <= len(target) else 'none'}) must match "
-                               f"the existing size ({shape[-i]}) at non-singleton dimension "
-                               f"{len(target) - i}.  Target sizes: {list(target)}.  Tensor "
-                               f"sizes: {list(shape)}")
-    return target
+def _expanded(src: Tensor, dst: Tensor, op: str) -> np.ndarray:
+    """``src``'s array broadcast to ``dst``'s shape (``expand``'s checks and errors)."""
+    return _cpu_array(src, op) if tuple(src.shape) == tuple(dst.shape) else \
+        _cpu_array(src.expand(tuple(dst.shape)), op)
 
 
 def set_(self: Tensor, source=None, storage_offset: int = 0, size=None, stride=None) -> Tensor:

@@ -19,7 +19,7 @@ from . import _onednn
 from ._parallel import CHUNK, run_parts
 from ._prep import special_module, unbroadcast
 from .elementwise import exp, sigmoid, tanh, where
-from .op import Op, graphless, xp_of
+from .op import FLOAT32_64, Op, graphless, xp_of
 
 __all__ = ["gelu", "silu", "mish", "softplus", "leaky_relu", "elu", "hardtanh",
            "hardsigmoid", "hardswish", "logsigmoid", "softsign", "threshold", "softshrink",
@@ -215,8 +215,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
                            f"{approximate}")
     _check_float(input, "GeluKernelImpl")
     x = input._data
-    if type(x) is np.ndarray and (x.dtype == np.float32 or x.dtype == np.float64) and \
-            graphless():  # no graph node (e.g. a decoding step's MLP)
+    if type(x) is np.ndarray and x.dtype in FLOAT32_64 and graphless():  # (no graph node)
         return Tensor._make(_gelu_array(x, approximate))
     return Gelu.apply(input, approximate=approximate)
 

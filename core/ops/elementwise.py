@@ -25,7 +25,7 @@ from ._prep import (
     to_float,
     unbroadcast,
 )
-from .op import Op, graphless, xp_of
+from .op import FLOAT32_64, Op, graphless, xp_of
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
@@ -55,16 +55,13 @@ def _add_arrays(a, b):
     return a + b
 
 
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _graphless_binary(fn, a: Tensor, b: Tensor):
     """``fn(a, b)`` on the arrays of float32/float64 CPU operands of one dtype as a Tensor
     without a graph node when no graph is recorded (``op.graphless``: a decoding step's
     residual adds and score scaling); None otherwise, and for operands numpy cannot
     broadcast, whose error the op itself raises."""
     ad, bd = a._data, b._data
-    if type(ad) is not np.ndarray or type(bd) is not np.ndarray or ad.dtype not in _FLOATS \
+    if type(ad) is not np.ndarray or type(bd) is not np.ndarray or ad.dtype not in FLOAT32_64 \
             or bd.dtype != ad.dtype or not ad.ndim or not graphless():
         return None
     try:

@@ -16,7 +16,7 @@ from .._tensor import Tensor
 from . import _parallel
 from ._lowp import float32_gemm
 from ._prep import check_same_device, unbroadcast
-from .op import Op, graphless, xp_of
+from .op import FLOAT32_64, Op, graphless, xp_of
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "dot", "einsum", "mv", "outer", "ger", "baddbmm",
            "addbmm", "addmv", "addr", "vdot", "tensordot", "inner", "kron", "cdist"]
@@ -35,9 +35,6 @@ def _check_pair(a: Tensor, b: Tensor, op: str) -> None:
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_pt(a.dtype)} != {_pt(b.dtype)}")
-
-
-_BLAS = (np.dtype(np.float32), np.dtype(np.float64))  # products on BLAS as they are
 
 
 class MatMul(Op):
@@ -103,7 +100,7 @@ def _matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:
         raise _shape_error(a, b)
     if len(sa) > 1 and len(sb) > 1:
         ad, bd = a._data, b._data
-        if type(ad) is np.ndarray and type(bd) is np.ndarray and ad.dtype in _BLAS and \
+        if type(ad) is np.ndarray and type(bd) is np.ndarray and ad.dtype in FLOAT32_64 and \
                 bd.dtype == ad.dtype and out is None and graphless():
             try:
                 return Tensor._make(_parallel.matmul(ad, bd))  # no graph node (decoding)

@@ -14,7 +14,7 @@ from .._autocast_state import state as _amp
 from .._tensor import Tensor
 from . import _parallel
 from ._lowp import float32_gemm
-from .op import Op, graphless, xp_of
+from .op import FLOAT32_64, Op, graphless, xp_of
 
 __all__ = ["linear"]
 
@@ -72,9 +72,6 @@ def _numpy_linear(x, w, b):
     return y.reshape(x.shape[:-1] + (w.shape[0],))
 
 
-_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _pt(t: Tensor) -> str:
     return {"float32": "float", "float64": "double", "float16": "c10::Half",
             "int64": "long"}.get(t.dtype.name, t.dtype.name)
@@ -97,7 +94,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         a = f"{rows}x{input.shape[-1] if input.ndim else 1}"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    if type(xd) is np.ndarray and xd.ndim >= 2 and xd.dtype in _BLAS and \
+    if type(xd) is np.ndarray and xd.ndim >= 2 and xd.dtype in FLOAT32_64 and \
             type(wd) is np.ndarray and graphless():  # no graph node (e.g. a decoding step)
         if bias is None:
             return Tensor._make(_numpy_linear(xd, wd, None))

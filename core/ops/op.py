@@ -76,6 +76,9 @@ class Op(Node):
 _TRACER = None  # the active graph tracer (ember.jit's), None when nothing is traced
 
 
+FLOAT32_64 = (np.dtype(np.float32), np.dtype(np.float64))  # the dtypes graphless paths take
+
+
 def graphless() -> bool:
     """Whether an op may run on its arrays directly, without its graph node: grad mode off
     (``no_grad``, inference), nothing traced or profiled. Ops called many times on small

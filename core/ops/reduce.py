@@ -15,7 +15,7 @@ from ..return_types import topk as _topk_rt
 from . import _opmath
 from ._parallel import run_parts
 from ._prep import accepts_axis, cast, to_float
-from .op import Op, graphless, xp_of
+from .op import FLOAT32_64, Op, graphless, xp_of
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "var",
            "std", "var_mean", "std_mean", "logsumexp", "softmax", "log_softmax", "cumsum",
@@ -542,7 +542,7 @@ class Softmax(Op):
         return y * (g - (g * y).sum(self.dim, keepdim=True))
 
 
-_ROW_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_ROW_DTYPES = FLOAT32_64  # the dtypes of the row-wise (einsum/BLAS) paths
 SMALL_ROWS = 1 << 14  # values: row-wise passes over at most this many run without run_parts
 _EINSUM_ROW_MAX = 4096  # longer rows are summed pairwise (numpy's sum) for accuracy
 
