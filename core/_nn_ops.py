@@ -540,12 +540,12 @@ def native_dropout(input, p, train):
     """Dropout and its keep mask: ``(out, mask)`` with a bool mask (all True, and ``out``
     a copy of ``input``, when ``train`` is False), as ATen's op."""
     _check_p(p)
-    from ._creation import ones_like
+    from ._creation import ones_like, zeros_like
 
     if not train or p == 0:
         return input.clone(), ones_like(input, dtype=_bool())
     if p == 1:
-        return input * 0, ones_like(input, dtype=_bool()) & False
+        return input * 0, zeros_like(input, dtype=_bool())
     mask = ones_like(input).bernoulli_(1 - p).bool()
     return input * mask / (1 - p), mask
 
